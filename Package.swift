@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Targets point one way: MLP and Wire know nothing of each other; Cluster
+// joins them; the executable only parses flags and calls Cluster.
+let package = Package(
+    name: "dptrain",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "dptrain", targets: ["dptrain"]),
+        .executable(name: "dptrain-bench", targets: ["dptrain-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZeroMQ", pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"]), .brew(["zeromq"])]),
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "MLP", dependencies: ["COpenBLAS"]),
+        .target(name: "Datasets", dependencies: [
+            "CZlib", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Wire", dependencies: ["CZeroMQ"]),
+        .target(name: "Collective", dependencies: ["MLP", "Wire"]),
+        .target(name: "Cluster", dependencies: ["MLP", "Datasets", "Wire", "Collective"]),
+        .executableTarget(name: "dptrain", dependencies: [
+            "Cluster", "Datasets", "MLP",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "dptrain-bench", dependencies: ["MLP", "COpenBLAS", "Cluster"]),
+
+        .testTarget(name: "MLPTests", dependencies: ["MLP"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "CollectiveTests", dependencies: ["Collective", "MLP"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "MLP", "Datasets"]),
+        .testTarget(name: "dptrainTests", dependencies: ["dptrain"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
