@@ -15,8 +15,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
+        // No pkgConfig: Debian's libzmq.pc adds -isystem flags SwiftPM refuses,
+        // and zmq.h sits in the default include path anyway.
         .systemLibrary(
-            name: "CZeroMQ", pkgConfig: "libzmq",
+            name: "CZeroMQ",
             providers: [.apt(["libzmq3-dev"]), .brew(["zeromq"])]),
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas",

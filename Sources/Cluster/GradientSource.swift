@@ -1,0 +1,40 @@
+import Collective
+import Datasets
+
+/// One optimiser step's work: the global batch cut into micro-shards, each a
+/// range of positions in the epoch's sample order.
+public struct StepWork {
+    public let globalStep: Int
+    public let shards: [Range<Int>]
+    public let order: [Int32]
+
+    public var sampleCount: Int { shards.reduce(0) { $0 + $1.count } }
+}
+
+/// Who computes a step's gradient: this process (`train`) or worker
+/// processes over ZeroMQ (`coordinator`, `simulate`). The training loop
+/// around it is the same, so the maths is too.
+public protocol GradientSource: AnyObject {
+    /// Live workers computing gradients (1 for the local source).
+    var workerCount: Int { get }
+    /// Adds the gradient of every shard of `work` onto `sum` exactly once.
+    func compute(_ work: StepWork, weights: UnsafeBufferPointer<Float>, into sum: GradientSum) throws
+    /// Nanoseconds spent in gradient computation since the last call (for comm_fraction).
+    func takeComputeNanoseconds() -> UInt64
+}
+
+/// Copies the samples at `positions` of `order` into contiguous buffers.
+func gatherSamples(
+    from data: LabeledImages, order: [Int32], positions: Range<Int>,
+    pixels: UnsafeMutableBufferPointer<UInt8>, labels: UnsafeMutableBufferPointer<UInt8>
+) {
+    let size = data.inputSize
+    data.pixels.withUnsafeBufferPointer { source in
+        for (slot, position) in positions.enumerated() {
+            let sample = Int(order[position])
+            UnsafeMutableRawPointer(pixels.baseAddress! + slot * size)
+                .copyMemory(from: source.baseAddress! + sample * size, byteCount: size)
+            labels[slot] = data.labels[sample]
+        }
+    }
+}

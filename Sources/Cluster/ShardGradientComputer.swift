@@ -1,0 +1,43 @@
+import Collective
+import Datasets
+import MLP
+
+/// Computes micro-shard gradients and adds them onto a fixed-point sum.
+/// `train` and every worker use this same code, which is what makes their
+/// results bit-identical: a shard's Float gradient depends only on the shard
+/// and the weights, never on who computes it or what else they compute.
+public final class ShardGradientComputer {
+    public let architecture: Architecture
+    public let shardSize: Int
+    private let workspace: GradientWorkspace
+    private let inputs: UnsafeMutableBufferPointer<Float>
+    private let gradient: UnsafeMutableBufferPointer<Float>
+
+    public init(architecture: Architecture, shardSize: Int) {
+        self.architecture = architecture
+        self.shardSize = shardSize
+        workspace = GradientWorkspace(architecture: architecture, maxBatch: shardSize)
+        inputs = .allocate(capacity: shardSize * architecture.inputSize)
+        gradient = .allocate(capacity: architecture.parameterCount)
+    }
+
+    deinit {
+        inputs.deallocate()
+        gradient.deallocate()
+    }
+
+    /// `pixels` holds `samples` images as UInt8, `labels` their classes.
+    public func addShard(
+        weights: UnsafeBufferPointer<Float>, pixels: UnsafeBufferPointer<UInt8>,
+        labels: UnsafeBufferPointer<UInt8>, samples: Int, into sum: GradientSum
+    ) {
+        precondition(samples > 0 && samples <= shardSize)
+        let scaled = UnsafeMutableBufferPointer(rebasing: inputs[0..<(samples * architecture.inputSize)])
+        PixelScaling.normalise(pixels, into: scaled)
+        let result = workspace.computeGradient(
+            parameters: weights, inputs: UnsafeBufferPointer(scaled), labels: labels,
+            batch: samples, gradient: gradient)
+        sum.addShard(gradient: UnsafeBufferPointer(gradient), lossSum: result.lossSum,
+                     correct: result.correct, samples: samples)
+    }
+}

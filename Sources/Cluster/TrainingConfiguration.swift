@@ -1,0 +1,25 @@
+import MLP
+
+/// Everything that fixes a run's result. Two runs with equal configurations
+/// write byte-identical models, whatever the number of workers.
+public struct TrainingConfiguration {
+    public var architecture: Architecture
+    public var epochs: Int
+    /// Samples per optimiser step, over all workers together.
+    public var batchSize: Int
+    /// Samples per micro-shard: the unit of work and of exact reduction.
+    public var shardSize: Int
+    public var baseLearningRate: Float
+    public var optimiser: SGDSettings
+    public var schedule: LearningRateSchedule
+    public var seed: UInt64
+
+    public init(
+        architecture: Architecture, epochs: Int, batchSize: Int, shardSize: Int = 32,
+        baseLearningRate: Float, optimiser: SGDSettings, schedule: LearningRateSchedule, seed: UInt64
+    ) {
+        self.architecture = architecture; self.epochs = epochs; self.batchSize = batchSize
+        self.shardSize = shardSize; self.baseLearningRate = baseLearningRate
+        self.optimiser = optimiser; self.schedule = schedule; self.seed = seed
+    }
+}

@@ -1,0 +1,54 @@
+import Datasets
+import Foundation
+import MLP
+
+/// Where the training and test images come from, as the command line says it.
+public enum DataSource {
+    case named(DatasetName)
+    case folder(String)
+}
+
+/// The training and test splits, checked against the network's shape.
+public struct TrainingData {
+    public let train: LabeledImages
+    public let test: LabeledImages
+
+    public init(train: LabeledImages, test: LabeledImages) {
+        self.train = train; self.test = test
+    }
+
+    /// Loads both splits. `testFolder` takes the t10k- pair from elsewhere.
+    public static func load(
+        _ source: DataSource, testFolder: String?, log: (String) -> Void
+    ) throws -> TrainingData {
+        let trainFolder: URL
+        switch source {
+        case .folder(let path): trainFolder = URL(fileURLWithPath: path)
+        case .named(let name): trainFolder = try DatasetLocator().resolve(name, mirrors: nil, log: log)
+        }
+        let train = try DatasetFiles.load(directory: trainFolder, split: .train)
+        let test = try DatasetFiles.load(
+            directory: testFolder.map { URL(fileURLWithPath: $0) } ?? trainFolder, split: .test)
+        return TrainingData(train: train, test: test)
+    }
+
+    /// The network must take the images' pixel count and have an output per label.
+    public func check(against architecture: Architecture) throws {
+        for (name, split) in [("training", train), ("test", test)] {
+            guard split.inputSize == architecture.inputSize else {
+                throw DataShapeError(
+                    "--layers: the first size is \(architecture.inputSize) but the \(name) images have "
+                        + "\(split.inputSize) pixels (\(split.rows)x\(split.columns))")
+            }
+            if let largest = split.labels.max(), Int(largest) >= architecture.outputSize {
+                throw DataShapeError(
+                    "--layers: the last size is \(architecture.outputSize) but the \(name) labels go up to \(largest)")
+            }
+        }
+    }
+}
+
+public struct DataShapeError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

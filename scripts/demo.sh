@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install what is missing, build, get data,
+# train a 784-128-10 network with several worker processes, say where the
+# results are.
+#   scripts/demo.sh [--workers N] [--epochs E] [--out DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+workers=4 epochs=5 out=runs/demo
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --workers) workers=$2; shift 2 ;;
+    --epochs) epochs=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "demo: unknown option $1 (known: --workers N --epochs E --out DIR)" >&2; exit 2 ;;
+  esac
+done
+
+scripts/setup.sh
+echo "demo: building (release)"
+swift build -c release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || { echo "demo: build failed" >&2; exit 1; }
+bin=$(swift build -c release --show-bin-path)/dptrain
+
+dataset=mnist
+if ! "$bin" fetch-data --dataset mnist >/tmp/dptrain-demo-fetch.log 2>&1; then
+  echo "demo: MNIST could not be had ($(tail -1 /tmp/dptrain-demo-fetch.log)); training on Fashion-MNIST instead"
+  dataset=fashion-mnist
+fi
+
+"$bin" simulate --workers "$workers" --dataset "$dataset" --layers 784,128,10 --activation relu \
+  --epochs "$epochs" --batch-size 128 --lr 0.1 --momentum 0.9 --lr-decay 0.95 --seed 1 --out "$out"
+
+echo "demo: done. Metrics: $out/metrics.jsonl  Model: $out/model.safetensors"
+echo "demo: evaluate it again with: $bin evaluate --model $out/model.safetensors --dataset $dataset"
