@@ -1,6 +1,37 @@
 import ArgumentParser
+import Cluster
+import Datasets
+import Foundation
+import MLP
 
 struct Evaluate: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "evaluate", abstract: "Not built yet.")
-    func run() throws { throw ExitCode(1) }
+    static let configuration = CommandConfiguration(
+        abstract: "Loss and accuracy of a saved model on a test set.")
+
+    @Option(help: "A model written by training: RUN_DIR/model.safetensors.")
+    var model: String
+    @Option(help: "Data set by name: mnist or fashion-mnist.")
+    var dataset: String?
+    @Option(help: "Folder holding the t10k- pair.")
+    var data: String?
+
+    func run() throws {
+        let file = try Safetensors.read(from: URL(fileURLWithPath: model))
+        let (architecture, parameters) = try ModelFile.decode(file, source: model)
+        var options = try TrainingOptions.parse(["--layers", "1,1"])
+        options.dataset = dataset
+        options.data = data
+        let folder: URL
+        switch try options.dataSource() {
+        case .folder(let path): folder = URL(fileURLWithPath: path)
+        case .named(let name): folder = try DatasetLocator().resolve(name, mirrors: nil, log: note)
+        }
+        let test = try DatasetFiles.load(directory: folder, split: .test)
+        try TrainingData(train: test, test: test).check(against: architecture)
+        let result = parameters.withUnsafeBufferPointer {
+            Evaluator(architecture: architecture).evaluate($0, on: test)
+        }
+        print(String(format: "{\"model\":\"%@\",\"samples\":%d,\"test_loss\":%.6f,\"test_accuracy\":%.6f}",
+                     model, test.count, result.loss, result.accuracy))
+    }
 }

@@ -1,6 +1,20 @@
 import ArgumentParser
+import Cluster
 
 struct Simulate: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "simulate", abstract: "Not built yet.")
-    func run() throws { throw ExitCode(1) }
+    static let configuration = CommandConfiguration(
+        abstract: "Coordinator plus N worker processes on this machine, over loopback ZeroMQ.")
+
+    @Option(help: "Worker processes to start.")
+    var workers: Int
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var training: TrainingOptions
+
+    func run() throws {
+        guard (1...256).contains(workers) else { throw UsageError("--workers: must be 1...256, got \(workers)") }
+        let (configuration, data, run) = try training.prepare()
+        let job = CoordinatorJob(listen: "tcp://127.0.0.1:*", workers: workers,
+                                 configuration: configuration, settings: try cluster.settings())
+        try finish(job.simulate(data: data, run: run, say: progress, log: note), run: run)
+    }
 }

@@ -1,6 +1,34 @@
 import ArgumentParser
+import Cluster
+import Foundation
+import Wire
 
 struct Worker: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Not built yet.")
-    func run() throws { throw ExitCode(1) }
+    static let configuration = CommandConfiguration(
+        abstract: "Compute gradients for a coordinator; needs no data files.")
+
+    @Option(help: "The coordinator's endpoint, e.g. tcp://HOST:5555.")
+    var coordinator: String
+    @OptionGroup var cluster: ClusterOptions
+    @Option(name: .customLong("protocol-version"), help: .hidden)
+    var protocolVersion: UInt16 = wireProtocolVersion
+
+    func run() throws {
+        let parent = ProcessInfo.processInfo.environment["DPTRAIN_PARENT_PID"].flatMap { Int32($0) }
+        if parent != nil {
+            // Under simulate, the coordinator decides when workers stop; a
+            // terminal's Ctrl-C reaches the whole process group.
+            SignalTrap.ignoreInterrupts()
+        }
+        SignalTrap.install([SIGTERM])
+        let worker = try GradientWorker(
+            coordinator: coordinator, settings: try cluster.settings(), parentProcess: parent,
+            protocolVersion: protocolVersion, log: note)
+        switch try worker.run(stopSignal: { SignalTrap.caught }) {
+        case .toldToStop: return
+        case .refused: throw ExitCode(2)
+        case .coordinatorGone, .parentGone: throw ExitCode(1)
+        case .signalled(let signal): throw ExitCode(SignalTrap.exitStatus(for: signal))
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 struct DPTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,4 +11,11 @@ struct DPTrain: ParsableCommand {
         ])
 }
 
-DPTrain.main()
+// Parsing by hand so that bad usage exits 2 with one line, as DESIGN.md
+// promises, rather than ArgumentParser's 64 and a usage dump.
+do {
+    var command = try DPTrain.parseAsRoot()
+    try command.run()
+} catch {
+    exit(ExitStatus.report(error))
+}

@@ -1,0 +1,51 @@
+import Foundation
+import MLP
+
+/// A coordinator's whole run: listen, wait for the workers, train through
+/// them, tell them to stop. `coordinator` runs it as is; `simulate` starts
+/// its own worker processes once the socket is bound.
+public struct CoordinatorJob {
+    public var listen: String
+    public var workers: Int
+    public var configuration: TrainingConfiguration
+    public var settings: ClusterSettings
+
+    public init(listen: String, workers: Int, configuration: TrainingConfiguration, settings: ClusterSettings) {
+        self.listen = listen; self.workers = workers; self.configuration = configuration; self.settings = settings
+    }
+
+    /// `whenListening` receives the bound endpoint (with the real port).
+    public func run(
+        data: TrainingData, run: RunDirectory, say: @escaping (String) -> Void, log: @escaping (String) -> Void,
+        whenListening: (String) throws -> Void = { _ in }
+    ) throws -> TrainingLoop.Outcome {
+        SignalTrap.install()
+        let pool = try WorkerPool(
+            listen: listen, architecture: configuration.architecture, shardSize: configuration.shardSize,
+            data: data.train, settings: settings, log: log)
+        defer { pool.shutdown(reason: "training over") }
+        try whenListening(pool.endpoint)
+        try pool.waitForWorkers(workers) { SignalTrap.caught }
+        if let signal = SignalTrap.caught { return .stopped(signal: signal) }
+        let loop = try TrainingLoop(configuration: configuration, data: data, source: pool, run: run, say: say)
+        let outcome = try loop.train { SignalTrap.caught }
+        if pool.rejectedMessages > 0 { log("coordinator: \(pool.rejectedMessages) bad or stale messages rejected in all") }
+        return outcome
+    }
+
+    /// `simulate`: this process coordinates; `count` worker processes of the
+    /// same executable connect over loopback.
+    public func simulate(
+        data: TrainingData, run: RunDirectory, say: @escaping (String) -> Void, log: @escaping (String) -> Void
+    ) throws -> TrainingLoop.Outcome {
+        let children = WorkerProcesses()
+        defer { children.stopAll(grace: 5) }
+        return try self.run(data: data, run: run, say: say, log: log) { endpoint in
+            try children.spawn(count: workers, arguments: [
+                "--coordinator", endpoint,
+                "--heartbeat-ms", String(settings.heartbeatMilliseconds),
+                "--peer-timeout-ms", String(settings.peerTimeoutMilliseconds),
+            ])
+        }
+    }
+}

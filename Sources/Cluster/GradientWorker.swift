@@ -1,0 +1,150 @@
+import Collective
+import Foundation
+import MLP
+import Wire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `dptrain worker`: joins a coordinator, then answers each work message
+/// with the fixed-point gradient sum of its micro-shards. Holds no data
+/// files; everything arrives over the socket.
+public final class GradientWorker {
+    public enum Exit: Equatable {
+        case toldToStop
+        case refused(reason: String)
+        case coordinatorGone
+        case parentGone
+        case signalled(Int32)
+    }
+
+    private let endpoint: String
+    private let name: String
+    private let settings: ClusterSettings
+    private let protocolVersion: UInt16
+    private let parentProcess: pid_t?
+    private let log: (String) -> Void
+    private let socket: ZMQSocket
+    private var lastHeard = monotonicNanoseconds()
+
+    /// `parentProcess`: exit as soon as that process is gone (set by `simulate`,
+    /// so that a killed simulation never leaves workers behind).
+    public init(
+        coordinator endpoint: String, settings: ClusterSettings, parentProcess: pid_t? = nil,
+        protocolVersion: UInt16 = wireProtocolVersion, log: @escaping (String) -> Void
+    ) throws {
+        self.endpoint = endpoint
+        self.settings = settings
+        self.parentProcess = parentProcess
+        self.protocolVersion = protocolVersion
+        self.log = log
+        name = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+        socket = try ZMQSocket(context: .shared, kind: .dealer)
+        try socket.setLinger(milliseconds: 2000)
+        try socket.connect(endpoint)
+    }
+
+    deinit { socket.close() }
+
+    public func run(stopSignal: () -> Int32?) throws -> Exit {
+        try socket.send(WireMessage.hello(HelloMessage(pid: UInt32(getpid()), workerName: name)).encode(version: protocolVersion))
+        var joined: Joined?
+        let joinLimits = DecodingLimits(parameterCount: nil, inputSize: nil, shardSize: 1, maxShards: 1)
+        while true {
+            if let signal = stopSignal() { return .signalled(signal) }
+            if let parent = parentProcess, getppid() != parent { return .parentGone }
+            let frames: [ZMQMessage]?
+            do {
+                frames = try socket.receive(timeoutMilliseconds: settings.heartbeatMilliseconds)
+            } catch let error as ZMQError where error.isInterrupted {
+                continue
+            }
+            guard let frames else {
+                if monotonicNanoseconds() - lastHeard > UInt64(settings.peerTimeoutMilliseconds) * 1_000_000 {
+                    log("worker: coordinator at \(endpoint) silent for over \(settings.peerTimeoutMilliseconds) ms; exiting")
+                    return .coordinatorGone
+                }
+                if joined != nil { try socket.send(WireMessage.heartbeat.encode()) }
+                continue
+            }
+            lastHeard = monotonicNanoseconds()
+            let message: WireMessage
+            do {
+                message = try WireMessage.decode(frames, limits: joined?.limits ?? joinLimits)
+            } catch {
+                log("worker: rejected a message from the coordinator: \(error)")
+                continue
+            }
+            switch message {
+            case .welcome(let welcome):
+                joined = try Joined(welcome)
+                log("worker: joined \(endpoint) as worker \(welcome.workerID)")
+            case .refuse(let reason):
+                log("worker: refused by coordinator at \(endpoint): \(reason)")
+                return .refused(reason: reason)
+            case .work(let work):
+                guard let joined else { continue }
+                try socket.send(joined.answer(work))
+            case .shutdown(let reason):
+                log("worker: coordinator says stop: \(reason)")
+                return .toldToStop
+            case .heartbeat:
+                continue
+            default:
+                log("worker: ignoring unexpected \(message.kindName)")
+            }
+        }
+    }
+}
+
+/// A welcomed worker's compute state, sized by the welcome.
+private final class Joined {
+    let limits: DecodingLimits
+    let inputSize: Int
+    let computer: ShardGradientComputer
+    let sum: GradientSum
+
+    init(_ welcome: WelcomeMessage) throws {
+        guard let activation = Activation(rawValue: welcome.activation),
+              let loss = Loss(rawValue: welcome.loss) else {
+            throw ProtocolError.shapeMismatch("welcome names activation \(welcome.activation) / loss \(welcome.loss)")
+        }
+        let architecture = try Architecture(
+            layerSizes: welcome.layerSizes.map(Int.init), activation: activation, loss: loss)
+        inputSize = architecture.inputSize
+        limits = DecodingLimits(parameterCount: architecture.parameterCount, inputSize: inputSize,
+                                shardSize: Int(welcome.shardSize), maxShards: FixedPoint.maxShardsPerSum)
+        computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))
+        sum = GradientSum(parameterCount: architecture.parameterCount)
+    }
+
+    func answer(_ work: WorkMessage) throws -> [ZMQMessage] {
+        let started = monotonicNanoseconds()
+        sum.reset()
+        work.weights.withUnsafeElements(of: Float.self) { weights in
+            work.pixels.withUnsafeElements(of: UInt8.self) { pixels in
+                work.labels.withUnsafeElements(of: UInt8.self) { labels in
+                    var offset = 0
+                    for shard in work.shards {
+                        let samples = Int(shard.sampleCount)
+                        computer.addShard(
+                            weights: weights,
+                            pixels: UnsafeBufferPointer(rebasing: pixels[(offset * inputSize)..<((offset + samples) * inputSize)]),
+                            labels: UnsafeBufferPointer(rebasing: labels[offset..<(offset + samples)]),
+                            samples: samples, into: sum)
+                        offset += samples
+                    }
+                }
+            }
+        }
+        let gradient = try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(sum.values)))
+        let reply = GradientMessage(
+            step: work.step, weightVersion: work.weightVersion,
+            lossSumFixedPoint: sum.finite ? sum.lossFixed : FixedPoint.nonFiniteLoss,
+            correct: UInt32(sum.correct), sampleCount: UInt32(sum.samples),
+            computeNanoseconds: monotonicNanoseconds() - started,
+            shardIDs: work.shards.map(\.id), gradient: gradient)
+        return try WireMessage.gradient(reply).encode()
+    }
+}

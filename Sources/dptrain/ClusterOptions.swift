@@ -1,0 +1,22 @@
+import ArgumentParser
+import Cluster
+
+/// Membership timing, shared by coordinator, simulate and worker.
+struct ClusterOptions: ParsableArguments {
+    @Option(name: .customLong("heartbeat-ms"), help: "Heartbeat interval of idle peers, in milliseconds.")
+    var heartbeatMilliseconds = 500
+    @Option(name: .customLong("peer-timeout-ms"), help: "Silence after which a peer counts as gone, in milliseconds.")
+    var peerTimeoutMilliseconds = 10_000
+    @Option(name: .customLong("join-timeout"), help: "Seconds to wait for the workers to join.")
+    var joinTimeoutSeconds: Double = 120
+
+    func settings() throws -> ClusterSettings {
+        guard heartbeatMilliseconds >= 10 else { throw UsageError("--heartbeat-ms: must be at least 10, got \(heartbeatMilliseconds)") }
+        guard peerTimeoutMilliseconds > heartbeatMilliseconds else {
+            throw UsageError("--peer-timeout-ms: must exceed --heartbeat-ms (\(heartbeatMilliseconds)), got \(peerTimeoutMilliseconds)")
+        }
+        guard joinTimeoutSeconds > 0 else { throw UsageError("--join-timeout: must be positive") }
+        return ClusterSettings(heartbeatMilliseconds: heartbeatMilliseconds, peerTimeoutMilliseconds: peerTimeoutMilliseconds,
+                               joinTimeoutSeconds: joinTimeoutSeconds)
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Cluster
+import Datasets
+import Foundation
+import MLP
+
+/// The training flags of DESIGN.md, shared by train, simulate and coordinator.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Data set by name: mnist or fashion-mnist (looked up, downloaded if missing).")
+    var dataset: String?
+    @Option(help: "Folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k- pair.")
+    var data: String?
+    @Option(name: .customLong("test-data"), help: "Take the t10k- pair from this folder instead.")
+    var testData: String?
+    @Option(help: "Layer sizes, input first: 784,128,10.")
+    var layers = "784,128,10"
+    @Option(help: "Hidden activation: relu, leaky-relu, sigmoid or tanh.")
+    var activation = "relu"
+    @Option(help: "Loss: cross-entropy (softmax) or mse.")
+    var loss = "cross-entropy"
+    @Option(help: "Passes over the training set.")
+    var epochs = 10
+    @Option(name: .customLong("batch-size"), help: "Global mini-batch, over all workers.")
+    var batchSize = 128
+    @Option(name: .customLong("shard-size"), help: "Samples per micro-shard (the unit of work; part of the result).")
+    var shardSize = 32
+    @Option(help: "Base learning rate.")
+    var lr: Float = 0.1
+    @Option(help: "Momentum.")
+    var momentum: Float = 0.9
+    @Flag(help: "Nesterov momentum instead of classical.")
+    var nesterov = false
+    @Option(name: .customLong("weight-decay"), help: "L2 weight decay.")
+    var weightDecay: Float = 0
+    @Option(name: .customLong("lr-decay"), help: "Learning rate multiplied by this once per epoch.")
+    var lrDecay: Double = 1
+    @Option(name: .customLong("lr-schedule"), help: "exponential (uses --lr-decay), step, cosine or constant.")
+    var lrSchedule = "exponential"
+    @Option(name: .customLong("lr-step-epochs"), help: "For --lr-schedule step: epochs between drops.")
+    var lrStepEpochs = 10
+    @Option(name: .customLong("lr-step-gamma"), help: "For --lr-schedule step: factor at each drop.")
+    var lrStepGamma: Double = 0.1
+    @Option(name: .customLong("warmup-steps"), help: "Linear learning-rate warm-up over this many steps.")
+    var warmupSteps = 0
+    @Option(help: "Seed for initial weights and data order.")
+    var seed: UInt64 = 1
+    @Option(help: "Run directory for metrics.jsonl and model.safetensors.")
+    var out = "runs/latest"
+
+    func configuration() throws -> TrainingConfiguration {
+        guard let activation = Activation(rawValue: activation) else {
+            throw UsageError("--activation: unknown '\(self.activation)' (relu, leaky-relu, sigmoid, tanh)")
+        }
+        guard let loss = Loss(rawValue: loss) else {
+            throw UsageError("--loss: unknown '\(self.loss)' (cross-entropy, mse)")
+        }
+        let architecture = try Architecture(parsing: layers, activation: activation, loss: loss)
+        guard epochs >= 1 else { throw UsageError("--epochs: must be at least 1, got \(epochs)") }
+        guard batchSize >= 1, batchSize <= 65_536 else { throw UsageError("--batch-size: must be 1...65536, got \(batchSize)") }
+        guard shardSize >= 1, shardSize <= 4096 else { throw UsageError("--shard-size: must be 1...4096, got \(shardSize)") }
+        guard lr.isFinite, lr > 0 else { throw UsageError("--lr: must be a positive number, got \(lr)") }
+        guard momentum >= 0, momentum < 1 else { throw UsageError("--momentum: must be in [0, 1), got \(momentum)") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw UsageError("--weight-decay: must be >= 0, got \(weightDecay)") }
+        guard lrDecay > 0, lrDecay <= 1 else { throw UsageError("--lr-decay: must be in (0, 1], got \(lrDecay)") }
+        guard warmupSteps >= 0 else { throw UsageError("--warmup-steps: must be >= 0, got \(warmupSteps)") }
+        let kind: LearningRateSchedule.Kind
+        switch lrSchedule {
+        case "exponential": kind = .exponential(decay: lrDecay)
+        case "constant": kind = .constant
+        case "step":
+            guard lrStepEpochs >= 1 else { throw UsageError("--lr-step-epochs: must be at least 1") }
+            kind = .step(everyEpochs: lrStepEpochs, gamma: lrStepGamma)
+        case "cosine": kind = .cosine(totalEpochs: epochs, floor: 0)
+        default: throw UsageError("--lr-schedule: unknown '\(lrSchedule)' (exponential, step, cosine, constant)")
+        }
+        return TrainingConfiguration(
+            architecture: architecture, epochs: epochs, batchSize: batchSize, shardSize: shardSize,
+            baseLearningRate: lr,
+            optimiser: SGDSettings(learningRate: lr, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay),
+            schedule: LearningRateSchedule(kind: kind, warmupSteps: warmupSteps), seed: seed)
+    }
+
+    func dataSource() throws -> DataSource {
+        switch (dataset, data) {
+        case (nil, nil): throw UsageError("give --dataset mnist|fashion-mnist or --data DIR")
+        case (.some, .some): throw UsageError("give --dataset or --data, not both")
+        case (nil, .some(let folder)): return .folder(folder)
+        case (.some(let name), nil):
+            guard let known = DatasetName(rawValue: name) else {
+                throw UsageError("--dataset: unknown '\(name)' (mnist, fashion-mnist)")
+            }
+            return .named(known)
+        }
+    }
+
+    /// Loads and checks everything a run needs before any training starts.
+    func prepare() throws -> (TrainingConfiguration, TrainingData, RunDirectory) {
+        let configuration = try configuration()
+        let data = try TrainingData.load(try dataSource(), testFolder: testData) { note($0) }
+        try data.check(against: configuration.architecture)
+        return (configuration, data, try RunDirectory(out))
+    }
+}
+
+/// Progress for people goes to stdout; notes about the machinery to stderr.
+func note(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+func progress(_ line: String) {
+    print(line)
+    fflush(stdout)
+}

@@ -1,0 +1,72 @@
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Real worker processes over real ZeroMQ sockets give exactly what one
+/// process gives: DESIGN.md's determinism promise.
+final class SimulateTests: XCTestCase {
+    private func model(_ arguments: [String], out: URL) throws -> Data {
+        let result = try DPTrain.run(arguments, timeout: 300)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return try XCTUnwrap(fileBytes(out.appendingPathComponent("model.safetensors")), result.stderr)
+    }
+
+    func testSimulateWithOneToFourWorkersMatchesTrainByteForByte() throws {
+        let trainOut = try temporaryFolder()
+        let reference = try model(Fixture.smallRun(out: trainOut, command: "train"), out: trainOut)
+        for workers in 1...4 {
+            let out = try temporaryFolder()
+            let bytes = try model(Fixture.smallRun(out: out, command: "simulate", extra: ["--workers", String(workers)]), out: out)
+            XCTAssertEqual(bytes, reference, "simulate --workers \(workers) differs from train")
+            let lines = try metrics(in: out)
+            XCTAssertEqual(lines.last?["workers"] as? Int, workers)
+        }
+    }
+
+    func testNoWorkerOutlivesASimulation() throws {
+        let out = try temporaryFolder()
+        let running = try DPTrain.start(Fixture.smallRun(out: out, command: "simulate", extra: ["--workers", "3"]))
+        var workers: [Int32] = []
+        let deadline = Date().addingTimeInterval(30)
+        while workers.count < 3 && Date() < deadline { workers = children(of: running.pid); usleep(20_000) }
+        XCTAssertEqual(workers.count, 3, "simulate did not start 3 worker processes")
+        let result = try running.wait(timeout: 300)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        usleep(200_000)
+        XCTAssertEqual(workers.filter(isAlive), [], "workers left behind")
+    }
+
+    func testInterruptedSimulationExits130AndLeavesNoWorkers() throws {
+        let out = try temporaryFolder()
+        let running = try DPTrain.start(Fixture.smallRun(out: out, command: "simulate", extra: ["--workers", "2"])
+            .map { $0 == "2" ? "50" : $0 })  // 50 epochs: still running when interrupted
+        var workers: [Int32] = []
+        let deadline = Date().addingTimeInterval(30)
+        while !running.stdout.contains("epoch") && Date() < deadline { usleep(20_000) }
+        workers = children(of: running.pid)
+        XCTAssertEqual(workers.count, 2)
+        running.signal(SIGINT)
+        let result = try running.wait(timeout: 60)
+        XCTAssertEqual(result.status, 130, result.stderr)
+        usleep(200_000)
+        XCTAssertEqual(workers.filter(isAlive), [], "workers left behind after SIGINT")
+    }
+
+    func testKilledSimulationTakesItsWorkersWithIt() throws {
+        let out = try temporaryFolder()
+        let running = try DPTrain.start(Fixture.smallRun(out: out, command: "simulate", extra: ["--workers", "2"])
+            .map { $0 == "2" ? "50" : $0 })
+        var workers: [Int32] = []
+        let deadline = Date().addingTimeInterval(30)
+        while workers.count < 2 && Date() < deadline { workers = children(of: running.pid); usleep(20_000) }
+        XCTAssertEqual(workers.count, 2)
+        running.signal(SIGKILL)
+        _ = try running.wait(timeout: 30)
+        let gone = Date().addingTimeInterval(10)
+        while !workers.filter(isAlive).isEmpty && Date() < gone { usleep(50_000) }
+        XCTAssertEqual(workers.filter(isAlive), [], "workers outlived a SIGKILLed simulate")
+    }
+}
