@@ -41,8 +41,7 @@ final class SimulateTests: XCTestCase {
 
     func testInterruptedSimulationExits130AndLeavesNoWorkers() throws {
         let out = try temporaryFolder()
-        let running = try DPTrain.start(Fixture.smallRun(out: out, command: "simulate", extra: ["--workers", "2"])
-            .map { $0 == "2" ? "50" : $0 })  // 50 epochs: still running when interrupted
+        let running = try DPTrain.start(Fixture.smallRun(out: out, epochs: 50, command: "simulate", extra: ["--workers", "2"]))
         var workers: [Int32] = []
         let deadline = Date().addingTimeInterval(30)
         while !running.stdout.contains("epoch") && Date() < deadline { usleep(20_000) }
@@ -57,8 +56,7 @@ final class SimulateTests: XCTestCase {
 
     func testKilledSimulationTakesItsWorkersWithIt() throws {
         let out = try temporaryFolder()
-        let running = try DPTrain.start(Fixture.smallRun(out: out, command: "simulate", extra: ["--workers", "2"])
-            .map { $0 == "2" ? "50" : $0 })
+        let running = try DPTrain.start(Fixture.smallRun(out: out, epochs: 50, command: "simulate", extra: ["--workers", "2"]))
         var workers: [Int32] = []
         let deadline = Date().addingTimeInterval(30)
         while workers.count < 2 && Date() < deadline { workers = children(of: running.pid); usleep(20_000) }
