@@ -51,7 +51,6 @@ public final class TrainingLoop {
         try run.resetMetrics()
         let started = monotonicNanoseconds()
         for epoch in 0..<configuration.epochs {
-            let epochStarted = monotonicNanoseconds()
             let order = EpochOrder.permutation(count: data.train.count, seed: configuration.seed, epoch: epoch)
             var lossSum = 0.0, correct = 0, samples = 0
             var rate: Float = 0
@@ -79,12 +78,11 @@ public final class TrainingLoop {
             let computeNanoseconds = source.takeComputeNanoseconds()
             let test = evaluator.evaluate(weights, on: data.test)
             let now = monotonicNanoseconds()
-            let epochSeconds = Double(now - epochStarted) / 1e9
             let metrics = EpochMetrics(
                 epoch: epoch + 1, step: (epoch + 1) * plan.stepsPerEpoch,
                 loss: lossSum / Double(samples), trainAccuracy: Double(correct) / Double(samples),
                 testLoss: test.loss, testAccuracy: test.accuracy, learningRate: Double(rate),
-                samplesPerSecond: Double(samples) / epochSeconds, workers: source.workerCount,
+                samplesPerSecond: Double(samples) / (Double(stepNanoseconds) / 1e9), workers: source.workerCount,
                 elapsedSeconds: Double(now - started) / 1e9,
                 communicationFraction: source.workerCount > 1 || computeNanoseconds < stepNanoseconds
                     ? max(0, 1 - Double(computeNanoseconds) / Double(max(stepNanoseconds, 1))) : nil)
