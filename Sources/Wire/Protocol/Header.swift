@@ -1,0 +1,57 @@
+/// The kinds of message. The numbers are part of the wire format; refuse's is frozen forever.
+public enum WireMessageKind: UInt8, CustomStringConvertible, CaseIterable {
+    case hello = 1, welcome = 2, refuse = 3, work = 4, gradient = 5, heartbeat = 6, shutdown = 7
+
+    public var description: String {
+        switch self {
+        case .hello: return "hello"
+        case .welcome: return "welcome"
+        case .refuse: return "refuse"
+        case .work: return "work"
+        case .gradient: return "gradient"
+        case .heartbeat: return "heartbeat"
+        case .shutdown: return "shutdown"
+        }
+    }
+}
+
+/// Frame 0 of every message: "DPTR", UInt16 version, UInt8 kind, UInt8 reserved (0), little-endian.
+enum Header {
+    static let magic: [UInt8] = Array("DPTR".utf8)
+    static let size = 8
+
+    static func writer(for kind: WireMessageKind, version: UInt16 = wireProtocolVersion) -> FieldWriter {
+        var writer = FieldWriter()
+        for byte in magic { writer.write(byte) }
+        writer.write(version)
+        writer.write(kind.rawValue)
+        writer.write(UInt8(0))
+        return writer
+    }
+
+    /// Reads the header and leaves `reader` at the kind's first field. Magic
+    /// is checked first, then the version, before anything else is trusted;
+    /// only a refuse is read at any version, so every worker can learn why.
+    static func read(_ reader: inout FieldReader) throws -> WireMessageKind {
+        let found = Array(reader.bytes.prefix(magic.count))
+        guard found.count == magic.count else {
+            throw ProtocolError.truncated(what: "header", needed: size, available: reader.bytes.count)
+        }
+        guard found == magic else { throw ProtocolError.badMagic(found: found) }
+        _ = try reader.readBytes(magic.count, "magic")
+        let version = try reader.read(UInt16.self, "version")
+        let kindByte = reader.remaining > 0 ? reader.bytes[reader.offset] : nil
+        if kindByte == WireMessageKind.refuse.rawValue {
+            _ = try reader.read(UInt16.self, "kind and reserved byte")
+            return .refuse
+        }
+        guard version == wireProtocolVersion else {
+            throw ProtocolError.versionMismatch(theirs: version, ours: wireProtocolVersion)
+        }
+        let rawKind = try reader.read(UInt8.self, "kind")
+        let reserved = try reader.read(UInt8.self, "reserved byte")
+        guard let kind = WireMessageKind(rawValue: rawKind) else { throw ProtocolError.unknownKind(rawKind) }
+        guard reserved == 0 else { throw ProtocolError.reservedByte(reserved) }
+        return kind
+    }
+}

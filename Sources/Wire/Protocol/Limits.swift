@@ -1,0 +1,49 @@
+/// The version this build speaks. Peers of another version are refused.
+public let wireProtocolVersion: UInt16 = 1
+
+/// Bounds fixed by the protocol itself, the same for every peer.
+public enum WireLimits {
+    public static let maxStringBytes = 1024
+    public static let maxLayers = 64
+    public static let layerSizes = 1...(1 << 20)
+}
+
+/// What a decoder accepts: the shapes this peer knows, and the caps that keep
+/// a hostile or broken peer from making it allocate or read without bound.
+public struct DecodingLimits: Equatable {
+    /// Floats in the weights, Int64s in a gradient; nil before a welcome.
+    public var parameterCount: Int?
+    /// Pixels per sample; nil before a welcome.
+    public var inputSize: Int?
+    /// The most samples one micro-shard may hold.
+    public var shardSize: Int
+    /// The most micro-shards one work or gradient message may name.
+    public var maxShards: Int
+    public var maxParameterCount: Int
+
+    public init(
+        parameterCount: Int? = nil, inputSize: Int? = nil, shardSize: Int, maxShards: Int,
+        maxParameterCount: Int = 1 << 26
+    ) {
+        self.parameterCount = parameterCount
+        self.inputSize = inputSize
+        self.shardSize = shardSize
+        self.maxShards = maxShards
+        self.maxParameterCount = maxParameterCount
+    }
+
+    /// A peer that has not been welcomed: only hello, welcome, refuse, heartbeat and shutdown decode.
+    public static let beforeWelcome = DecodingLimits(shardSize: 0, maxShards: 0)
+
+    /// The largest frame a valid message can have under these limits, for `ZMQSocket.setMaxMessageSize`.
+    public var largestFrameBytes: Int {
+        // Saturating, so absurd limits give "no limit" rather than a trap.
+        func times(_ a: Int, _ b: Int) -> Int {
+            let (product, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? Int.max : product
+        }
+        let header = 4096 + min(times(8, maxShards), Int.max - 4096)
+        guard let parameterCount, let inputSize else { return header }
+        return max(header, times(parameterCount, 8), times(times(maxShards, shardSize), inputSize))
+    }
+}

@@ -1,0 +1,78 @@
+/// Worker -> coordinator: the summed gradient of the shards it was given.
+/// Sums are fixed-point Int64 so the coordinator's reduction is exact and
+/// independent of how shards were grouped.
+///
+/// Frames: [0] header, [1] gradient (Int64 × parameterCount).
+public struct Gradient {
+    public var step: UInt64
+    public var weightVersion: UInt64
+    public var lossSumFixedPoint: Int64
+    public var correct: UInt32
+    public var sampleCount: UInt32
+    public var computeNanoseconds: UInt64
+    public var shardIDs: [UInt32]
+    public var gradient: ZMQMessage
+
+    public init(
+        step: UInt64, weightVersion: UInt64, lossSumFixedPoint: Int64, correct: UInt32,
+        sampleCount: UInt32, computeNanoseconds: UInt64, shardIDs: [UInt32], gradient: ZMQMessage
+    ) {
+        self.step = step
+        self.weightVersion = weightVersion
+        self.lossSumFixedPoint = lossSumFixedPoint
+        self.correct = correct
+        self.sampleCount = sampleCount
+        self.computeNanoseconds = computeNanoseconds
+        self.shardIDs = shardIDs
+        self.gradient = gradient
+    }
+
+    public func withGradient<R>(_ body: (UnsafeBufferPointer<Int64>) throws -> R) rethrows -> R {
+        try gradient.withUnsafeElements(of: Int64.self, body)
+    }
+
+    func encode() throws -> [ZMQMessage] {
+        try FrameCheck.range(shardIDs.count, 1, Int(UInt32.max), "shard count of gradient")
+        try FrameCheck.range(Int(correct), 0, Int(sampleCount), "correct count of gradient")
+        try FrameCheck.bytes(gradient, are: gradient.count / 8 * 8, "gradient frame")
+        var header = Header.writer(for: .gradient)
+        header.write(step)
+        header.write(weightVersion)
+        header.write(lossSumFixedPoint)
+        header.write(correct)
+        header.write(sampleCount)
+        header.write(computeNanoseconds)
+        header.write(UInt32(shardIDs.count))
+        for id in shardIDs { header.write(id) }
+        return [try header.frame(), gradient]
+    }
+
+    static func decode(
+        _ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>, limits: DecodingLimits
+    ) throws -> Gradient {
+        guard let parameterCount = limits.parameterCount else { throw ProtocolError.shapesUnknown(kind: "gradient") }
+        try FrameCheck.count(bulk, is: 1, for: .gradient)
+        try FrameCheck.range(parameterCount, 1, limits.maxParameterCount, "parameter count")
+        let step = try header.read(UInt64.self, "step")
+        let weightVersion = try header.read(UInt64.self, "weight version")
+        let loss = try header.read(Int64.self, "loss sum")
+        let correct = try header.read(UInt32.self, "correct count")
+        let samples = try header.read(UInt32.self, "sample count")
+        let nanoseconds = try header.read(UInt64.self, "compute time")
+        let shardCount = Int(try header.read(UInt32.self, "shard count"))
+        try FrameCheck.range(shardCount, 1, limits.maxShards, "shard count of gradient")
+        let maxSamples = try FrameCheck.product(shardCount, limits.shardSize, "shard count × shard size")
+        try FrameCheck.range(Int(samples), 1, maxSamples, "sample count of gradient")
+        try FrameCheck.range(Int(correct), 0, Int(samples), "correct count of gradient")
+        try header.expectExactly(shardCount, of: 4, "shard ids")
+        var shardIDs: [UInt32] = []
+        shardIDs.reserveCapacity(shardCount)
+        for index in 0..<shardCount { shardIDs.append(try header.read(UInt32.self, "shard id \(index)")) }
+        let gradient = bulk[bulk.startIndex]
+        let gradientBytes = try FrameCheck.product(parameterCount, 8, "parameter count")
+        try FrameCheck.bytes(gradient, are: gradientBytes, "gradient frame (\(parameterCount) Int64s)")
+        return Gradient(
+            step: step, weightVersion: weightVersion, lossSumFixedPoint: loss, correct: correct,
+            sampleCount: samples, computeNanoseconds: nanoseconds, shardIDs: shardIDs, gradient: gradient)
+    }
+}

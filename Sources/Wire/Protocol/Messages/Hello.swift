@@ -1,0 +1,28 @@
+/// Worker -> coordinator, first message: who is asking to join. The
+/// protocol version travels in the header, so a hello of another version
+/// fails to decode with `ProtocolError.versionMismatch`, which tells the
+/// coordinator to refuse.
+public struct Hello: Equatable {
+    public var pid: UInt32
+    public var workerName: String
+
+    public init(pid: UInt32, workerName: String) {
+        self.pid = pid
+        self.workerName = workerName
+    }
+
+    func encode() throws -> [ZMQMessage] {
+        var header = Header.writer(for: .hello)
+        header.write(pid)
+        try header.write(workerName, field: "worker name")
+        return [try header.frame()]
+    }
+
+    static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>) throws -> Hello {
+        try FrameCheck.count(bulk, is: 0, for: .hello)
+        let pid = try header.read(UInt32.self, "pid")
+        let name = try header.readString("worker name")
+        try header.finish()
+        return Hello(pid: pid, workerName: name)
+    }
+}

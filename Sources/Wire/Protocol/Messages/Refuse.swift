@@ -1,0 +1,16 @@
+/// Coordinator -> worker: why the worker may not join. Its layout (header,
+/// UInt16 length, UTF-8 reason) and kind number 3 are frozen forever, so a
+/// worker of any version can read it; that is also why the decoder ignores
+/// the reserved byte and anything after the reason, which a later version
+/// may add.
+enum RefuseCodec {
+    static func encode(reason: String) throws -> [ZMQMessage] {
+        var header = Header.writer(for: .refuse)
+        try header.write(reason, field: "refuse reason")
+        return [try header.frame()]
+    }
+
+    static func decode(_ header: inout FieldReader) throws -> String {
+        try header.readString("reason")
+    }
+}

@@ -1,0 +1,106 @@
+/// Coordinator -> worker: compute gradients for these micro-shards with these weights.
+///
+/// Frames: [0] header, [1] weights (Float32 × parameterCount),
+/// [2] pixels (UInt8 × samples × inputSize), [3] labels (UInt8 × samples),
+/// where samples is the sum of the shards' sample counts.
+public struct Work {
+    public struct Shard: Equatable {
+        public var shardID: UInt32
+        public var sampleCount: UInt32
+
+        public init(shardID: UInt32, sampleCount: UInt32) {
+            self.shardID = shardID
+            self.sampleCount = sampleCount
+        }
+    }
+
+    public var step: UInt64
+    public var weightVersion: UInt64
+    public var shards: [Shard]
+    public var weights: ZMQMessage
+    public var pixels: ZMQMessage
+    public var labels: ZMQMessage
+
+    public init(
+        step: UInt64, weightVersion: UInt64, shards: [Shard],
+        weights: ZMQMessage, pixels: ZMQMessage, labels: ZMQMessage
+    ) {
+        self.step = step
+        self.weightVersion = weightVersion
+        self.shards = shards
+        self.weights = weights
+        self.pixels = pixels
+        self.labels = labels
+    }
+
+    public var sampleCount: Int { shards.reduce(0) { $0 + Int($1.sampleCount) } }
+
+    public func withWeights<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try weights.withUnsafeElements(of: Float.self, body)
+    }
+
+    /// Samples one after another, each `inputSize` bytes.
+    public func withPixels<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try pixels.withUnsafeElements(of: UInt8.self, body)
+    }
+
+    public func withLabels<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try labels.withUnsafeElements(of: UInt8.self, body)
+    }
+
+    /// Checks what the encoder can know without the limits: the frames agree with the shards.
+    func encode() throws -> [ZMQMessage] {
+        try FrameCheck.range(shards.count, 1, Int(UInt32.max), "shard count of work")
+        let samples = sampleCount
+        for shard in shards {
+            try FrameCheck.range(Int(shard.sampleCount), 1, Int(UInt32.max), "sample count of shard \(shard.shardID)")
+        }
+        try FrameCheck.bytes(labels, are: samples, "labels frame of work")
+        let inputSize = pixels.count / samples
+        try FrameCheck.bytes(pixels, are: samples * inputSize, "pixels frame of work")
+        try FrameCheck.bytes(weights, are: weights.count / 4 * 4, "weights frame of work")
+        var header = Header.writer(for: .work)
+        header.write(step)
+        header.write(weightVersion)
+        header.write(UInt32(shards.count))
+        for shard in shards {
+            header.write(shard.shardID)
+            header.write(shard.sampleCount)
+        }
+        return [try header.frame(), weights, pixels, labels]
+    }
+
+    static func decode(
+        _ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>, limits: DecodingLimits
+    ) throws -> Work {
+        guard let parameterCount = limits.parameterCount, let inputSize = limits.inputSize else {
+            throw ProtocolError.shapesUnknown(kind: "work")
+        }
+        try FrameCheck.count(bulk, is: 3, for: .work)
+        try FrameCheck.range(parameterCount, 1, limits.maxParameterCount, "parameter count")
+        let step = try header.read(UInt64.self, "step")
+        let weightVersion = try header.read(UInt64.self, "weight version")
+        let shardCount = Int(try header.read(UInt32.self, "shard count"))
+        try FrameCheck.range(shardCount, 1, limits.maxShards, "shard count of work")
+        try header.expectExactly(shardCount, of: 8, "shards")
+        var shards: [Shard] = []
+        shards.reserveCapacity(shardCount)
+        for index in 0..<shardCount {
+            let shardID = try header.read(UInt32.self, "shard \(index) id")
+            let samples = try header.read(UInt32.self, "shard \(index) sample count")
+            try FrameCheck.range(Int(samples), 1, limits.shardSize, "sample count of shard \(shardID)")
+            shards.append(Shard(shardID: shardID, sampleCount: samples))
+        }
+        let frames = Array(bulk)
+        let work = Work(
+            step: step, weightVersion: weightVersion, shards: shards,
+            weights: frames[0], pixels: frames[1], labels: frames[2])
+        let samples = work.sampleCount
+        let weightBytes = try FrameCheck.product(parameterCount, 4, "parameter count")
+        let pixelBytes = try FrameCheck.product(samples, inputSize, "samples × input size")
+        try FrameCheck.bytes(work.weights, are: weightBytes, "weights frame of work (\(parameterCount) floats)")
+        try FrameCheck.bytes(work.pixels, are: pixelBytes, "pixels frame of work (\(samples) samples × \(inputSize))")
+        try FrameCheck.bytes(work.labels, are: samples, "labels frame of work (\(samples) samples)")
+        return work
+    }
+}

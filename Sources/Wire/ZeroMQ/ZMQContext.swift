@@ -1,0 +1,28 @@
+import CZeroMQ
+
+/// A libzmq context. Every socket keeps its context alive, so the context is
+/// terminated (in deinit) only after all its sockets have been closed, and
+/// zmq_ctx_term cannot block on a socket we still hold.
+public final class ZMQContext: @unchecked Sendable {
+    // libzmq contexts are thread-safe, which is what makes @unchecked Sendable true.
+    let handle: UnsafeMutableRawPointer
+
+    /// One context per process is what libzmq recommends; creation fails only
+    /// when the process is out of file descriptors or memory at start-up.
+    public static let shared: ZMQContext = {
+        do {
+            return try ZMQContext()
+        } catch {
+            fatalError("cannot create the process-wide ZeroMQ context: \(error)")
+        }
+    }()
+
+    public init() throws {
+        guard let handle = zmq_ctx_new() else { throw ZMQError.last("zmq_ctx_new") }
+        self.handle = handle
+    }
+
+    deinit {
+        while zmq_ctx_term(handle) != 0 && zmq_errno() == EINTR {}
+    }
+}

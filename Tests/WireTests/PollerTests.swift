@@ -1,0 +1,44 @@
+import Foundation
+import Wire
+import XCTest
+
+final class PollerTests: XCTestCase {
+    func testPollReportsOnlyReadySocketsAndTimesOut() throws {
+        let first = try RouterDealerPair()
+        let second = try RouterDealerPair()
+        var poller = ZMQPoller()
+        XCTAssertEqual(poller.add(first.router), 0)
+        XCTAssertEqual(poller.add(second.router), 1)
+
+        let start = monotonicSeconds()
+        XCTAssertEqual(try poller.poll(timeoutMilliseconds: 100), [])
+        XCTAssertLessThan(monotonicSeconds() - start, 2.0)
+
+        try second.dealer.send(frames([[1]]))
+        XCTAssertEqual(try poller.poll(timeoutMilliseconds: 5_000), [1])
+        XCTAssertNotNil(try second.router.tryReceiveRouted())
+        XCTAssertEqual(try poller.poll(timeoutMilliseconds: 0), [])
+    }
+
+    func testPollWatchesAFileDescriptor() throws {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let pair = try RouterDealerPair()
+        var poller = ZMQPoller()
+        poller.add(pair.router)
+        let signalIndex = poller.add(fileDescriptor: fds[0])
+        XCTAssertEqual(try poller.poll(timeoutMilliseconds: 50), [])
+        var byte: UInt8 = 1
+        XCTAssertEqual(write(fds[1], &byte, 1), 1)
+        XCTAssertEqual(try poller.poll(timeoutMilliseconds: 5_000), [signalIndex])
+    }
+
+    func testPollingAClosedSocketThrows() throws {
+        let pair = try RouterDealerPair()
+        var poller = ZMQPoller()
+        poller.add(pair.dealer, events: [.readable, .writable])
+        pair.dealer.close()
+        XCTAssertThrowsError(try poller.poll(timeoutMilliseconds: 0))
+    }
+}

@@ -1,0 +1,96 @@
+import Wire
+import XCTest
+
+/// Every kind goes out through a DEALER and is decoded from what the ROUTER received.
+final class ProtocolRoundTripTests: XCTestCase {
+    private var pair: RouterDealerPair!
+
+    override func setUpWithError() throws {
+        pair = try RouterDealerPair()
+    }
+
+    override func tearDown() {
+        pair = nil
+    }
+
+    private func roundTrip(_ message: WireMessage, limits: DecodingLimits = welcomedLimits) throws -> WireMessage {
+        try pair.dealer.send(message.encode())
+        let routed = try XCTUnwrap(pair.router.receiveRouted(timeoutMilliseconds: 5_000))
+        let decoded = try WireMessage.decode(routed.frames, limits: limits)
+        XCTAssertEqual(decoded.kind, message.kind)
+        return decoded
+    }
+
+    func testHello() throws {
+        let hello = Hello(pid: 4242, workerName: "node-7 ✓")
+        guard case .hello(let decoded) = try roundTrip(.hello(hello), limits: .beforeWelcome) else {
+            return XCTFail("not a hello")
+        }
+        XCTAssertEqual(decoded, hello)
+    }
+
+    func testWelcome() throws {
+        guard case .welcome(let decoded) = try roundTrip(.welcome(sampleWelcome), limits: .beforeWelcome) else {
+            return XCTFail("not a welcome")
+        }
+        XCTAssertEqual(decoded, sampleWelcome)
+    }
+
+    func testRefuse() throws {
+        guard case .refuse(let reason) = try roundTrip(.refuse(reason: "version 9 is too new"), limits: .beforeWelcome)
+        else { return XCTFail("not a refuse") }
+        XCTAssertEqual(reason, "version 9 is too new")
+    }
+
+    func testWork() throws {
+        let work = try makeWork()
+        guard case .work(let decoded) = try roundTrip(.work(work)) else { return XCTFail("not work") }
+        XCTAssertEqual(decoded.step, 12)
+        XCTAssertEqual(decoded.weightVersion, 11)
+        XCTAssertEqual(decoded.shards, work.shards)
+        XCTAssertEqual(decoded.sampleCount, 5)
+        XCTAssertEqual(decoded.withWeights { Array($0) }, work.withWeights { Array($0) })
+        XCTAssertEqual(decoded.withPixels { Array($0) }, work.pixels.bytes)
+        XCTAssertEqual(decoded.withLabels { Array($0) }, [0, 1, 2, 3, 4])
+    }
+
+    func testGradient() throws {
+        let gradient = try makeGradient()
+        guard case .gradient(let decoded) = try roundTrip(.gradient(gradient)) else { return XCTFail("not a gradient") }
+        XCTAssertEqual(decoded.step, gradient.step)
+        XCTAssertEqual(decoded.weightVersion, gradient.weightVersion)
+        XCTAssertEqual(decoded.lossSumFixedPoint, gradient.lossSumFixedPoint)
+        XCTAssertEqual(decoded.correct, gradient.correct)
+        XCTAssertEqual(decoded.sampleCount, gradient.sampleCount)
+        XCTAssertEqual(decoded.computeNanoseconds, gradient.computeNanoseconds)
+        XCTAssertEqual(decoded.shardIDs, gradient.shardIDs)
+        XCTAssertEqual(decoded.withGradient { Array($0) }, (0..<10).map { Int64($0) * -3 })
+    }
+
+    func testHeartbeat() throws {
+        guard case .heartbeat = try roundTrip(.heartbeat, limits: .beforeWelcome) else { return XCTFail("not a heartbeat") }
+    }
+
+    func testShutdown() throws {
+        guard case .shutdown(let reason) = try roundTrip(.shutdown(reason: "SIGTERM")) else {
+            return XCTFail("not a shutdown")
+        }
+        XCTAssertEqual(reason, "SIGTERM")
+    }
+
+    func testHeaderLayoutIsAsDocumented() throws {
+        let header = try encodedBytes(.heartbeat)[0]
+        XCTAssertEqual(header, [0x44, 0x50, 0x54, 0x52, 1, 0, 6, 0])
+        let refuse = try encodedBytes(.refuse(reason: "no"))[0]
+        XCTAssertEqual(refuse, [0x44, 0x50, 0x54, 0x52, 1, 0, 3, 0, 2, 0, 0x6e, 0x6f])
+    }
+
+    func testLargestFrameCoversEveryValidFrame() throws {
+        XCTAssertGreaterThanOrEqual(DecodingLimits.beforeWelcome.largestFrameBytes, 4096)
+        XCTAssertEqual(welcomedLimits.largestFrameBytes, 4096 + 32)
+        let big = DecodingLimits(parameterCount: 1 << 20, inputSize: 784, shardSize: 32, maxShards: 64)
+        XCTAssertEqual(big.largestFrameBytes, 8 << 20)
+        let absurd = DecodingLimits(parameterCount: 1, inputSize: Int.max, shardSize: Int.max, maxShards: Int.max)
+        XCTAssertEqual(absurd.largestFrameBytes, Int.max)
+    }
+}

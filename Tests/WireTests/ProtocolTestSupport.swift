@@ -1,0 +1,60 @@
+import Wire
+import XCTest
+
+/// Shapes of a tiny model: 10 parameters, 4 pixels per sample, shards of up to 8 samples.
+let welcomedLimits = DecodingLimits(parameterCount: 10, inputSize: 4, shardSize: 8, maxShards: 4)
+
+func floatFrame(_ values: [Float]) throws -> ZMQMessage {
+    let message = try ZMQMessage(size: values.count * 4)
+    message.withUnsafeMutableElements(of: Float.self) { _ = $0.initialize(from: values) }
+    return message
+}
+
+func int64Frame(_ values: [Int64]) throws -> ZMQMessage {
+    let message = try ZMQMessage(size: values.count * 8)
+    message.withUnsafeMutableElements(of: Int64.self) { _ = $0.initialize(from: values) }
+    return message
+}
+
+func makeWork(sampleCounts: [UInt32] = [3, 2], parameterCount: Int = 10, inputSize: Int = 4) throws -> Work {
+    let samples = sampleCounts.reduce(0) { $0 + Int($1) }
+    return Work(
+        step: 12, weightVersion: 11,
+        shards: sampleCounts.enumerated().map { Work.Shard(shardID: UInt32(100 + $0.offset), sampleCount: $0.element) },
+        weights: try floatFrame((0..<parameterCount).map { Float($0) * 0.25 }),
+        pixels: try ZMQMessage(copying: (0..<samples * inputSize).map { UInt8(truncatingIfNeeded: $0) }),
+        labels: try ZMQMessage(copying: (0..<samples).map { UInt8($0 % 10) }))
+}
+
+func makeGradient(parameterCount: Int = 10, shardIDs: [UInt32] = [100, 101], samples: UInt32 = 5) throws -> Gradient {
+    Gradient(
+        step: 12, weightVersion: 11, lossSumFixedPoint: -123_456_789_012, correct: 4, sampleCount: samples,
+        computeNanoseconds: 987_654_321, shardIDs: shardIDs,
+        gradient: try int64Frame((0..<parameterCount).map { Int64($0) * -3 }))
+}
+
+let sampleWelcome = Welcome(
+    workerID: 3, shardSize: 8, heartbeatMilliseconds: 250, activation: "relu", loss: "cross-entropy",
+    layerSizes: [4, 3, 2])
+
+/// The encoded frames as fresh byte arrays, ready to be damaged.
+func encodedBytes(_ message: WireMessage) throws -> [[UInt8]] {
+    try message.encode().map(\.bytes)
+}
+
+/// A copy of `parts` with `bytes` written into frame `frame` at `offset`.
+func patched(_ parts: [[UInt8]], frame: Int = 0, at offset: Int, _ bytes: [UInt8]) -> [[UInt8]] {
+    var parts = parts
+    parts[frame].replaceSubrange(offset..<offset + bytes.count, with: bytes)
+    return parts
+}
+
+func assertRejects(
+    _ parts: [[UInt8]], limits: DecodingLimits = welcomedLimits, with expected: ProtocolError,
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    XCTAssertThrowsError(try WireMessage.decode(try frames(parts), limits: limits), file: file, line: line) { error in
+        XCTAssertEqual(error as? ProtocolError, expected, "got \(error)", file: file, line: line)
+        XCTAssertFalse("\(error)".isEmpty, file: file, line: line)
+    }
+}
