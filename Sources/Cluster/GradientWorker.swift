@@ -48,9 +48,9 @@ public final class GradientWorker {
     deinit { socket.close() }
 
     public func run(stopSignal: () -> Int32?) throws -> Exit {
-        try socket.send(WireMessage.hello(HelloMessage(pid: UInt32(getpid()), workerName: name)).encode(version: protocolVersion))
+        try socket.send(Hello(pid: UInt32(getpid()), workerName: name).encode(version: protocolVersion))
         var joined: Joined?
-        let joinLimits = DecodingLimits(parameterCount: nil, inputSize: nil, shardSize: 1, maxShards: 1)
+        let joinLimits = DecodingLimits.beforeWelcome
         while true {
             if let signal = stopSignal() { return .signalled(signal) }
             if let parent = parentProcess, getppid() != parent { return .parentGone }
@@ -92,7 +92,7 @@ public final class GradientWorker {
             case .heartbeat:
                 continue
             default:
-                log("worker: ignoring unexpected \(message.kindName)")
+                log("worker: ignoring unexpected \(message.kind)")
             }
         }
     }
@@ -105,26 +105,26 @@ private final class Joined {
     let computer: ShardGradientComputer
     let sum: GradientSum
 
-    init(_ welcome: WelcomeMessage) throws {
+    init(_ welcome: Welcome) throws {
         guard let activation = Activation(rawValue: welcome.activation),
               let loss = Loss(rawValue: welcome.loss) else {
-            throw ProtocolError.shapeMismatch("welcome names activation \(welcome.activation) / loss \(welcome.loss)")
+            throw ClusterError.incompatibleCoordinator(
+                "its welcome names activation \(welcome.activation) and loss \(welcome.loss), unknown to this worker")
         }
         let architecture = try Architecture(
             layerSizes: welcome.layerSizes.map(Int.init), activation: activation, loss: loss)
         inputSize = architecture.inputSize
-        limits = DecodingLimits(parameterCount: architecture.parameterCount, inputSize: inputSize,
-                                shardSize: Int(welcome.shardSize), maxShards: FixedPoint.maxShardsPerSum)
+        limits = WorkerPool.limits(architecture, shardSize: Int(welcome.shardSize))
         computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))
         sum = GradientSum(parameterCount: architecture.parameterCount)
     }
 
-    func answer(_ work: WorkMessage) throws -> [ZMQMessage] {
+    func answer(_ work: Work) throws -> [ZMQMessage] {
         let started = monotonicNanoseconds()
         sum.reset()
-        work.weights.withUnsafeElements(of: Float.self) { weights in
-            work.pixels.withUnsafeElements(of: UInt8.self) { pixels in
-                work.labels.withUnsafeElements(of: UInt8.self) { labels in
+        work.withWeights { weights in
+            work.withPixels { pixels in
+                work.withLabels { labels in
                     var offset = 0
                     for shard in work.shards {
                         let samples = Int(shard.sampleCount)
@@ -139,12 +139,12 @@ private final class Joined {
             }
         }
         let gradient = try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(sum.values)))
-        let reply = GradientMessage(
+        let reply = Gradient(
             step: work.step, weightVersion: work.weightVersion,
             lossSumFixedPoint: sum.finite ? sum.lossFixed : FixedPoint.nonFiniteLoss,
             correct: UInt32(sum.correct), sampleCount: UInt32(sum.samples),
             computeNanoseconds: monotonicNanoseconds() - started,
-            shardIDs: work.shards.map(\.id), gradient: gradient)
+            shardIDs: work.shards.map(\.shardID), gradient: gradient)
         return try WireMessage.gradient(reply).encode()
     }
 }

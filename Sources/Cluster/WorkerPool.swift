@@ -48,7 +48,7 @@ public final class WorkerPool: GradientSource {
         try socket.setLinger(milliseconds: 1000)
         try socket.setRouterMandatory(true)
         // A stranger cannot make us buffer more than one full gradient frame.
-        try socket.setMaxMessageSize(architecture.parameterCount * 8 + 65_536)
+        try socket.setMaxMessageSize(limits.largestFrameBytes)
         do {
             endpoint = try socket.bind(listen)
         } catch let error as ZMQError {
@@ -60,10 +60,13 @@ public final class WorkerPool: GradientSource {
 
     public var workerCount: Int { members.count }
 
-    private var limits: DecodingLimits {
+    private var limits: DecodingLimits { Self.limits(architecture, shardSize: shardSize) }
+
+    static func limits(_ architecture: Architecture, shardSize: Int) -> DecodingLimits {
         DecodingLimits(parameterCount: architecture.parameterCount, inputSize: architecture.inputSize,
                        shardSize: shardSize, maxShards: FixedPoint.maxShardsPerSum)
     }
+
 
     /// Blocks until `count` workers have joined, the join timeout passes, or a stop signal.
     public func waitForWorkers(_ count: Int, stopSignal: () -> Int32?) throws {
@@ -128,10 +131,10 @@ public final class WorkerPool: GradientSource {
                     }
                 }
             }
-            let message = WorkMessage(
+            let message = Work(
                 step: UInt64(work.globalStep), weightVersion: UInt64(work.globalStep),
-                shards: zip(shards, counts).map { WorkMessage.Shard(id: UInt32($0.0), sampleCount: UInt32($0.1)) },
-                weights: try weights.sharedCopy(), pixels: pixels, labels: labels)
+                shards: zip(shards, counts).map { Work.Shard(shardID: UInt32($0.0), sampleCount: UInt32($0.1)) },
+                weights: weights, pixels: pixels, labels: labels)
             do {
                 try socket.send(to: peer, WireMessage.work(message).encode())
             } catch let error as ZMQError where error.isHostUnreachable {
@@ -168,19 +171,19 @@ public final class WorkerPool: GradientSource {
             case .gradient(let reply): accept(reply, from: members[index], work: work, sum: sum)
             case .heartbeat: try? socket.send(to: peer, WireMessage.heartbeat.encode())
             case .hello: reject(from: peer, because: "hello from a worker that already joined")
-            default: reject(from: peer, because: "unexpected \(message.kindName) from a worker")
+            default: reject(from: peer, because: "unexpected \(message.kind) from a worker")
             }
         } else if case .hello(let hello) = message {
             try welcome(peer, name: hello.workerName)
         } else {
-            reject(from: peer, because: "\(message.kindName) from a peer that never said hello")
+            reject(from: peer, because: "\(message.kind) from a peer that never said hello")
         }
     }
 
     private func welcome(_ peer: PeerID, name: String) throws {
         let member = Member(id: nextWorkerID, peer: peer, name: name, lastHeard: monotonicNanoseconds())
         nextWorkerID += 1
-        let welcome = WelcomeMessage(
+        let welcome = Welcome(
             workerID: member.id, shardSize: UInt32(shardSize), heartbeatMilliseconds: UInt32(settings.heartbeatMilliseconds),
             activation: architecture.activation.rawValue, loss: architecture.loss.rawValue,
             layerSizes: architecture.layerSizes.map { UInt32($0) })
@@ -189,7 +192,7 @@ public final class WorkerPool: GradientSource {
         log("coordinator: worker \(member.id) (\(name)) joined; \(members.count) live")
     }
 
-    private func accept(_ reply: GradientMessage, from member: Member, work: StepWork?, sum: GradientSum?) {
+    private func accept(_ reply: Gradient, from member: Member, work: StepWork?, sum: GradientSum?) {
         guard let work, let sum, reply.step == UInt64(work.globalStep) else {
             return reject(from: member.peer, because: "gradient for step \(reply.step), not the current step; dropped")
         }
@@ -201,7 +204,7 @@ public final class WorkerPool: GradientSource {
         guard assignment.complete(shards, by: member.peer) else {
             return reject(from: member.peer, because: "gradient for shards \(shards) it does not hold; dropped")
         }
-        reply.gradient.withUnsafeElements(of: Int64.self) { values in
+        reply.withGradient { values in
             sum.addPartial(values, lossFixed: reply.lossSumFixedPoint, correct: Int(reply.correct),
                            samples: Int(reply.sampleCount), shards: shards.count)
         }
@@ -236,6 +239,7 @@ public enum ClusterError: Error, CustomStringConvertible {
     case cannotListen(endpoint: String, reason: String)
     case notEnoughWorkers(have: Int, need: Int, waitedSeconds: Double)
     case noWorkersLeft(step: Int)
+    case incompatibleCoordinator(String)
 
     public var description: String {
         switch self {
@@ -245,6 +249,8 @@ public enum ClusterError: Error, CustomStringConvertible {
             return "only \(have) of \(need) workers joined within \(Int(waited)) s"
         case .noWorkersLeft(let step):
             return "every worker was lost during step \(step)"
+        case .incompatibleCoordinator(let why):
+            return "cannot work for this coordinator: \(why)"
         }
     }
 }

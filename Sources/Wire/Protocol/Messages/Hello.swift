@@ -11,8 +11,9 @@ public struct Hello: Equatable {
         self.workerName = workerName
     }
 
-    func encode() throws -> [ZMQMessage] {
-        var header = Header.writer(for: .hello)
+    /// A `version` other than ours exists to test how a coordinator refuses a stranger.
+    public func encode(version: UInt16 = wireProtocolVersion) throws -> [ZMQMessage] {
+        var header = Header.writer(for: .hello, version: version)
         header.write(pid)
         try header.write(workerName, field: "worker name")
         return [try header.frame()]
