@@ -6,7 +6,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case unreadable(URL, reason: String)
     case corruptGzip(URL, reason: String)
     case badMagic(URL, expected: UInt32, found: UInt32)
-    case badDimensionCount(URL, expected: Int, found: Int)
+    case badDimensionCount(URL, expectedMagic: UInt32, foundMagic: UInt32)
     case emptyDimension(URL, index: Int)
     case tooLarge(URL, what: String, limit: Int)
     case lengthMismatch(URL, expectedBytes: Int, actualBytes: Int)
@@ -24,7 +24,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(url.path): not an IDX file of the expected kind: magic number "
                 + "\(hex(found)), expected \(hex(expected))"
         case let .badDimensionCount(url, expected, found):
-            return "\(url.path): IDX header declares \(found) dimensions, expected \(expected)"
+            return "\(url.path): IDX header declares \(found & 0xff) dimensions, expected \(expected & 0xff) "
+                + "(magic number \(hex(found)), expected \(hex(expected)))"
         case let .emptyDimension(url, index):
             return "\(url.path): IDX header declares dimension \(index) as 0"
         case let .tooLarge(url, what, limit):

@@ -40,13 +40,14 @@ public enum IDXReader {
             throw DatasetError.lengthMismatch(url, expectedBytes: headerSize, actualBytes: bytes.count)
         }
         // Byte 2 is the element type (0x08, unsigned byte), byte 3 the
-        // number of dimensions; a wrong count is worth its own message.
+        // number of dimensions; a wrong count gets its own message because
+        // it is how a labels file given for images shows.
         let found = bigEndianWord(bytes, at: 0)
         if found & 0xffff_ff00 != magic & 0xffff_ff00 {
             throw DatasetError.badMagic(url, expected: magic, found: found)
         }
-        if Int(found & 0xff) != dimensionCount {
-            throw DatasetError.badDimensionCount(url, expected: dimensionCount, found: Int(found & 0xff))
+        if found != magic {
+            throw DatasetError.badDimensionCount(url, expectedMagic: magic, foundMagic: found)
         }
         guard bytes.count >= headerSize else {
             throw DatasetError.lengthMismatch(url, expectedBytes: headerSize, actualBytes: bytes.count)
