@@ -8,7 +8,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case badMagic(URL, expected: UInt32, found: UInt32)
     case badDimensionCount(URL, expectedMagic: UInt32, foundMagic: UInt32)
     case emptyDimension(URL, index: Int)
-    case tooLarge(URL, what: String, limit: Int)
+    case tooLarge(URL, reason: String)
     case lengthMismatch(URL, expectedBytes: Int, actualBytes: Int)
     case missingDirectory(URL)
     case missingFile(directory: URL, candidates: [String])
@@ -28,8 +28,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
                 + "(magic number \(hex(found)), expected \(hex(expected)))"
         case let .emptyDimension(url, index):
             return "\(url.path): IDX header declares dimension \(index) as 0"
-        case let .tooLarge(url, what, limit):
-            return "\(url.path): \(what), over the limit of \(limit) bytes"
+        case let .tooLarge(url, reason):
+            return "\(url.path): too large: \(reason)"
         case let .lengthMismatch(url, expected, actual):
             let problem = actual < expected ? "truncated" : "\(actual - expected) trailing bytes"
             return "\(url.path): \(problem): header implies \(expected) bytes, file holds \(actual) bytes"

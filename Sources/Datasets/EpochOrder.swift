@@ -22,7 +22,7 @@ public enum EpochOrder {
     public static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int32] {
         precondition(count >= 0 && count <= Int(Int32.max), "sample count out of Int32 range")
         var generator = SplitMix64(state: SplitMix64.mix(seed) ^ SplitMix64.mix(UInt64(truncatingIfNeeded: epoch) &+ SplitMix64.increment))
-        var order = (0..<Int32(count)).map { $0 }
+        var order = Array(0..<Int32(count))
         var i = count - 1
         while i > 0 {
             let j = Int(generator.below(UInt64(i + 1)))

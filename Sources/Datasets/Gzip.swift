@@ -9,10 +9,10 @@ enum Gzip {
         data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b
     }
 
-    /// Inflates every gzip member in `data`. Stops with an error as soon as
-    /// the output would pass `limit` bytes, so a small "gzip bomb" cannot
-    /// exhaust memory.
-    static func inflate(_ data: Data, file: URL, limit: Int) throws -> [UInt8] {
+    /// Inflates every gzip member in `data`, handing the output to `consume`
+    /// one chunk at a time, so the caller decides what to keep and when a
+    /// stream has gone on too long.
+    static func inflate(_ data: Data, file: URL, consume: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         var stream = z_stream()
         // 16 + MAX_WBITS: expect a gzip header and trailer, not a raw zlib one.
         guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -20,23 +20,18 @@ enum Gzip {
         }
         defer { inflateEnd(&stream) }
 
-        var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 18)
         try data.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
-            let base = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
-            stream.next_in = base
+            stream.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
             stream.avail_in = UInt32(input.count)
             while true {
-                let status = chunk.withUnsafeMutableBufferPointer { out -> Int32 in
+                let status = try chunk.withUnsafeMutableBufferPointer { out -> Int32 in
                     stream.next_out = out.baseAddress
                     stream.avail_out = UInt32(out.count)
-                    return CZlib.inflate(&stream, Z_NO_FLUSH)
+                    let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    try consume(UnsafeBufferPointer(rebasing: out[0..<(out.count - Int(stream.avail_out))]))
+                    return status
                 }
-                let produced = chunk.count - Int(stream.avail_out)
-                guard output.count + produced <= limit else {
-                    throw DatasetError.tooLarge(file, what: "decompresses to more than \(limit) bytes", limit: limit)
-                }
-                output.append(contentsOf: chunk[0..<produced])
                 switch status {
                 case Z_OK:
                     continue
@@ -56,6 +51,5 @@ enum Gzip {
                 }
             }
         }
-        return output
     }
 }

@@ -96,10 +96,24 @@ final class IDXReaderTests: XCTestCase {
     func testRefusesHugeDeclaredSizeBeforeAllocating() throws {
         let url = try write("huge", idxBytes(magic: 0x803, dimensions: [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], payload: [1]))
         let message = errorMessage { try IDXReader.readImages(at: url) }
-        XCTAssertEqual(message, "\(url.path): header declares dimensions 4294967295x4294967295x4294967295, "
-            + "over the limit of \(IDXReader.maxPayloadBytes) bytes")
+        XCTAssertEqual(message, "\(url.path): too large: header declares 4294967295x4294967295x4294967295 bytes, "
+            + "more than the 1073741824-byte limit")
         let justOver = try write("over", idxBytes(magic: 0x803, dimensions: [1 << 20 + 1, 32, 32], payload: []))
-        XCTAssertTrue(errorMessage { try IDXReader.readImages(at: justOver) }.contains("over the limit"))
+        XCTAssertTrue(errorMessage { try IDXReader.readImages(at: justOver) }.contains("1048577x32x32 bytes, more than the"))
+    }
+
+    // A few kilobytes of gzip that would inflate to over the limit: the
+    // reader must stop at the limit instead of allocating it all.
+    func testRefusesAGzipBomb() throws {
+        // 17 concatenated members of 64 MiB of zeros: 1 GiB and a bit.
+        let zeros = try gzipped(Data(count: 64 << 20))
+        let bomb = (0..<17).reduce(try gzipped(idxBytes(magic: 0x801, dimensions: [1], payload: [7]))) { whole, _ in
+            whole + zeros
+        }
+        XCTAssertLessThan(bomb.count, 2 << 20)
+        let url = try write("bomb.gz", bomb)
+        XCTAssertEqual(errorMessage { try IDXReader.readLabels(at: url) },
+                       "\(url.path): too large: more than the \(IDXReader.maxPayloadBytes + 8)-byte limit of IDX data")
     }
 
     func testRejectsCorruptGzip() throws {

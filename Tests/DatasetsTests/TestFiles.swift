@@ -31,7 +31,7 @@ func idxBytes(magic: UInt32, dimensions: [UInt32], payload: [UInt8]) -> Data {
 }
 
 /// Runs a tool and returns its standard output; the test fails if it does.
-func run(_ arguments: [String], stdin: Data? = nil) throws -> Data {
+func runTool(_ arguments: [String], stdin: Data? = nil) throws -> Data {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
@@ -57,8 +57,8 @@ func run(_ arguments: [String], stdin: Data? = nil) throws -> Data {
     return result
 }
 
-func gzipped(_ data: Data) throws -> Data { try run(["gzip", "-c", "-n"], stdin: data) }
-func gunzipped(_ url: URL) throws -> Data { try run(["gzip", "-dc", url.path]) }
+func gzipped(_ data: Data) throws -> Data { try runTool(["gzip", "-c", "-n"], stdin: data) }
+func gunzipped(_ url: URL) throws -> Data { try runTool(["gzip", "-dc", url.path]) }
 
 /// The message of the error `body` throws, or a failure if it throws none.
 func errorMessage<T>(_ body: () throws -> T, file: StaticString = #filePath, line: UInt = #line) -> String {
