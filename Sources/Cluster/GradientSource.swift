@@ -22,19 +22,3 @@ public protocol GradientSource: AnyObject {
     /// Nanoseconds spent in gradient computation since the last call (for comm_fraction).
     func takeComputeNanoseconds() -> UInt64
 }
-
-/// Copies the samples at `positions` of `order` into contiguous buffers.
-func gatherSamples(
-    from data: LabeledImages, order: [Int32], positions: Range<Int>,
-    pixels: UnsafeMutableBufferPointer<UInt8>, labels: UnsafeMutableBufferPointer<UInt8>
-) {
-    let size = data.inputSize
-    data.pixels.withUnsafeBufferPointer { source in
-        for (slot, position) in positions.enumerated() {
-            let sample = Int(order[position])
-            UnsafeMutableRawPointer(pixels.baseAddress! + slot * size)
-                .copyMemory(from: source.baseAddress! + sample * size, byteCount: size)
-            labels[slot] = data.labels[sample]
-        }
-    }
-}

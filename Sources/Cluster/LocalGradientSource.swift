@@ -32,7 +32,7 @@ public final class LocalGradientSource: GradientSource {
     public func compute(_ work: StepWork, weights: UnsafeBufferPointer<Float>, into sum: GradientSum) throws {
         let start = monotonicNanoseconds()
         for positions in work.shards {
-            gatherSamples(from: data, order: work.order, positions: positions, pixels: pixels, labels: labels)
+            PixelScaling.gather(of: data, positions: positions, order: work.order, intoPixels: pixels, intoLabels: labels)
             computer.addShard(
                 weights: weights, pixels: UnsafeBufferPointer(pixels), labels: UnsafeBufferPointer(labels),
                 samples: positions.count, into: sum)

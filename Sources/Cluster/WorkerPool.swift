@@ -123,10 +123,10 @@ public final class WorkerPool: GradientSource {
                     var offset = 0
                     for shard in shards {
                         let positions = work.shards[shard]
-                        gatherSamples(
-                            from: data, order: work.order, positions: positions,
-                            pixels: UnsafeMutableBufferPointer(rebasing: pixelBytes.bindMemory(to: UInt8.self)[(offset * data.inputSize)...]),
-                            labels: UnsafeMutableBufferPointer(rebasing: labelBytes.bindMemory(to: UInt8.self)[offset...]))
+                        PixelScaling.gather(
+                            of: data, positions: positions, order: work.order,
+                            intoPixels: UnsafeMutableBufferPointer(rebasing: pixelBytes.bindMemory(to: UInt8.self)[(offset * data.inputSize)...]),
+                            intoLabels: UnsafeMutableBufferPointer(rebasing: labelBytes.bindMemory(to: UInt8.self)[offset...]))
                         offset += positions.count
                     }
                 }

@@ -32,7 +32,7 @@ enum ExitStatus {
     /// is a failure of the run, exit 1.
     static func isBadInput(_ error: Error) -> Bool {
         switch error {
-        case is IDXError, is DatasetFilesError, is ArchitectureError, is BatchPlanError,
+        case is DatasetError, is ArchitectureError, is BatchPlanError,
              is SafetensorsError, is DataShapeError, is RunDirectoryError, is UsageError:
             return true
         case ClusterError.cannotListen:
