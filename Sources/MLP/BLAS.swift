@@ -1,0 +1,34 @@
+// The only file that talks to a BLAS library: OpenBLAS everywhere, Accelerate
+// where it exists (macOS), behind the same two calls.
+#if canImport(Accelerate)
+import Accelerate
+#else
+import COpenBLAS
+#endif
+import Foundation
+
+public enum BLAS {
+    /// Pins BLAS to one thread: the trainer runs one process per core, and
+    /// a threaded sgemm would both oversubscribe the machine and pick
+    /// different summation orders. The environment variable alone is not
+    /// enough once the library is loaded, so the library is told directly.
+    public static func useOneThread() {
+        #if canImport(Accelerate)
+        setenv("VECLIB_MAXIMUM_THREADS", "1", 1)
+        #else
+        openblas_set_num_threads(1)
+        #endif
+    }
+
+    /// C[m, n] = alpha · op(A) · op(B) + beta · C, every matrix row-major,
+    /// op(X) being Xᵀ when its flag is set (A is then stored [k, m], B [n, k]).
+    public static func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}

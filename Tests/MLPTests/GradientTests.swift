@@ -1,0 +1,114 @@
+import Foundation
+import MLP
+import XCTest
+
+/// The gradient against central finite differences of an independent Double
+/// forward pass written here, not in the library.
+///
+/// Error budget: the Double differences with h = 1e-6 on an O(1) loss have
+/// truncation error ~h² and rounding ~1e-16/h, both below 1e-9. The Float
+/// gradient carries rounding of a few dozen operations per entry, each
+/// relative error 2^-24 ≈ 6e-8, so a few 1e-6 of the magnitudes involved
+/// (O(1) here). The bound 2e-5 · max(1, |g|) therefore leaves an order of
+/// magnitude of slack, yet a wrong term (a missing factor, a transposed
+/// index, a lost bias row) is off by O(1) and fails at once.
+final class GradientTests: XCTestCase {
+    let sizes = [5, 4, 3, 3]
+    let batch = 4
+
+    func testEveryActivationWithEveryLossMatchesFiniteDifferences() throws {
+        for activation in Activation.allCases {
+            for loss in Loss.allCases {
+                let architecture = try Architecture(layerSizes: sizes, activation: activation, loss: loss)
+                let (parameters, inputs, labels) = problem(architecture, seed: 3)
+                let (analytic, result) = gradient(architecture, parameters, inputs: inputs, labels: labels)
+
+                let reference = ReferenceNetwork(architecture: architecture, inputs: inputs, labels: labels)
+                let base = parameters.values.map(Double.init)
+                XCTAssertEqual(result.lossSum, reference.loss(base), accuracy: 1e-5 * max(1, result.lossSum))
+
+                let h = 1e-6
+                for i in base.indices {
+                    var plus = base, minus = base
+                    plus[i] += h
+                    minus[i] -= h
+                    let numeric = (reference.loss(plus) - reference.loss(minus)) / (2 * h)
+                    XCTAssertEqual(Double(analytic[i]), numeric, accuracy: 2e-5 * max(1, abs(numeric)),
+                                   "\(activation) \(loss) parameter \(i)")
+                }
+            }
+        }
+    }
+
+    func testGradientOverwritesAndRepeatsExactly() throws {
+        let architecture = try Architecture(layerSizes: sizes, activation: .relu)
+        let (parameters, inputs, labels) = problem(architecture, seed: 5)
+        let workspace = GradientWorkspace(architecture: architecture, maxBatch: 16)
+        // The helper fills the gradient with NaN first: nothing may survive.
+        let first = gradient(architecture, parameters, inputs: inputs, labels: labels, workspace: workspace)
+        XCTAssertFalse(first.gradient.contains { $0.isNaN })
+        _ = gradient(architecture, parameters, inputs: Array(inputs.reversed()), labels: labels, workspace: workspace)
+        let again = gradient(architecture, parameters, inputs: inputs, labels: labels, workspace: workspace)
+        XCTAssertEqual(first.gradient.map(\.bitPattern), again.gradient.map(\.bitPattern))
+        XCTAssertEqual(first.result, again.result)
+        XCTAssertEqual(first.result, evaluate(architecture, parameters, inputs: inputs, labels: labels))
+    }
+
+    /// Parameters with nonzero biases (so bias paths count), inputs and labels.
+    private func problem(_ architecture: Architecture, seed: UInt64) -> (ParameterBuffer, [Float], [UInt8]) {
+        let parameters = ParameterBuffer.initialised(architecture, seed: seed)
+        var generator = SeededGenerator(seed: seed &+ 100)
+        for layer in 0..<architecture.layerCount {
+            let bias = parameters.bias(layer: layer)
+            for i in bias.indices { bias[i] = generator.nextSymmetric(bound: 0.5) }
+        }
+        let inputs = (0..<batch * architecture.inputSize).map { _ in generator.nextSymmetric(bound: 2) }
+        let labels = (0..<batch).map { _ in UInt8(generator.next() % UInt64(architecture.outputSize)) }
+        return (parameters, inputs, labels)
+    }
+}
+
+/// The summed loss in Double, one sample and one neuron at a time, straight
+/// from the definitions.
+struct ReferenceNetwork {
+    let architecture: Architecture
+    let inputs: [Float]
+    let labels: [UInt8]
+
+    func loss(_ parameters: [Double]) -> Double {
+        let sizes = architecture.layerSizes
+        var total = 0.0
+        for sample in labels.indices {
+            var a = (0..<sizes[0]).map { Double(inputs[sample * sizes[0] + $0]) }
+            var offset = 0
+            for layer in 0..<sizes.count - 1 {
+                let (inputCount, outputCount) = (sizes[layer], sizes[layer + 1])
+                let biasOffset = offset + inputCount * outputCount
+                var z = [Double](repeating: 0, count: outputCount)
+                for j in 0..<outputCount {
+                    z[j] = parameters[biasOffset + j]
+                    for k in 0..<inputCount { z[j] += parameters[offset + j * inputCount + k] * a[k] }
+                }
+                offset = biasOffset + outputCount
+                a = layer == sizes.count - 2 ? z : z.map(activate)
+            }
+            let label = Int(labels[sample])
+            switch architecture.loss {
+            case .crossEntropy:
+                total += log(a.map { exp($0) }.reduce(0, +)) - a[label]
+            case .meanSquaredError:
+                total += 0.5 * a.indices.map { pow(a[$0] - ($0 == label ? 1 : 0), 2) }.reduce(0, +)
+            }
+        }
+        return total
+    }
+
+    private func activate(_ z: Double) -> Double {
+        switch architecture.activation {
+        case .relu: return max(z, 0)
+        case .leakyRelu: return z > 0 ? z : 0.01 * z
+        case .sigmoid: return 1 / (1 + exp(-z))
+        case .tanh: return Foundation.tanh(z)
+        }
+    }
+}
