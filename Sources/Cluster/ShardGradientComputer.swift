@@ -32,10 +32,12 @@ public final class ShardGradientComputer {
         labels: UnsafeBufferPointer<UInt8>, samples: Int, into sum: GradientSum
     ) {
         precondition(samples > 0 && samples <= shardSize)
-        let scaled = UnsafeMutableBufferPointer(rebasing: inputs[0..<(samples * architecture.inputSize)])
-        PixelScaling.normalise(pixels, into: scaled)
+        let width = samples * architecture.inputSize
+        let scaled = UnsafeMutableBufferPointer(rebasing: inputs[0..<width])
+        PixelScaling.normalise(UnsafeBufferPointer(rebasing: pixels[0..<width]), into: scaled)
         let result = workspace.computeGradient(
-            parameters: weights, inputs: UnsafeBufferPointer(scaled), labels: labels,
+            parameters: weights, inputs: UnsafeBufferPointer(scaled),
+            labels: UnsafeBufferPointer(rebasing: labels[0..<samples]),
             batch: samples, gradient: gradient)
         sum.addShard(gradient: UnsafeBufferPointer(gradient), lossSum: result.lossSum,
                      correct: result.correct, samples: samples)

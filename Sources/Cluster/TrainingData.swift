@@ -19,7 +19,7 @@ public struct TrainingData {
 
     /// Loads both splits. `testFolder` takes the t10k- pair from elsewhere.
     public static func load(
-        _ source: DataSource, testFolder: String?, log: (String) -> Void
+        _ source: DataSource, testFolder: String?, log: @escaping (String) -> Void
     ) throws -> TrainingData {
         let trainFolder: URL
         switch source {

@@ -48,7 +48,7 @@ public final class WorkerPool: GradientSource {
         try socket.setLinger(milliseconds: 1000)
         try socket.setRouterMandatory(true)
         // A stranger cannot make us buffer more than one full gradient frame.
-        try socket.setMaxMessageSize(limits.largestFrameBytes)
+        try socket.setMaxMessageSize(Self.limits(architecture, shardSize: shardSize).largestFrameBytes)
         do {
             endpoint = try socket.bind(listen)
         } catch let error as ZMQError {

@@ -33,7 +33,7 @@ enum ExitStatus {
     static func isBadInput(_ error: Error) -> Bool {
         switch error {
         case is DatasetError, is ArchitectureError, is BatchPlanError,
-             is SafetensorsError, is DataShapeError, is RunDirectoryError, is UsageError:
+             is SafetensorsError, is DataShapeError, is RunDirectoryError, is UsageError, is ScheduleError:
             return true
         case ClusterError.cannotListen:
             return true

@@ -77,7 +77,7 @@ struct TrainingOptions: ParsableArguments {
             architecture: architecture, epochs: epochs, batchSize: batchSize, shardSize: shardSize,
             baseLearningRate: lr,
             optimiser: SGDSettings(learningRate: lr, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay),
-            schedule: LearningRateSchedule(kind: kind, warmupSteps: warmupSteps), seed: seed)
+            schedule: try LearningRateSchedule(kind: kind, warmupSteps: warmupSteps), seed: seed)
     }
 
     func dataSource() throws -> DataSource {
