@@ -7,15 +7,16 @@
 /// is associative and commutative, so any grouping of shards over any number of
 /// workers (or a ring) gives the same bits.
 ///
-/// Range: one shard's value is clamped to ±2^20 (2^52 on the grid), so up to
-/// 2^11 shards (a 65,536-sample global batch at 32 samples a shard) sum without
-/// overflow. A gradient component of a million in one micro-shard means the run
-/// has diverged anyway; clamping keeps even that deterministic.
+/// Range: one shard's value is clamped to ±2^19 (2^51 on the grid), so up to
+/// 2^11 shards (a 65,536-sample global batch at 32 samples a shard) sum to at
+/// most 2^62, clear of Int64's limit. A gradient component of half a million
+/// in one micro-shard means the run has diverged anyway; clamping keeps even
+/// that deterministic.
 public enum FixedPoint {
     public static let fractionalBits = 32
     public static let scale: Float = 4_294_967_296  // 2^32, exact in Float
     public static let maxShardsPerSum = 2048
-    static let clampLimit: Float = 4_503_599_627_370_496  // 2^52
+    static let clampLimit: Float = 2_251_799_813_685_248  // 2^51
 
     /// Adds `gradient` onto `sum` on the fixed grid. Returns false (and adds
     /// nothing meaningful for those entries) when the gradient holds NaN or an
