@@ -20,6 +20,17 @@ public enum BLAS {
         #endif
     }
 
+    /// Which kernel set the library runs, e.g. "SkylakeX"; OpenBLAS picks it
+    /// at load time and falls back to a slow generic one ("Prescott") on a
+    /// processor it does not know, which is worth seeing in a benchmark.
+    public static var kernelName: String {
+        #if canImport(Accelerate)
+        return "Accelerate"
+        #else
+        return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        #endif
+    }
+
     /// C[m, n] = alpha · op(A) · op(B) + beta · C, every matrix row-major,
     /// op(X) being Xᵀ when its flag is set (A is then stored [k, m], B [n, k]).
     public static func sgemm(
