@@ -2,7 +2,7 @@ import Foundation
 
 /// The nonlinearity of the hidden layers; the output layer stays linear and
 /// feeds the loss.
-public enum Activation: String, CaseIterable {
+public enum Activation: String, CaseIterable, Sendable {
     case relu
     /// max(z, 0.01·z)
     case leakyRelu = "leaky-relu"

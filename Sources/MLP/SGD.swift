@@ -1,5 +1,6 @@
 /// Stochastic gradient descent with momentum and L2 weight decay.
-public struct SGDSettings: Equatable {
+public struct SGDSettings: Equatable, Sendable {
+    /// The base rate, which a `LearningRateSchedule` turns into each step's rate.
     public var learningRate: Float
     public var momentum: Float
     public var nesterov: Bool
