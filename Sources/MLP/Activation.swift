@@ -2,7 +2,7 @@ import Foundation
 
 /// The nonlinearity of the hidden layers; the output layer stays linear and
 /// feeds the loss.
-public enum Activation: String, CaseIterable {
+public enum Activation: String, CaseIterable, Sendable {
     case relu
     /// max(z, 0.01·z)
     case leakyRelu = "leaky-relu"
@@ -36,10 +36,12 @@ public enum Activation: String, CaseIterable {
     /// pre-activations.
     func multiplyDerivative(_ delta: UnsafeMutablePointer<Float>, activated a: UnsafePointer<Float>, count: Int) {
         switch self {
+        // Loading δ before choosing lets the compiler turn the choice into a
+        // vector blend; a load on one branch only must stay a branch.
         case .relu:
-            for i in 0..<count { delta[i] = a[i] > 0 ? delta[i] : 0 }
+            for i in 0..<count { let d = delta[i]; delta[i] = a[i] > 0 ? d : 0 }
         case .leakyRelu:
-            for i in 0..<count { delta[i] = a[i] > 0 ? delta[i] : delta[i] * Self.leakySlope }
+            for i in 0..<count { let d = delta[i]; delta[i] = a[i] > 0 ? d : d * Self.leakySlope }
         case .sigmoid:
             for i in 0..<count { delta[i] *= a[i] * (1 - a[i]) }
         case .tanh:

@@ -2,7 +2,7 @@ import Foundation
 
 /// The shape of a network: layer sizes from input to output, the hidden
 /// activation, and the loss that the (linear) output layer feeds.
-public struct Architecture: Equatable {
+public struct Architecture: Equatable, Sendable {
     public let layerSizes: [Int]
     public let activation: Activation
     public let loss: Loss
@@ -38,7 +38,7 @@ public struct Architecture: Equatable {
     }
 }
 
-public enum ArchitectureError: Error, CustomStringConvertible, Equatable {
+public enum ArchitectureError: Error, CustomStringConvertible, Equatable, Sendable {
     case tooFewLayers([Int])
     case nonPositiveSize([Int], index: Int)
     case unreadable(String, field: String)

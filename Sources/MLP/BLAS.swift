@@ -10,13 +10,25 @@ import Foundation
 public enum BLAS {
     /// Pins BLAS to one thread: the trainer runs one process per core, and
     /// a threaded sgemm would both oversubscribe the machine and pick
-    /// different summation orders. The environment variable alone is not
-    /// enough once the library is loaded, so the library is told directly.
+    /// different summation orders. OpenBLAS reads OPENBLAS_NUM_THREADS only
+    /// when it loads, so it is told directly; Accelerate reads its variable
+    /// when its thread pool starts, so call this before the first sgemm.
     public static func useOneThread() {
         #if canImport(Accelerate)
         setenv("VECLIB_MAXIMUM_THREADS", "1", 1)
         #else
         openblas_set_num_threads(1)
+        #endif
+    }
+
+    /// Which kernel set the library runs, e.g. "SkylakeX"; OpenBLAS picks it
+    /// at load time and falls back to a slow generic one ("Prescott") on a
+    /// processor it does not know, which is worth seeing in a benchmark.
+    public static var kernelName: String {
+        #if canImport(Accelerate)
+        return "Accelerate"
+        #else
+        return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
         #endif
     }
 

@@ -3,8 +3,8 @@ import Foundation
 /// The learning rate as a pure function of where training is (epoch and
 /// global step), so a run resumed from a checkpoint sees the same rates.
 /// Epochs and steps count from 0. Computed in Double, rounded to Float once.
-public struct LearningRateSchedule: Equatable {
-    public enum Kind: Equatable {
+public struct LearningRateSchedule: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
         case constant
         /// base · decay^epoch: the decay is multiplied in once per epoch.
         case exponential(decay: Double)
@@ -61,7 +61,7 @@ public struct LearningRateSchedule: Equatable {
     }
 }
 
-public struct ScheduleError: Error, CustomStringConvertible {
+public struct ScheduleError: Error, CustomStringConvertible, Sendable {
     public let description: String
     init(_ problem: String) { description = "learning-rate schedule: " + problem }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// What a batch scored: the summed (not averaged) loss and how many samples
 /// the network classified correctly (argmax of the outputs, ties going to
 /// the lowest index, equals the label).
-public struct BatchResult: Equatable {
+public struct BatchResult: Equatable, Sendable {
     public var lossSum: Double
     public var correct: Int
 
@@ -26,7 +26,7 @@ public struct BatchResult: Equatable {
 /// - mse: loss = ½ Σ_j (z_j − onehot(y)_j)², dloss/dz = z − onehot(y).
 ///   The ½ makes the gradient the plain residual; it is summed over the
 ///   outputs, not averaged.
-public enum Loss: String, CaseIterable {
+public enum Loss: String, CaseIterable, Sendable {
     case crossEntropy = "cross-entropy"
     case meanSquaredError = "mse"
 

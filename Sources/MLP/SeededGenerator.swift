@@ -2,7 +2,7 @@
 /// single UInt64, as the authors recommend. Every random choice in training
 /// comes from here, never from the system source, so a seed fixes a run on
 /// every platform; `state` lets a checkpoint save and restore the stream.
-public struct SeededGenerator: RandomNumberGenerator, Equatable {
+public struct SeededGenerator: RandomNumberGenerator, Equatable, Sendable {
     private var s0, s1, s2, s3: UInt64
 
     public init(seed: UInt64) {
@@ -52,7 +52,7 @@ public struct SeededGenerator: RandomNumberGenerator, Equatable {
     private func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 }
 
-public struct GeneratorStateError: Error, CustomStringConvertible {
+public struct GeneratorStateError: Error, CustomStringConvertible, Sendable {
     public let state: [UInt64]
     public var description: String {
         "generator state \(state) is invalid: it needs 4 words, not all zero"

@@ -67,3 +67,20 @@ private func XCTAssertEqual(_ actual: [Float], _ expected: [Float], accuracy: Fl
     XCTAssertEqual(actual.count, expected.count, file: file, line: line)
     for (a, e) in zip(actual, expected) { XCTAssertEqual(a, e, accuracy: accuracy, file: file, line: line) }
 }
+
+final class SGDVelocityFloorTests: XCTestCase {
+    func testVelocityBelowTheFloorIsStoredAsZero() {
+        // With g = 0 the velocity decays by μ each step: 2^-90 · 2^-10 < 2^-96
+        // after one step, so it becomes exactly zero instead of subnormal.
+        let sgd = SGD(parameterCount: 2, settings: SGDSettings(learningRate: 0.1, momentum: 0x1p-10))
+        var w: [Float] = [1, 1]
+        let first: [Float] = [0x1p-90, 1]
+        w.withUnsafeMutableBufferPointer { w in
+            first.withUnsafeBufferPointer { sgd.step(parameters: w, gradient: $0, learningRate: 0.1) }
+            [Float](repeating: 0, count: 2).withUnsafeBufferPointer { sgd.step(parameters: w, gradient: $0, learningRate: 0.1) }
+        }
+        XCTAssertEqual(sgd.velocity.values[0], 0)
+        XCTAssertEqual(sgd.velocity.values[1], 0x1p-10)
+        XCTAssertEqual(w[0], 1)
+    }
+}
