@@ -1,4 +1,7 @@
 import Foundation
+import MLP
+
+BLASKernelChoice.pinKernelsByReexecuting()
 
 // dptrain-bench MODE: each mode prints one JSON object on one line on
 // stdout; progress goes to stderr.

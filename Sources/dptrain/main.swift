@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MLP
 
 struct DPTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,6 +11,8 @@ struct DPTrain: ParsableCommand {
             Evaluate.self, FetchData.self,
         ])
 }
+
+BLASKernelChoice.pinKernelsByReexecuting()
 
 // Parsing by hand so that bad usage exits 2 with one line, as DESIGN.md
 // promises, rather than ArgumentParser's 64 and a usage dump.
