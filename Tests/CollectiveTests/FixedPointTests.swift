@@ -89,3 +89,26 @@ final class FixedPointTests: XCTestCase {
         XCTAssertTrue(FixedPoint.decode(loss: FixedPoint.encode(loss: .nan)).isNaN)
     }
 }
+
+final class FixedPointConversionTests: XCTestCase {
+    /// The vectorisable conversions must agree with the obvious scalar ones.
+    func testAccumulateRoundsToNearestEvenLikeTheScalarConversion() {
+        let values: [Float] = [0, 1, -1, 0.5, -0.5, 1e-10, -3.7e-9, 123.456, -98765.4, 5e5, -5e5, 1e6, -1e6, .leastNonzeroMagnitude]
+        var sum = [Int64](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { g in sum.withUnsafeMutableBufferPointer { _ = FixedPoint.accumulate(g, into: $0) } }
+        for (value, fixed) in zip(values, sum) {
+            let limit = 2_251_799_813_685_248.0
+            let expected = Int64(max(-limit, min(limit, (Double(value) * 4_294_967_296).rounded(.toNearestOrEven))))
+            XCTAssertEqual(fixed, expected, "\(value)")
+        }
+    }
+
+    func testAverageConvertsAnyInt64LikeDouble() {
+        let sums: [Int64] = [0, 1, -1, 1 << 40, -(1 << 51), (1 << 62) - 12345, -(1 << 62) + 999, 0x1234_5678_9ABC_DEF0 >> 2]
+        var mean = [Float](repeating: 0, count: sums.count)
+        sums.withUnsafeBufferPointer { s in mean.withUnsafeMutableBufferPointer { FixedPoint.average(s, sampleCount: 3, into: $0) } }
+        for (n, m) in zip(sums, mean) {
+            XCTAssertEqual(m, Float(Double(n) / (3 * 4_294_967_296)), "\(n)")
+        }
+    }
+}
