@@ -33,7 +33,9 @@ let package = Package(
         ]),
         .target(name: "Wire", dependencies: ["CZeroMQ"]),
         .target(name: "Collective", dependencies: ["MLP", "Wire"]),
-        .target(name: "Cluster", dependencies: ["MLP", "Datasets", "Wire", "Collective"]),
+        .target(name: "Cluster", dependencies: [
+            "MLP", "Datasets", "Wire", "Collective", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "dptrain", dependencies: [
             "Cluster", "Datasets", "MLP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
