@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "MLP"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "MLP", "Datasets"]),
-        .testTarget(name: "dptrainTests", dependencies: ["dptrain"]),
+        .testTarget(name: "dptrainTests", dependencies: ["dptrain", "Wire"]),
     ],
     swiftLanguageModes: [.v5]
 )
