@@ -80,6 +80,11 @@ public final class GradientWorker {
             case .welcome(let welcome):
                 joined = try Joined(welcome)
                 log("worker: joined \(endpoint) as worker \(welcome.workerID)")
+            case .refuse(let reason) where joined != nil:
+                // Declared dead while alive (paused, or a slow network): start over.
+                log("worker: the coordinator no longer counts this worker (\(reason)); joining again")
+                joined = nil
+                try socket.send(Hello(pid: UInt32(getpid()), workerName: name).encode(version: protocolVersion))
             case .refuse(let reason):
                 log("worker: refused by coordinator at \(endpoint): \(reason)")
                 return .refused(reason: reason)
