@@ -90,7 +90,15 @@ public final class GradientWorker {
                 return .refused(reason: reason)
             case .work(let work):
                 guard let joined else { continue }
-                try socket.send(joined.answer(work))
+                // A long block of shards must not look like silence to the coordinator.
+                var lastSent = monotonicNanoseconds()
+                let interval = UInt64(settings.heartbeatMilliseconds) * 1_000_000
+                let reply = try joined.answer(work) { [socket] in
+                    guard monotonicNanoseconds() - lastSent > interval else { return }
+                    try? socket.send(WireMessage.heartbeat.encode())
+                    lastSent = monotonicNanoseconds()
+                }
+                try socket.send(reply)
             case .shutdown(let reason):
                 log("worker: coordinator says stop: \(reason)")
                 return .toldToStop
@@ -124,7 +132,7 @@ private final class Joined {
         sum = GradientSum(parameterCount: architecture.parameterCount)
     }
 
-    func answer(_ work: Work) throws -> [ZMQMessage] {
+    func answer(_ work: Work, betweenShards: () -> Void) throws -> [ZMQMessage] {
         let started = monotonicNanoseconds()
         sum.reset()
         work.withWeights { weights in
@@ -139,6 +147,7 @@ private final class Joined {
                             labels: UnsafeBufferPointer(rebasing: labels[offset..<(offset + samples)]),
                             samples: samples, into: sum)
                         offset += samples
+                        betweenShards()
                     }
                 }
             }

@@ -189,6 +189,7 @@ public final class WorkerPool: GradientSource {
             message = try WireMessage.decode(frames, limits: limits)
         } catch let error as ProtocolError {
             reject(from: peer, because: "\(error)")
+            try expel(peer, because: "sent a malformed message")
             if case .versionMismatch(let theirs, let ours) = error {
                 let reason = "protocol version \(theirs) is not supported: this coordinator speaks version \(ours)"
                 try? socket.send(to: peer, WireMessage.refuse(reason: reason).encode())
@@ -229,10 +230,12 @@ public final class WorkerPool: GradientSource {
         let shards = reply.shardIDs.map(Int.init)
         let expectedSamples = shards.reduce(0) { $0 + ($1 < work.shards.count ? work.shards[$1].count : 0) }
         guard Int(reply.sampleCount) == expectedSamples else {
-            return reject(from: member.peer, because: "gradient claims \(reply.sampleCount) samples, its shards hold \(expectedSamples)")
+            reject(from: member.peer, because: "gradient claims \(reply.sampleCount) samples, its shards hold \(expectedSamples)")
+            return try expel(member.peer, because: "sent a gradient that does not match its work")
         }
         guard shards.allSatisfy({ assignment.outstanding.contains($0) && assignment.owner[$0] == member.peer }) else {
-            return reject(from: member.peer, because: "gradient for shards \(shards) it does not hold; dropped")
+            reject(from: member.peer, because: "gradient for shards \(shards) it does not hold; dropped")
+            return try expel(member.peer, because: "sent a gradient that does not match its work")
         }
         if reply.lossSumFixedPoint == FixedPoint.nonFiniteLoss, try recheck(shards, from: member) { return }
         _ = assignment.complete(shards, by: member.peer)
@@ -265,6 +268,17 @@ public final class WorkerPool: GradientSource {
     }
 
     // MARK: - Membership
+
+    /// A member that sends nonsense loses its shards to the others at once
+    /// (rather than after the peer timeout) and is told to join again: a
+    /// transient fault costs it one step, a broken worker keeps being refused.
+    private func expel(_ peer: PeerID, because reason: String) throws {
+        guard let index = members.firstIndex(where: { $0.peer == peer }) else { return }
+        let member = members.remove(at: index)
+        log("coordinator: worker \(member.id) (\(member.name)) \(reason); its shards go to the others")
+        try? socket.send(to: peer, WireMessage.refuse(reason: "\(reason); say hello to join again").encode())
+        if current != nil { try send(assignment.reassign(from: peer, to: members.map(\.peer))) }
+    }
 
     private func markSilent(_ peer: PeerID) {
         if let index = members.firstIndex(where: { $0.peer == peer }) { members[index].lastHeard = 0 }

@@ -116,6 +116,10 @@ struct TrainingOptions: ParsableArguments {
         guard let resume else {
             return Prepared(configuration: configuration, data: data, run: try RunDirectory(out ?? "runs/latest"), resume: nil)
         }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resume, isDirectory: &isFolder), isFolder.boolValue else {
+            throw UsageError("--resume \(resume): no such run folder")
+        }
         let run = try RunDirectory(resume)
         let checkpoint = try Checkpoint.read(from: run.checkpointURL)
         try checkpoint.checkCompatible(
