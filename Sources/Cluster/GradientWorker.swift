@@ -116,7 +116,7 @@ private final class Joined {
     let limits: DecodingLimits
     let inputSize: Int
     let computer: ShardGradientComputer
-    let sum: GradientSum
+    let parameterCount: Int
 
     init(_ welcome: Welcome) throws {
         guard let activation = Activation(rawValue: welcome.activation),
@@ -129,12 +129,27 @@ private final class Joined {
         inputSize = architecture.inputSize
         limits = WorkerPool.limits(architecture, shardSize: Int(welcome.shardSize))
         computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))
-        sum = GradientSum(parameterCount: architecture.parameterCount)
+        parameterCount = architecture.parameterCount
     }
 
     func answer(_ work: Work, betweenShards: () -> Void) throws -> [ZMQMessage] {
         let started = monotonicNanoseconds()
-        sum.reset()
+        // The sum is built inside the outgoing frame: no copy before sending.
+        let gradient = try ZMQMessage(size: parameterCount * MemoryLayout<Int64>.stride)
+        let (lossFixed, correct, samples) = gradient.withUnsafeMutableElements(of: Int64.self) { buffer in
+            let sum = GradientSum(wrapping: buffer)
+            compute(work, into: sum, betweenShards: betweenShards)
+            return (sum.finite ? sum.lossFixed : FixedPoint.nonFiniteLoss, sum.correct, sum.samples)
+        }
+        let reply = Gradient(
+            step: work.step, weightVersion: work.weightVersion, lossSumFixedPoint: lossFixed,
+            correct: UInt32(correct), sampleCount: UInt32(samples),
+            computeNanoseconds: monotonicNanoseconds() - started,
+            shardIDs: work.shards.map(\.shardID), gradient: gradient)
+        return try WireMessage.gradient(reply).encode()
+    }
+
+    private func compute(_ work: Work, into sum: GradientSum, betweenShards: () -> Void) {
         work.withWeights { weights in
             work.withPixels { pixels in
                 work.withLabels { labels in
@@ -152,13 +167,5 @@ private final class Joined {
                 }
             }
         }
-        let gradient = try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(sum.values)))
-        let reply = Gradient(
-            step: work.step, weightVersion: work.weightVersion,
-            lossSumFixedPoint: sum.finite ? sum.lossFixed : FixedPoint.nonFiniteLoss,
-            correct: UInt32(sum.correct), sampleCount: UInt32(sum.samples),
-            computeNanoseconds: monotonicNanoseconds() - started,
-            shardIDs: work.shards.map(\.shardID), gradient: gradient)
-        return try WireMessage.gradient(reply).encode()
     }
 }
