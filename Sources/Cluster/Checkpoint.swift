@@ -96,8 +96,9 @@ public struct Checkpoint: Equatable {
         return try decode([UInt8](data), source: path)
     }
 
-    /// Checks a whole file image; `source` names the file in errors. The
-    /// checksum is verified before any value is trusted, so a damaged file is
+    /// Checks a whole file image; `source` names the file in errors. Only the
+    /// format version is read before the checksum (it fixes what the checksum
+    /// covers); every other value is trusted only after it, so a damaged file is
     /// refused as damaged rather than as whatever its damage happens to look like.
     public static func decode(_ bytes: [UInt8], source: String) throws -> Checkpoint {
         func refuse(_ problem: String) -> CheckpointError { CheckpointError(file: source, problem: problem) }
