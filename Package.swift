@@ -46,7 +46,9 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "MLP"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "MLP", "Datasets"]),
+        .testTarget(name: "ClusterTests", dependencies: [
+            "Cluster", "MLP", "Datasets", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "dptrainTests", dependencies: ["dptrain", "Wire"]),
     ],
     swiftLanguageModes: [.v5]
