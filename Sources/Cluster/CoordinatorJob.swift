@@ -9,9 +9,15 @@ public struct CoordinatorJob {
     public var workers: Int
     public var configuration: TrainingConfiguration
     public var settings: ClusterSettings
+    public var checkpointEvery: Int
+    public var resume: Checkpoint?
 
-    public init(listen: String, workers: Int, configuration: TrainingConfiguration, settings: ClusterSettings) {
+    public init(
+        listen: String, workers: Int, configuration: TrainingConfiguration, settings: ClusterSettings,
+        checkpointEvery: Int = 0, resume: Checkpoint? = nil
+    ) {
         self.listen = listen; self.workers = workers; self.configuration = configuration; self.settings = settings
+        self.checkpointEvery = checkpointEvery; self.resume = resume
     }
 
     /// `whenListening` receives the bound endpoint (with the real port).
@@ -23,11 +29,17 @@ public struct CoordinatorJob {
         let pool = try WorkerPool(
             listen: listen, architecture: configuration.architecture, shardSize: configuration.shardSize,
             data: data.train, settings: settings, log: log)
+        pool.stopSignal = { SignalTrap.caught }
         defer { pool.shutdown(reason: "training over") }
         try whenListening(pool.endpoint)
-        try pool.waitForWorkers(workers) { SignalTrap.caught }
-        if let signal = SignalTrap.caught { return .stopped(signal: signal) }
-        let loop = try TrainingLoop(configuration: configuration, data: data, source: pool, run: run, say: say)
+        let loop = try TrainingLoop(
+            configuration: configuration, data: data, source: pool, run: run,
+            checkpointEvery: checkpointEvery, resume: resume, say: say)
+        do {
+            try pool.waitForWorkers(workers)
+        } catch ClusterError.stopped(let signal) {
+            return .stopped(signal: signal)
+        }
         let outcome = try loop.train { SignalTrap.caught }
         if pool.rejectedMessages > 0 { log("coordinator: \(pool.rejectedMessages) bad or stale messages rejected in all") }
         return outcome

@@ -80,12 +80,25 @@ public final class GradientWorker {
             case .welcome(let welcome):
                 joined = try Joined(welcome)
                 log("worker: joined \(endpoint) as worker \(welcome.workerID)")
+            case .refuse(let reason) where joined != nil:
+                // Declared dead while alive (paused, or a slow network): start over.
+                log("worker: the coordinator no longer counts this worker (\(reason)); joining again")
+                joined = nil
+                try socket.send(Hello(pid: UInt32(getpid()), workerName: name).encode(version: protocolVersion))
             case .refuse(let reason):
                 log("worker: refused by coordinator at \(endpoint): \(reason)")
                 return .refused(reason: reason)
             case .work(let work):
                 guard let joined else { continue }
-                try socket.send(joined.answer(work))
+                // A long block of shards must not look like silence to the coordinator.
+                var lastSent = monotonicNanoseconds()
+                let interval = UInt64(settings.heartbeatMilliseconds) * 1_000_000
+                let reply = try joined.answer(work) { [socket] in
+                    guard monotonicNanoseconds() - lastSent > interval else { return }
+                    try? socket.send(WireMessage.heartbeat.encode())
+                    lastSent = monotonicNanoseconds()
+                }
+                try socket.send(reply)
             case .shutdown(let reason):
                 log("worker: coordinator says stop: \(reason)")
                 return .toldToStop
@@ -119,7 +132,7 @@ private final class Joined {
         sum = GradientSum(parameterCount: architecture.parameterCount)
     }
 
-    func answer(_ work: Work) throws -> [ZMQMessage] {
+    func answer(_ work: Work, betweenShards: () -> Void) throws -> [ZMQMessage] {
         let started = monotonicNanoseconds()
         sum.reset()
         work.withWeights { weights in
@@ -134,6 +147,7 @@ private final class Joined {
                             labels: UnsafeBufferPointer(rebasing: labels[offset..<(offset + samples)]),
                             samples: samples, into: sum)
                         offset += samples
+                        betweenShards()
                     }
                 }
             }

@@ -18,10 +18,25 @@ public struct ShardAssignment<Worker: Hashable> {
         return spread(Array(0..<shardCount), over: workers)
     }
 
-    /// Hands the unfinished shards of `lost` to `workers`; returns the new blocks.
+    /// Hands the unfinished shards of `lost` to `workers`; returns the new
+    /// blocks. With no workers left they wait, ownerless, for `adoptOrphans`.
     public mutating func reassign(from lost: Worker, to workers: [Worker]) -> [(Worker, [Int])] {
         let orphaned = outstanding.filter { owner[$0] == lost }.sorted()
+        for shard in orphaned { owner[shard] = nil }
         return spread(orphaned, over: workers)
+    }
+
+    /// Moves `shards` (outstanding, whoever holds them) to `workers`, e.g. to
+    /// have a suspicious result recomputed elsewhere.
+    public mutating func move(_ shards: [Int], to workers: [Worker]) -> [(Worker, [Int])] {
+        spread(shards.filter(outstanding.contains).sorted(), over: workers)
+    }
+
+    /// Outstanding shards nobody holds (their worker was lost when no other was live).
+    public var orphans: [Int] { outstanding.filter { owner[$0] == nil }.sorted() }
+
+    public mutating func adoptOrphans(by workers: [Worker]) -> [(Worker, [Int])] {
+        spread(orphans, over: workers)
     }
 
     /// Accepts a report only if every shard in it is outstanding and owned by

@@ -23,3 +23,23 @@ public struct TrainingConfiguration {
         self.optimiser = optimiser; self.schedule = schedule; self.seed = seed
     }
 }
+
+extension TrainingConfiguration {
+    /// Everything besides the architecture that fixes the result, as a
+    /// checkpoint records it: resuming with any of these changed would not
+    /// continue the same run. The epoch count is left out so a finished run
+    /// can be extended (except under a cosine schedule, whose shape depends on it).
+    public var settings: [String: String] {
+        [
+            "seed": String(seed),
+            "batch-size": String(batchSize),
+            "shard-size": String(shardSize),
+            "lr": "\(baseLearningRate)",
+            "momentum": "\(optimiser.momentum)",
+            "nesterov": String(optimiser.nesterov),
+            "weight-decay": "\(optimiser.weightDecay)",
+            "lr-schedule": "\(schedule.kind)",
+            "warmup-steps": String(schedule.warmupSteps),
+        ]
+    }
+}

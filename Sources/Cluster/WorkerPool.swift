@@ -8,11 +8,11 @@ import Wire
 /// welcomes workers, sends each its micro-shards with the current weights,
 /// and adds their fixed-point gradient sums as they arrive.
 ///
-/// A worker that goes silent past the peer timeout loses its shards to the
-/// live workers within the same step; a worker may join at any time and gets
-/// work from the next step on. Replies are accepted only for the current
-/// step and only for exactly the shards a worker holds, so late and
-/// duplicate replies are never counted twice.
+/// Failures change who computes a shard, never the result: a worker silent
+/// past the peer timeout loses its shards to the live workers within the
+/// same step (or, if none is left, to the next one to join); a worker may
+/// join at any time; a reply counts only for the current step and exactly
+/// the shards its sender holds, so late and duplicate replies are dropped.
 public final class WorkerPool: GradientSource {
     struct Member {
         let id: UInt32
@@ -28,12 +28,18 @@ public final class WorkerPool: GradientSource {
     private let data: LabeledImages
     private let settings: ClusterSettings
     private let log: (String) -> Void
+    private let limits: DecodingLimits
     private var members: [Member] = []
     private var nextWorkerID: UInt32 = 1
     private var assignment = ShardAssignment<PeerID>()
+    /// Shards whose reply was not finite, and who sent it: recomputed elsewhere once.
+    private var suspect: [Int: PeerID] = [:]
+    private var current: (work: StepWork, weights: ZMQMessage, sum: GradientSum)?
     private var stepComputeNanoseconds: UInt64 = 0
     private var computeNanoseconds: UInt64 = 0
     public private(set) var rejectedMessages = 0
+    /// Polled while waiting, so a stop request is not held up by a stuck step.
+    public var stopSignal: () -> Int32? = { nil }
 
     public init(
         listen: String, architecture: Architecture, shardSize: Int, data: LabeledImages,
@@ -44,54 +50,62 @@ public final class WorkerPool: GradientSource {
         self.data = data
         self.settings = settings
         self.log = log
+        limits = Self.limits(architecture, shardSize: shardSize)
         socket = try ZMQSocket(context: .shared, kind: .router)
         try socket.setLinger(milliseconds: 1000)
         try socket.setRouterMandatory(true)
-        // A stranger cannot make us buffer more than one full gradient frame.
-        try socket.setMaxMessageSize(Self.limits(architecture, shardSize: shardSize).largestFrameBytes)
+        // A stranger cannot make us buffer more than one well-formed message.
+        try socket.setMaxMessageSize(limits.largestFrameBytes)
         do {
             endpoint = try socket.bind(listen)
         } catch let error as ZMQError {
             throw ClusterError.cannotListen(endpoint: listen, reason: error.message)
         }
+        log("coordinator: listening on \(endpoint)")
     }
 
     deinit { socket.close() }
 
     public var workerCount: Int { members.count }
 
-    private var limits: DecodingLimits { Self.limits(architecture, shardSize: shardSize) }
-
     static func limits(_ architecture: Architecture, shardSize: Int) -> DecodingLimits {
         DecodingLimits(parameterCount: architecture.parameterCount, inputSize: architecture.inputSize,
                        shardSize: shardSize, maxShards: FixedPoint.maxShardsPerSum)
     }
 
-
     /// Blocks until `count` workers have joined, the join timeout passes, or a stop signal.
-    public func waitForWorkers(_ count: Int, stopSignal: () -> Int32?) throws {
-        let deadline = monotonicNanoseconds() + UInt64(settings.joinTimeoutSeconds * 1e9)
-        log("coordinator: listening on \(endpoint), waiting for \(count) worker\(count == 1 ? "" : "s")")
-        while members.count < count {
-            if stopSignal() != nil { return }
-            guard monotonicNanoseconds() < deadline else {
-                throw ClusterError.notEnoughWorkers(have: members.count, need: count, waitedSeconds: settings.joinTimeoutSeconds)
-            }
-            try receiveOne(timeoutMilliseconds: 100, work: nil, sum: nil)
-        }
+    public func waitForWorkers(_ count: Int) throws {
+        log("coordinator: waiting for \(count) worker\(count == 1 ? "" : "s")")
+        try waitUntil(members.count >= count, seconds: settings.joinTimeoutSeconds, need: count)
     }
 
     public func compute(_ work: StepWork, weights: UnsafeBufferPointer<Float>, into sum: GradientSum) throws {
+        if members.count < settings.minWorkers {
+            log("coordinator: \(members.count) live worker\(members.count == 1 ? "" : "s"), fewer than --min-workers \(settings.minWorkers); waiting up to \(Int(settings.waitTimeoutSeconds)) s")
+            try waitUntil(members.count >= settings.minWorkers, seconds: settings.waitTimeoutSeconds, need: settings.minWorkers)
+        }
         let weightFrame = try ZMQMessage(copying: UnsafeRawBufferPointer(weights))
+        current = (work, weightFrame, sum)
+        defer { current = nil }
         stepComputeNanoseconds = 0
-        try send(assignment.start(shardCount: work.shards.count, workers: members.map(\.peer)),
-                 work: work, weights: weightFrame)
+        suspect = [:]
+        try send(assignment.start(shardCount: work.shards.count, workers: members.map(\.peer)))
+        var orphanedSince: UInt64?
         while !assignment.isComplete {
-            try receiveOne(timeoutMilliseconds: 50, work: work, sum: sum)
-            for lost in try dropSilentMembers() {
-                let live = members.map(\.peer)
-                guard !live.isEmpty else { throw ClusterError.noWorkersLeft(step: work.globalStep) }
-                try send(assignment.reassign(from: lost, to: live), work: work, weights: weightFrame)
+            try receiveOne(timeoutMilliseconds: 50)
+            for lost in dropSilentMembers() {
+                try send(assignment.reassign(from: lost, to: members.map(\.peer)))
+            }
+            if assignment.orphans.isEmpty {
+                orphanedSince = nil
+            } else if !members.isEmpty {
+                try send(assignment.adoptOrphans(by: members.map(\.peer)))
+            } else {
+                let since = orphanedSince ?? monotonicNanoseconds()
+                orphanedSince = since
+                if monotonicNanoseconds() - since > UInt64(settings.waitTimeoutSeconds * 1e9) {
+                    throw ClusterError.notEnoughWorkers(have: 0, need: 1, waitedSeconds: settings.waitTimeoutSeconds)
+                }
             }
         }
         computeNanoseconds += stepComputeNanoseconds
@@ -110,9 +124,21 @@ public final class WorkerPool: GradientSource {
         members.removeAll()
     }
 
+    private func waitUntil(_ condition: @autoclosure () -> Bool, seconds: Double, need: Int) throws {
+        let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
+        while !condition() {
+            guard monotonicNanoseconds() < deadline else {
+                throw ClusterError.notEnoughWorkers(have: members.count, need: need, waitedSeconds: seconds)
+            }
+            try receiveOne(timeoutMilliseconds: 100)
+            _ = dropSilentMembers()
+        }
+    }
+
     // MARK: - Sending work
 
-    private func send(_ blocks: [(PeerID, [Int])], work: StepWork, weights: ZMQMessage) throws {
+    private func send(_ blocks: [(PeerID, [Int])]) throws {
+        guard let (work, weights, _) = current else { return }
         for (peer, shards) in blocks {
             let counts = shards.map { work.shards[$0].count }
             let samples = counts.reduce(0, +)
@@ -137,8 +163,8 @@ public final class WorkerPool: GradientSource {
                 weights: weights, pixels: pixels, labels: labels)
             do {
                 try socket.send(to: peer, WireMessage.work(message).encode())
-            } catch let error as ZMQError where error.isHostUnreachable {
-                // The peer vanished between steps; its shards return on the next timeout check.
+            } catch let error as ZMQError where error.isHostUnreachable || error.isWouldBlock {
+                // The peer is gone or stuck: its shards return at the next timeout check.
                 markSilent(peer)
             }
         }
@@ -146,12 +172,16 @@ public final class WorkerPool: GradientSource {
 
     // MARK: - Receiving
 
-    private func receiveOne(timeoutMilliseconds: Int, work: StepWork?, sum: GradientSum?) throws {
+    private func receiveOne(timeoutMilliseconds: Int) throws {
+        if let signal = stopSignal() { throw ClusterError.stopped(signal: signal) }
         let received: (peer: PeerID, frames: [ZMQMessage])?
         do {
             received = try socket.receiveRouted(timeoutMilliseconds: timeoutMilliseconds)
         } catch let error as ZMQError where error.isInterrupted {
             return
+        } catch let error as ZMQError {
+            // An oversized or malformed multipart message is a stranger's problem, not ours.
+            return reject(from: nil, because: "\(error)")
         }
         guard let (peer, frames) = received else { return }
         let message: WireMessage
@@ -159,24 +189,25 @@ public final class WorkerPool: GradientSource {
             message = try WireMessage.decode(frames, limits: limits)
         } catch let error as ProtocolError {
             reject(from: peer, because: "\(error)")
+            try expel(peer, because: "sent a malformed message")
             if case .versionMismatch(let theirs, let ours) = error {
                 let reason = "protocol version \(theirs) is not supported: this coordinator speaks version \(ours)"
                 try? socket.send(to: peer, WireMessage.refuse(reason: reason).encode())
             }
             return
         }
-        if let index = members.firstIndex(where: { $0.peer == peer }) {
-            members[index].lastHeard = monotonicNanoseconds()
-            switch message {
-            case .gradient(let reply): accept(reply, from: members[index], work: work, sum: sum)
-            case .heartbeat: try? socket.send(to: peer, WireMessage.heartbeat.encode())
-            case .hello: reject(from: peer, because: "hello from a worker that already joined")
-            default: reject(from: peer, because: "unexpected \(message.kind) from a worker")
-            }
-        } else if case .hello(let hello) = message {
-            try welcome(peer, name: hello.workerName)
-        } else {
-            reject(from: peer, because: "\(message.kind) from a peer that never said hello")
+        guard let index = members.firstIndex(where: { $0.peer == peer }) else {
+            if case .hello(let hello) = message { return try welcome(peer, name: hello.workerName) }
+            reject(from: peer, because: "\(message.kind) from a peer that is not a member")
+            // A worker we declared dead may still be alive: tell it to join again.
+            try? socket.send(to: peer, WireMessage.refuse(reason: "not a member of this run; say hello to join").encode())
+            return
+        }
+        members[index].lastHeard = monotonicNanoseconds()
+        switch message {
+        case .gradient(let reply): try accept(reply, from: members[index])
+        case .heartbeat: try? socket.send(to: peer, WireMessage.heartbeat.encode())
+        default: reject(from: peer, because: "unexpected \(message.kind) from a worker")
         }
     }
 
@@ -192,18 +223,22 @@ public final class WorkerPool: GradientSource {
         log("coordinator: worker \(member.id) (\(name)) joined; \(members.count) live")
     }
 
-    private func accept(_ reply: Gradient, from member: Member, work: StepWork?, sum: GradientSum?) {
-        guard let work, let sum, reply.step == UInt64(work.globalStep) else {
+    private func accept(_ reply: Gradient, from member: Member) throws {
+        guard let (work, _, sum) = current, reply.step == UInt64(work.globalStep) else {
             return reject(from: member.peer, because: "gradient for step \(reply.step), not the current step; dropped")
         }
         let shards = reply.shardIDs.map(Int.init)
-        let expectedSamples = shards.reduce(0) { $0 + (($1 < work.shards.count) ? work.shards[$1].count : 0) }
-        guard Int(reply.sampleCount) == expectedSamples, Int(reply.correct) <= expectedSamples else {
-            return reject(from: member.peer, because: "gradient claims \(reply.sampleCount) samples, its shards hold \(expectedSamples)")
+        let expectedSamples = shards.reduce(0) { $0 + ($1 < work.shards.count ? work.shards[$1].count : 0) }
+        guard Int(reply.sampleCount) == expectedSamples else {
+            reject(from: member.peer, because: "gradient claims \(reply.sampleCount) samples, its shards hold \(expectedSamples)")
+            return try expel(member.peer, because: "sent a gradient that does not match its work")
         }
-        guard assignment.complete(shards, by: member.peer) else {
-            return reject(from: member.peer, because: "gradient for shards \(shards) it does not hold; dropped")
+        guard shards.allSatisfy({ assignment.outstanding.contains($0) && assignment.owner[$0] == member.peer }) else {
+            reject(from: member.peer, because: "gradient for shards \(shards) it does not hold; dropped")
+            return try expel(member.peer, because: "sent a gradient that does not match its work")
         }
+        if reply.lossSumFixedPoint == FixedPoint.nonFiniteLoss, try recheck(shards, from: member) { return }
+        _ = assignment.complete(shards, by: member.peer)
         reply.withGradient { values in
             sum.addPartial(values, lossFixed: reply.lossSumFixedPoint, correct: Int(reply.correct),
                            samples: Int(reply.sampleCount), shards: shards.count)
@@ -211,19 +246,45 @@ public final class WorkerPool: GradientSource {
         stepComputeNanoseconds = max(stepComputeNanoseconds, reply.computeNanoseconds)
     }
 
-    private func reject(from peer: PeerID, because reason: String) {
+    /// A non-finite result is recomputed once by another worker: a faulty
+    /// worker is then outvoted, while a run that really diverged gets the
+    /// same answer twice and stops. Returns true if the shards were moved.
+    private func recheck(_ shards: [Int], from member: Member) throws -> Bool {
+        let others = members.filter { $0.peer != member.peer }.map(\.peer)
+        let fresh = shards.filter { suspect[$0] == nil }
+        guard !others.isEmpty, fresh.count == shards.count else { return false }
+        reject(from: member.peer, because: "non-finite gradient for shards \(shards); recomputing them elsewhere")
+        for shard in shards { suspect[shard] = member.peer }
+        try send(assignment.move(shards, to: others))
+        return true
+    }
+
+    private func reject(from peer: PeerID?, because reason: String) {
         rejectedMessages += 1
-        let who = members.first { $0.peer == peer }.map { "worker \($0.id) (\($0.name))" } ?? "peer \(peer)"
+        let who = peer.map { peer in
+            members.first { $0.peer == peer }.map { "worker \($0.id) (\($0.name))" } ?? "peer \(peer)"
+        } ?? "an unknown peer"
         log("coordinator: rejected message #\(rejectedMessages) from \(who): \(reason)")
     }
 
     // MARK: - Membership
 
+    /// A member that sends nonsense loses its shards to the others at once
+    /// (rather than after the peer timeout) and is told to join again: a
+    /// transient fault costs it one step, a broken worker keeps being refused.
+    private func expel(_ peer: PeerID, because reason: String) throws {
+        guard let index = members.firstIndex(where: { $0.peer == peer }) else { return }
+        let member = members.remove(at: index)
+        log("coordinator: worker \(member.id) (\(member.name)) \(reason); its shards go to the others")
+        try? socket.send(to: peer, WireMessage.refuse(reason: "\(reason); say hello to join again").encode())
+        if current != nil { try send(assignment.reassign(from: peer, to: members.map(\.peer))) }
+    }
+
     private func markSilent(_ peer: PeerID) {
         if let index = members.firstIndex(where: { $0.peer == peer }) { members[index].lastHeard = 0 }
     }
 
-    private func dropSilentMembers() throws -> [PeerID] {
+    private func dropSilentMembers() -> [PeerID] {
         let now = monotonicNanoseconds()
         let limit = UInt64(settings.peerTimeoutMilliseconds) * 1_000_000
         let silent = members.filter { now > $0.lastHeard + limit }
@@ -232,25 +293,5 @@ public final class WorkerPool: GradientSource {
         }
         members.removeAll { now > $0.lastHeard + limit }
         return silent.map(\.peer)
-    }
-}
-
-public enum ClusterError: Error, CustomStringConvertible {
-    case cannotListen(endpoint: String, reason: String)
-    case notEnoughWorkers(have: Int, need: Int, waitedSeconds: Double)
-    case noWorkersLeft(step: Int)
-    case incompatibleCoordinator(String)
-
-    public var description: String {
-        switch self {
-        case .cannotListen(let endpoint, let reason):
-            return "--listen \(endpoint): cannot listen there: \(reason)"
-        case .notEnoughWorkers(let have, let need, let waited):
-            return "only \(have) of \(need) workers joined within \(Int(waited)) s"
-        case .noWorkersLeft(let step):
-            return "every worker was lost during step \(step)"
-        case .incompatibleCoordinator(let why):
-            return "cannot work for this coordinator: \(why)"
-        }
     }
 }

@@ -9,6 +9,10 @@ struct ClusterOptions: ParsableArguments {
     var peerTimeoutMilliseconds = 10_000
     @Option(name: .customLong("join-timeout"), help: "Seconds to wait for the workers to join.")
     var joinTimeoutSeconds: Double = 120
+    @Option(name: .customLong("min-workers"), help: "Pause training while fewer workers are live.")
+    var minWorkers = 1
+    @Option(name: .customLong("wait-timeout"), help: "Seconds to pause below --min-workers before checkpointing and exiting 1.")
+    var waitTimeoutSeconds: Double = 60
 
     func settings() throws -> ClusterSettings {
         guard heartbeatMilliseconds >= 10 else { throw UsageError("--heartbeat-ms: must be at least 10, got \(heartbeatMilliseconds)") }
@@ -16,7 +20,10 @@ struct ClusterOptions: ParsableArguments {
             throw UsageError("--peer-timeout-ms: must exceed --heartbeat-ms (\(heartbeatMilliseconds)), got \(peerTimeoutMilliseconds)")
         }
         guard joinTimeoutSeconds > 0 else { throw UsageError("--join-timeout: must be positive") }
-        return ClusterSettings(heartbeatMilliseconds: heartbeatMilliseconds, peerTimeoutMilliseconds: peerTimeoutMilliseconds,
-                               joinTimeoutSeconds: joinTimeoutSeconds)
+        guard minWorkers >= 1 else { throw UsageError("--min-workers: must be at least 1, got \(minWorkers)") }
+        guard waitTimeoutSeconds > 0 else { throw UsageError("--wait-timeout: must be positive") }
+        return ClusterSettings(
+            heartbeatMilliseconds: heartbeatMilliseconds, peerTimeoutMilliseconds: peerTimeoutMilliseconds,
+            joinTimeoutSeconds: joinTimeoutSeconds, minWorkers: minWorkers, waitTimeoutSeconds: waitTimeoutSeconds)
     }
 }

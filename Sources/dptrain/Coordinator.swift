@@ -14,9 +14,13 @@ struct Coordinator: ParsableCommand {
 
     func run() throws {
         guard (1...4096).contains(workers) else { throw UsageError("--workers: must be 1...4096, got \(workers)") }
-        let (configuration, data, run) = try training.prepare()
-        let job = CoordinatorJob(listen: listen, workers: workers,
-                                 configuration: configuration, settings: try cluster.settings())
-        try finish(job.run(data: data, run: run, say: progress, log: note), run: run)
+        guard cluster.minWorkers <= workers else {
+            throw UsageError("--min-workers \(cluster.minWorkers) exceeds --workers \(workers)")
+        }
+        let prepared = try training.prepare()
+        let job = CoordinatorJob(
+            listen: listen, workers: workers, configuration: prepared.configuration,
+            settings: try cluster.settings(), checkpointEvery: training.checkpointEvery, resume: prepared.resume)
+        try finish(job.run(data: prepared.data, run: prepared.run, say: progress, log: note), run: prepared.run)
     }
 }

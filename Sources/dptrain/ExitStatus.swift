@@ -33,7 +33,8 @@ enum ExitStatus {
     static func isBadInput(_ error: Error) -> Bool {
         switch error {
         case is DatasetError, is ArchitectureError, is BatchPlanError,
-             is SafetensorsError, is DataShapeError, is RunDirectoryError, is UsageError, is ScheduleError:
+             is SafetensorsError, is DataShapeError, is RunDirectoryError, is UsageError, is ScheduleError,
+             is CheckpointError:
             return true
         case ClusterError.cannotListen:
             return true

@@ -12,9 +12,13 @@ struct Simulate: ParsableCommand {
 
     func run() throws {
         guard (1...256).contains(workers) else { throw UsageError("--workers: must be 1...256, got \(workers)") }
-        let (configuration, data, run) = try training.prepare()
-        let job = CoordinatorJob(listen: "tcp://127.0.0.1:*", workers: workers,
-                                 configuration: configuration, settings: try cluster.settings())
-        try finish(job.simulate(data: data, run: run, say: progress, log: note), run: run)
+        guard cluster.minWorkers <= workers else {
+            throw UsageError("--min-workers \(cluster.minWorkers) exceeds --workers \(workers)")
+        }
+        let prepared = try training.prepare()
+        let job = CoordinatorJob(
+            listen: "tcp://127.0.0.1:*", workers: workers, configuration: prepared.configuration,
+            settings: try cluster.settings(), checkpointEvery: training.checkpointEvery, resume: prepared.resume)
+        try finish(job.simulate(data: prepared.data, run: prepared.run, say: progress, log: note), run: prepared.run)
     }
 }

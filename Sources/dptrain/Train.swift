@@ -8,13 +8,15 @@ struct Train: ParsableCommand {
     @OptionGroup var training: TrainingOptions
 
     func run() throws {
-        let (configuration, data, run) = try training.prepare()
+        let prepared = try training.prepare()
         SignalTrap.install()
         let source = LocalGradientSource(
-            data: data.train, architecture: configuration.architecture, shardSize: configuration.shardSize)
-        let loop = try TrainingLoop(configuration: configuration, data: data, source: source, run: run, say: progress)
-        let outcome = try loop.train { SignalTrap.caught }
-        try finish(outcome, run: run)
+            data: prepared.data.train, architecture: prepared.configuration.architecture,
+            shardSize: prepared.configuration.shardSize)
+        let loop = try TrainingLoop(
+            configuration: prepared.configuration, data: prepared.data, source: source, run: prepared.run,
+            checkpointEvery: training.checkpointEvery, resume: prepared.resume, say: progress)
+        try finish(loop.train { SignalTrap.caught }, run: prepared.run)
     }
 }
 
@@ -24,7 +26,7 @@ func finish(_ outcome: TrainingLoop.Outcome, run: RunDirectory) throws {
     case .finished:
         progress("results in \(run.url.path): metrics.jsonl, model.safetensors")
     case .stopped(let signal):
-        note("dptrain: stopped by signal \(signal)")
+        note("dptrain: stopped by signal \(signal); checkpoint written: add --resume \(run.url.path) to the same command to continue")
         throw ExitCode(SignalTrap.exitStatus(for: signal))
     }
 }

@@ -44,8 +44,12 @@ struct TrainingOptions: ParsableArguments {
     var warmupSteps = 0
     @Option(help: "Seed for initial weights and data order.")
     var seed: UInt64 = 1
-    @Option(help: "Run directory for metrics.jsonl and model.safetensors.")
-    var out = "runs/latest"
+    @Option(help: "Run directory for metrics.jsonl, model.safetensors and checkpoint.safetensors (default runs/latest).")
+    var out: String?
+    @Option(name: .customLong("checkpoint-every"), help: "Also checkpoint every N steps (always at each epoch's end and on SIGINT/SIGTERM).")
+    var checkpointEvery = 0
+    @Option(help: "Continue the run in RUN_DIR from its checkpoint; give the same training flags again.")
+    var resume: String?
 
     func configuration() throws -> TrainingConfiguration {
         guard let activation = Activation(rawValue: activation) else {
@@ -63,6 +67,7 @@ struct TrainingOptions: ParsableArguments {
         guard weightDecay >= 0, weightDecay.isFinite else { throw UsageError("--weight-decay: must be >= 0, got \(weightDecay)") }
         guard lrDecay > 0, lrDecay <= 1 else { throw UsageError("--lr-decay: must be in (0, 1], got \(lrDecay)") }
         guard warmupSteps >= 0 else { throw UsageError("--warmup-steps: must be >= 0, got \(warmupSteps)") }
+        guard checkpointEvery >= 0 else { throw UsageError("--checkpoint-every: must be >= 0, got \(checkpointEvery)") }
         let kind: LearningRateSchedule.Kind
         switch lrSchedule {
         case "exponential": kind = .exponential(decay: lrDecay)
@@ -93,12 +98,35 @@ struct TrainingOptions: ParsableArguments {
         }
     }
 
-    /// Loads and checks everything a run needs before any training starts.
-    func prepare() throws -> (TrainingConfiguration, TrainingData, RunDirectory) {
+    /// Everything a run needs, loaded and checked before any training starts.
+    struct Prepared {
+        let configuration: TrainingConfiguration
+        let data: TrainingData
+        let run: RunDirectory
+        let resume: Checkpoint?
+    }
+
+    func prepare() throws -> Prepared {
         let configuration = try configuration()
+        if let resume, let out, resume != out {
+            throw UsageError("--out \(out) and --resume \(resume) differ: a resumed run continues in its own folder")
+        }
         let data = try TrainingData.load(try dataSource(), testFolder: testData) { note($0) }
         try data.check(against: configuration.architecture)
-        return (configuration, data, try RunDirectory(out))
+        guard let resume else {
+            return Prepared(configuration: configuration, data: data, run: try RunDirectory(out ?? "runs/latest"), resume: nil)
+        }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resume, isDirectory: &isFolder), isFolder.boolValue else {
+            throw UsageError("--resume \(resume): no such run folder")
+        }
+        let run = try RunDirectory(resume)
+        let checkpoint = try Checkpoint.read(from: run.checkpointURL)
+        try checkpoint.checkCompatible(
+            architecture: configuration.architecture, settings: TrainingLoop.settings(configuration, data: data),
+            source: run.checkpointURL.path)
+        note("dptrain: resuming \(resume) at epoch \(checkpoint.epoch + 1), step \(checkpoint.globalStep)")
+        return Prepared(configuration: configuration, data: data, run: run, resume: checkpoint)
     }
 }
 

@@ -41,3 +41,26 @@ final class ShardAssignmentTests: XCTestCase {
         XCTAssertTrue(assignment.isComplete)
     }
 }
+
+final class ShardAssignmentOrphanTests: XCTestCase {
+    func testShardsOfTheLastWorkerWaitForANewcomer() {
+        var assignment = ShardAssignment<String>()
+        _ = assignment.start(shardCount: 3, workers: ["a"])
+        XCTAssertEqual(assignment.reassign(from: "a", to: []).count, 0)
+        XCTAssertEqual(assignment.orphans, [0, 1, 2])
+        XCTAssertFalse(assignment.complete([0, 1, 2], by: "a"), "the lost worker's late reply was counted")
+        let adopted = assignment.adoptOrphans(by: ["b"])
+        XCTAssertEqual(adopted.map(\.1), [[0, 1, 2]])
+        XCTAssertEqual(assignment.orphans, [])
+        XCTAssertTrue(assignment.complete([0, 1, 2], by: "b"))
+        XCTAssertTrue(assignment.isComplete)
+    }
+
+    func testMovedShardsCountOnlyFromTheirNewHolder() {
+        var assignment = ShardAssignment<String>()
+        _ = assignment.start(shardCount: 2, workers: ["a", "b"])
+        XCTAssertEqual(assignment.move([0], to: ["b"]).map(\.1), [[0]])
+        XCTAssertFalse(assignment.complete([0], by: "a"))
+        XCTAssertTrue(assignment.complete([0], by: "b"))
+    }
+}

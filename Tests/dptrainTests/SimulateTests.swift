@@ -14,15 +14,26 @@ final class SimulateTests: XCTestCase {
         return try XCTUnwrap(fileBytes(out.appendingPathComponent("model.safetensors")), result.stderr)
     }
 
-    func testSimulateWithOneToFourWorkersMatchesTrainByteForByte() throws {
+    func testSimulateWithOneToEightWorkersMatchesTrainByteForByte() throws {
         let trainOut = try temporaryFolder()
         let reference = try model(Fixture.smallRun(out: trainOut, command: "train"), out: trainOut)
-        for workers in 1...4 {
+        for workers in [1, 2, 3, 4, 8] {
             let out = try temporaryFolder()
             let bytes = try model(Fixture.smallRun(out: out, command: "simulate", extra: ["--workers", String(workers)]), out: out)
             XCTAssertEqual(bytes, reference, "simulate --workers \(workers) differs from train")
             let lines = try metrics(in: out)
             XCTAssertEqual(lines.last?["workers"] as? Int, workers)
+        }
+    }
+
+    /// Eight shards a step (250 = 7 x 32 + 26), so every one of up to eight workers computes.
+    func testFiveToEightBusyWorkersMatchTrain() throws {
+        let trainOut = try temporaryFolder()
+        let reference = try model(Fixture.smallRun(out: trainOut, batchSize: 250, command: "train"), out: trainOut)
+        for workers in 5...8 {
+            let out = try temporaryFolder()
+            let bytes = try model(Fixture.smallRun(out: out, batchSize: 250, command: "simulate", extra: ["--workers", String(workers)]), out: out)
+            XCTAssertEqual(bytes, reference, "simulate --workers \(workers) differs from train")
         }
     }
 
@@ -39,14 +50,22 @@ final class SimulateTests: XCTestCase {
         XCTAssertEqual(workers.filter(isAlive), [], "workers left behind")
     }
 
-    func testInterruptedSimulationExits130AndLeavesNoWorkers() throws {
+    /// A long simulation with two workers, once both worker processes are up.
+    private func startLongSimulation() throws -> (DPTrain.Running, [Int32]) {
         let out = try temporaryFolder()
         let running = try DPTrain.start(Fixture.smallRun(out: out, epochs: 50, command: "simulate", extra: ["--workers", "2"]))
         var workers: [Int32] = []
         let deadline = Date().addingTimeInterval(30)
-        while !running.stdout.contains("epoch") && Date() < deadline { usleep(20_000) }
-        workers = children(of: running.pid)
-        XCTAssertEqual(workers.count, 2)
+        while (workers.count < 2 || !running.stdout.contains("epoch")) && Date() < deadline {
+            workers = children(of: running.pid)
+            usleep(20_000)
+        }
+        XCTAssertEqual(workers.count, 2, "simulate did not start 2 worker processes")
+        return (running, workers)
+    }
+
+    func testInterruptedSimulationExits130AndLeavesNoWorkers() throws {
+        let (running, workers) = try startLongSimulation()
         running.signal(SIGINT)
         let result = try running.wait(timeout: 60)
         XCTAssertEqual(result.status, 130, result.stderr)
@@ -55,12 +74,7 @@ final class SimulateTests: XCTestCase {
     }
 
     func testKilledSimulationTakesItsWorkersWithIt() throws {
-        let out = try temporaryFolder()
-        let running = try DPTrain.start(Fixture.smallRun(out: out, epochs: 50, command: "simulate", extra: ["--workers", "2"]))
-        var workers: [Int32] = []
-        let deadline = Date().addingTimeInterval(30)
-        while workers.count < 2 && Date() < deadline { workers = children(of: running.pid); usleep(20_000) }
-        XCTAssertEqual(workers.count, 2)
+        let (running, workers) = try startLongSimulation()
         running.signal(SIGKILL)
         _ = try running.wait(timeout: 30)
         let gone = Date().addingTimeInterval(10)

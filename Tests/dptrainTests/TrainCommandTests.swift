@@ -65,10 +65,10 @@ final class TrainCommandTests: XCTestCase {
 /// A run small enough to repeat many times, with a batch (100) that is not a
 /// multiple of the shard size (32), so a short last shard is always involved.
 enum Fixture {
-    static func smallRun(out: URL, seed: Int = 7, epochs: Int = 2, command: String, extra: [String] = []) -> [String] {
+    static func smallRun(out: URL, seed: Int = 7, epochs: Int = 2, batchSize: Int = 100, command: String, extra: [String] = []) -> [String] {
         [command] + extra + [
             "--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--layers", "784,32,10",
-            "--activation", "relu", "--epochs", String(epochs), "--batch-size", "100", "--lr", "0.1", "--momentum", "0.9",
+            "--activation", "relu", "--epochs", String(epochs), "--batch-size", String(batchSize), "--lr", "0.1", "--momentum", "0.9",
             "--lr-decay", "0.9", "--seed", String(seed), "--out", out.path,
         ]
     }

@@ -1,0 +1,25 @@
+public enum ClusterError: Error, CustomStringConvertible {
+    case cannotListen(endpoint: String, reason: String)
+    case notEnoughWorkers(have: Int, need: Int, waitedSeconds: Double)
+    case incompatibleCoordinator(String)
+    case stopped(signal: Int32)
+
+    /// Errors after which the run can go on from a checkpoint.
+    public var leavesRunResumable: Bool {
+        if case .notEnoughWorkers = self { return true }
+        return false
+    }
+
+    public var description: String {
+        switch self {
+        case .cannotListen(let endpoint, let reason):
+            return "--listen \(endpoint): cannot listen there: \(reason)"
+        case .notEnoughWorkers(let have, let need, let waited):
+            return "only \(have) of the \(need) workers needed were live for \(Int(waited)) s"
+        case .incompatibleCoordinator(let why):
+            return "cannot work for this coordinator: \(why)"
+        case .stopped(let signal):
+            return "stopped by signal \(signal)"
+        }
+    }
+}
