@@ -52,11 +52,11 @@ final class GarbageClientTests: XCTestCase {
         // The client's own shards, but for a past and for a future step (the run has 1,000 steps).
         try send(WireMessage.gradient(gradient(step: work.step &- 1, shards: held, samples: work.sampleCount)).encode())
         try send(WireMessage.gradient(gradient(step: work.step + 100_000, shards: held, samples: work.sampleCount)).encode())
+        try send(Hello(pid: UInt32(getpid()), workerName: "garbage-client").encode())
+        // Last, someone else's shard: a member that claims it is expelled, and its own shards go to the real workers.
         let notHeld = try XCTUnwrap((0..<UInt32(4)).first { !held.contains($0) }, "the client holds every shard")
         let notHeldSamples = notHeld < 3 ? shardSize : 100 - 3 * shardSize
         try send(WireMessage.gradient(gradient(step: work.step, shards: [notHeld], samples: notHeldSamples)).encode())
-        try send(Hello(pid: UInt32(getpid()), workerName: "garbage-client").encode())
-        // Then silence: the coordinator must drop this peer and give its shards to the real workers.
 
         let result = try simulate.wait(timeout: 120)
         XCTAssertEqual(result.status, 0, result.stderr)
