@@ -62,6 +62,7 @@ echo "chaos: logs and runs in $dir"
 
 sim=            # the simulate running now
 replacements=() # replacement workers started here
+orphans=()      # workers of the simulate that was killed
 alive() {       # a live process, not a zombie waiting to be reaped
   local state
   state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$state" ] && [ "$state" != Z ]
@@ -72,7 +73,7 @@ live_workers() {  # simulate's worker children and our live replacements
 }
 cleanup() {
   local pid
-  for pid in "${replacements[@]}" $sim; do alive "$pid" && kill -KILL "$pid" 2>/dev/null; done
+  for pid in "${replacements[@]}" "${orphans[@]}" $sim; do alive "$pid" && kill -KILL "$pid" 2>/dev/null; done
 }
 trap cleanup EXIT
 trap 'exit 130' INT
