@@ -42,6 +42,7 @@ public final class GradientWorker {
         name = "\(ProcessInfo.processInfo.hostName):\(getpid())"
         socket = try ZMQSocket(context: .shared, kind: .dealer)
         try socket.setLinger(milliseconds: 2000)
+        try socket.setKernelBufferSizes(bytes: 4 << 20)
         try socket.connect(endpoint)
     }
 
@@ -49,7 +50,7 @@ public final class GradientWorker {
 
     public func run(stopSignal: () -> Int32?) throws -> Exit {
         try socket.send(Hello(pid: UInt32(getpid()), workerName: name).encode(version: protocolVersion))
-        var joined: Joined?
+        var joined: WelcomedWorker?
         let joinLimits = DecodingLimits.beforeWelcome
         while true {
             if let signal = stopSignal() { return .signalled(signal) }
@@ -78,7 +79,7 @@ public final class GradientWorker {
             }
             switch message {
             case .welcome(let welcome):
-                joined = try Joined(welcome)
+                joined = try WelcomedWorker(welcome)
                 log("worker: joined \(endpoint) as worker \(welcome.workerID)")
             case .refuse(let reason) where joined != nil:
                 // Declared dead while alive (paused, or a slow network): start over.
@@ -108,57 +109,5 @@ public final class GradientWorker {
                 log("worker: ignoring unexpected \(message.kind)")
             }
         }
-    }
-}
-
-/// A welcomed worker's compute state, sized by the welcome.
-private final class Joined {
-    let limits: DecodingLimits
-    let inputSize: Int
-    let computer: ShardGradientComputer
-    let sum: GradientSum
-
-    init(_ welcome: Welcome) throws {
-        guard let activation = Activation(rawValue: welcome.activation),
-              let loss = Loss(rawValue: welcome.loss) else {
-            throw ClusterError.incompatibleCoordinator(
-                "its welcome names activation \(welcome.activation) and loss \(welcome.loss), unknown to this worker")
-        }
-        let architecture = try Architecture(
-            layerSizes: welcome.layerSizes.map(Int.init), activation: activation, loss: loss)
-        inputSize = architecture.inputSize
-        limits = WorkerPool.limits(architecture, shardSize: Int(welcome.shardSize))
-        computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))
-        sum = GradientSum(parameterCount: architecture.parameterCount)
-    }
-
-    func answer(_ work: Work, betweenShards: () -> Void) throws -> [ZMQMessage] {
-        let started = monotonicNanoseconds()
-        sum.reset()
-        work.withWeights { weights in
-            work.withPixels { pixels in
-                work.withLabels { labels in
-                    var offset = 0
-                    for shard in work.shards {
-                        let samples = Int(shard.sampleCount)
-                        computer.addShard(
-                            weights: weights,
-                            pixels: UnsafeBufferPointer(rebasing: pixels[(offset * inputSize)..<((offset + samples) * inputSize)]),
-                            labels: UnsafeBufferPointer(rebasing: labels[offset..<(offset + samples)]),
-                            samples: samples, into: sum)
-                        offset += samples
-                        betweenShards()
-                    }
-                }
-            }
-        }
-        let gradient = try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(sum.values)))
-        let reply = Gradient(
-            step: work.step, weightVersion: work.weightVersion,
-            lossSumFixedPoint: sum.finite ? sum.lossFixed : FixedPoint.nonFiniteLoss,
-            correct: UInt32(sum.correct), sampleCount: UInt32(sum.samples),
-            computeNanoseconds: monotonicNanoseconds() - started,
-            shardIDs: work.shards.map(\.shardID), gradient: gradient)
-        return try WireMessage.gradient(reply).encode()
     }
 }

@@ -54,6 +54,7 @@ public final class WorkerPool: GradientSource {
         socket = try ZMQSocket(context: .shared, kind: .router)
         try socket.setLinger(milliseconds: 1000)
         try socket.setRouterMandatory(true)
+        try socket.setKernelBufferSizes(bytes: 4 << 20)
         // A stranger cannot make us buffer more than one well-formed message.
         try socket.setMaxMessageSize(limits.largestFrameBytes)
         do {

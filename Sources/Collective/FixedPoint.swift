@@ -49,6 +49,27 @@ public enum FixedPoint {
         return nonFinite == 0
     }
 
+    /// Like `accumulate` onto zeros, but writes without reading the target:
+    /// the first shard of a sum saves a clearing pass and a read pass.
+    @discardableResult
+    public static func store(
+        _ gradient: UnsafeBufferPointer<Float>, into sum: UnsafeMutableBufferPointer<Int64>
+    ) -> Bool {
+        precondition(gradient.count == sum.count, "gradient and sum differ in length")
+        let source = gradient.baseAddress!, target = sum.baseAddress!
+        let scale = Double(Self.scale), limit = Double(clampLimit)
+        let magicBits = Int64(bitPattern: magic.bitPattern)
+        var nonFinite: UInt32 = 0
+        for i in 0..<gradient.count {
+            let value = source[i]
+            nonFinite |= (value.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
+            let scaled = Double(value) * scale
+            let clamped = scaled > limit ? limit : (scaled < -limit ? -limit : scaled)
+            target[i] = Int64(bitPattern: (clamped + magic).bitPattern) &- magicBits
+        }
+        return nonFinite == 0
+    }
+
     /// Element-wise `sum += other`; the reduction step of every collective.
     public static func add(_ other: UnsafeBufferPointer<Int64>, into sum: UnsafeMutableBufferPointer<Int64>) {
         precondition(other.count == sum.count, "buffers differ in length")

@@ -1,30 +1,46 @@
 /// The running total of one step's micro-shard gradients on the fixed-point
 /// grid, plus the step's loss and accuracy counts. Owned by whoever reduces:
 /// the coordinator (central collective) or a worker for its own shards.
+///
+/// The first contribution after `reset` is stored rather than added, so a
+/// step never pays for clearing megabytes it is about to overwrite.
 public final class GradientSum {
     public let values: UnsafeMutableBufferPointer<Int64>
+    private let ownsValues: Bool
     public private(set) var lossFixed: Int64 = 0
     public private(set) var correct = 0
     public private(set) var samples = 0
     public private(set) var shards = 0
     /// False once any contribution held NaN or infinity.
     public private(set) var finite = true
+    /// True until the first contribution: `values` then holds stale data.
+    public private(set) var isEmpty = true
 
     public init(parameterCount: Int) {
         values = .allocate(capacity: parameterCount)
         values.initialize(repeating: 0)
+        ownsValues = true
     }
 
-    deinit { values.deallocate() }
+    /// A sum kept in someone else's buffer, e.g. an outgoing message, so the
+    /// result needs no copy to be sent. The buffer must outlive this object.
+    public init(wrapping buffer: UnsafeMutableBufferPointer<Int64>) {
+        values = buffer
+        ownsValues = false
+    }
+
+    deinit { if ownsValues { values.deallocate() } }
 
     public func reset() {
-        values.update(repeating: 0)
-        lossFixed = 0; correct = 0; samples = 0; shards = 0; finite = true
+        lossFixed = 0; correct = 0; samples = 0; shards = 0; finite = true; isEmpty = true
     }
 
     /// Adds one micro-shard's Float gradient sum and its loss and counts.
     public func addShard(gradient: UnsafeBufferPointer<Float>, lossSum: Double, correct: Int, samples: Int) {
-        let gradientFinite = FixedPoint.accumulate(gradient, into: values)
+        let gradientFinite = isEmpty
+            ? FixedPoint.store(gradient, into: values)
+            : FixedPoint.accumulate(gradient, into: values)
+        isEmpty = false
         addCounts(lossFixed: FixedPoint.encode(loss: lossSum), correct: correct, samples: samples, shards: 1)
         finite = finite && gradientFinite
     }
@@ -33,7 +49,12 @@ public final class GradientSum {
     public func addPartial(
         _ partial: UnsafeBufferPointer<Int64>, lossFixed: Int64, correct: Int, samples: Int, shards: Int
     ) {
-        FixedPoint.add(partial, into: values)
+        if isEmpty {
+            _ = values.update(fromContentsOf: partial)
+        } else {
+            FixedPoint.add(partial, into: values)
+        }
+        isEmpty = false
         addCounts(lossFixed: lossFixed, correct: correct, samples: samples, shards: shards)
     }
 
@@ -53,6 +74,7 @@ public final class GradientSum {
 
     /// The mean gradient the optimiser applies.
     public func average(into mean: UnsafeMutableBufferPointer<Float>) {
+        precondition(!isEmpty, "average of an empty sum")
         FixedPoint.average(UnsafeBufferPointer(values), sampleCount: samples, into: mean)
     }
 }

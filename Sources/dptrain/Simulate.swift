@@ -16,8 +16,12 @@ struct Simulate: ParsableCommand {
             throw UsageError("--min-workers \(cluster.minWorkers) exceeds --workers \(workers)")
         }
         let prepared = try training.prepare()
+        // A Unix socket in a private folder: on one machine it costs the kernel
+        // half what loopback TCP does per byte (measured: coordinator system
+        // time 0.5 s against 1.1-1.5 s per Fashion-MNIST epoch with 2 workers).
+        let socketFolder = try SocketFolder()
         let job = CoordinatorJob(
-            listen: "tcp://127.0.0.1:*", workers: workers, configuration: prepared.configuration,
+            listen: "ipc://\(socketFolder.path)/coordinator", workers: workers, configuration: prepared.configuration,
             settings: try cluster.settings(), checkpointEvery: training.checkpointEvery, resume: prepared.resume)
         try finish(job.simulate(data: prepared.data, run: prepared.run, say: progress, log: note), run: prepared.run)
     }

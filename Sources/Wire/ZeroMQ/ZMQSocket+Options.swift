@@ -17,6 +17,14 @@ extension ZMQSocket {
         try setInt32(ZMQ_SNDHWM, "ZMQ_SNDHWM", messages)
     }
 
+    /// The kernel's socket buffers (SO_SNDBUF / SO_RCVBUF, capped by the
+    /// kernel's net.core.wmem_max / rmem_max). A megabyte message through the
+    /// default ~200 KB buffers wakes each side a dozen times.
+    public func setKernelBufferSizes(bytes: Int) throws {
+        try setInt32(ZMQ_SNDBUF, "ZMQ_SNDBUF", bytes)
+        try setInt32(ZMQ_RCVBUF, "ZMQ_RCVBUF", bytes)
+    }
+
     public func setReceiveHighWaterMark(_ messages: Int) throws {
         try setInt32(ZMQ_RCVHWM, "ZMQ_RCVHWM", messages)
     }
