@@ -89,7 +89,7 @@ start_simulate() {  # extra flags, e.g. --resume RUN
   local deadline=$((SECONDS + 120))
   # Kill nothing before all workers have joined: the coordinator waits for that many.
   while alive "$sim" && (( SECONDS < deadline )); do
-    endpoint=$(grep -o 'listening on tcp://[0-9.]*:[0-9]*' "$dir/simulate-$starts.err" | head -1 | cut -d' ' -f3)
+    endpoint=$(grep -o 'listening on [a-z]*://[^ ,]*' "$dir/simulate-$starts.err" | head -1 | cut -d' ' -f3)
     joined=$(grep -c '^coordinator: worker .* joined' "$dir/simulate-$starts.err")
     [ -n "$endpoint" ] && (( joined >= workers )) && return 0
     sleep 0.02

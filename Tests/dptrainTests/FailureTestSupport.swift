@@ -50,12 +50,12 @@ extension DPTrain.Running {
         stderr.split(separator: "\n").filter { $0.hasPrefix("coordinator:") && $0.contains(" joined") }.count
     }
 
-    /// The endpoint from `coordinator: listening on tcp://HOST:PORT`, once logged.
+    /// The endpoint from `coordinator: listening on ENDPOINT` (tcp://HOST:PORT or ipc://PATH), once logged.
     var endpoint: String? {
         guard let range = stderr.range(of: "listening on ") else { return nil }
-        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.:/[]-")
-        let endpoint = String(stderr[range.upperBound...].prefix { allowed.contains($0) })
-        return endpoint.hasPrefix("tcp://") && endpoint.contains(where: \.isNumber) ? endpoint : nil
+        var endpoint = stderr[range.upperBound...].prefix { !$0.isWhitespace }
+        if endpoint.hasSuffix(",") { endpoint = endpoint.dropLast() }
+        return endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://") ? String(endpoint) : nil
     }
 }
 
