@@ -9,7 +9,7 @@ import Glibc
 /// epoch, long enough to kill things mid-run and short enough to repeat.
 /// A peer timeout of one second makes a dead worker cost about a second.
 enum FailureRun {
-    static let epochs = 20
+    static let epochs = 30
     static let layers = "784,64,10"
     static let batchSize = 100
     static let cluster = ["--heartbeat-ms", "100", "--peer-timeout-ms", "1000"]

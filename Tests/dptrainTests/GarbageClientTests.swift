@@ -49,7 +49,7 @@ final class GarbageClientTests: XCTestCase {
         try socket.send(Hello(pid: UInt32(getpid()), workerName: "garbage-client").encode())
         let work = try XCTUnwrap(try receiveWork(on: socket), "the coordinator never sent the garbage client work")
         let held = work.shards.map(\.shardID)
-        // The client's own shards, but for a past and for a future step (the run has 1,000 steps).
+        // The client's own shards, but for a past and for a future step (the run has 1,500 steps).
         try send(WireMessage.gradient(gradient(step: work.step &- 1, shards: held, samples: work.sampleCount)).encode())
         try send(WireMessage.gradient(gradient(step: work.step + 100_000, shards: held, samples: work.sampleCount)).encode())
         try send(Hello(pid: UInt32(getpid()), workerName: "garbage-client").encode())

@@ -23,7 +23,7 @@ final class WorkerFailureTests: XCTestCase {
             case .midRun:
                 waitForEpochs(1, of: simulate)
                 usleep(30_000)  // an epoch takes about 70 ms undisturbed: land inside the second
-            case .late: waitForEpochs(FailureRun.epochs - 3, of: simulate)
+            case .late: waitForEpochs(FailureRun.epochs * 3 / 4, of: simulate)
             }
             XCTAssertTrue(simulate.process.isRunning, "\(point): simulate ended before the kill")
             let victim = try XCTUnwrap(workers.last, "\(point): no worker to kill")
