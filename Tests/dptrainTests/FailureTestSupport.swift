@@ -1,0 +1,129 @@
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The run the failure tests disturb: 784-64-10 on mnist-5k, 50 steps an
+/// epoch, long enough to kill things mid-run and short enough to repeat.
+/// A peer timeout of one second makes a dead worker cost about a second.
+enum FailureRun {
+    static let epochs = 30
+    static let layers = "784,64,10"
+    static let batchSize = 100
+    static let cluster = ["--heartbeat-ms", "100", "--peer-timeout-ms", "1000"]
+
+    /// `command` first, then `extra`, then the cluster flags (not for train), then the training flags.
+    static func arguments(
+        _ command: String, out: URL, layers: String = layers, batchSize: Int = batchSize, epochs: Int = epochs,
+        extra: [String] = []
+    ) -> [String] {
+        [command] + extra + (command == "train" ? [] : cluster) + [
+            "--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--layers", layers,
+            "--activation", "relu", "--epochs", String(epochs), "--batch-size", String(batchSize),
+            "--lr", "0.1", "--momentum", "0.9", "--lr-decay", "0.9", "--seed", "11", "--out", out.path,
+        ]
+    }
+
+    private nonisolated(unsafe) static var references: [String: Data] = [:]
+
+    /// The undisturbed model from `train` with the same training flags, computed once per configuration.
+    static func reference(layers: String = layers, batchSize: Int = batchSize, epochs: Int = epochs) throws -> Data {
+        let key = "\(layers) \(batchSize) \(epochs)"
+        if let known = references[key] { return known }
+        let out = try temporaryFolder()
+        let result = try DPTrain.run(arguments("train", out: out, layers: layers, batchSize: batchSize, epochs: epochs))
+        XCTAssertEqual(result.status, 0, "reference run failed: \(result.stderr)")
+        let bytes = try XCTUnwrap(fileBytes(out.appendingPathComponent("model.safetensors")), "reference run wrote no model")
+        references[key] = bytes
+        return bytes
+    }
+}
+
+extension DPTrain.Running {
+    /// Epoch lines printed on stdout so far.
+    var epochsPrinted: Int { stdout.split(separator: "\n").filter { $0.hasPrefix("epoch") }.count }
+
+    /// Workers the coordinator has welcomed so far (its own log lines, not the workers').
+    var workersJoined: Int {
+        stderr.split(separator: "\n").filter { $0.hasPrefix("coordinator:") && $0.contains(" joined") }.count
+    }
+
+    /// The endpoint from `coordinator: listening on ENDPOINT` (tcp://HOST:PORT or ipc://PATH), once logged.
+    var endpoint: String? {
+        guard let range = stderr.range(of: "listening on ") else { return nil }
+        var endpoint = stderr[range.upperBound...].prefix { !$0.isWhitespace }
+        if endpoint.hasSuffix(",") { endpoint = endpoint.dropLast() }
+        return endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://") ? String(endpoint) : nil
+    }
+}
+
+extension XCTestCase {
+    /// Starts dptrain and makes sure it does not outlive the test, whatever the test's outcome.
+    func launch(_ arguments: [String]) throws -> DPTrain.Running {
+        let running = try DPTrain.start(arguments)
+        addTeardownBlock {
+            if running.process.isRunning {
+                kill(running.pid, SIGKILL)
+                running.process.waitUntilExit()
+            }
+        }
+        return running
+    }
+
+    /// Polls `condition` every 10 ms; fails the test and returns false after `timeout` seconds.
+    @discardableResult
+    func waitUntil(
+        _ what: @autoclosure () -> String, timeout: Double = 60, file: StaticString = #filePath, line: UInt = #line,
+        _ condition: () -> Bool
+    ) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            guard Date() < deadline else {
+                XCTFail("timed out after \(timeout) s waiting for \(what())", file: file, line: line)
+                return false
+            }
+            usleep(10_000)
+        }
+        return true
+    }
+
+    /// Waits until `running` has printed `count` epoch lines; fails if it ends first.
+    func waitForEpochs(_ count: Int, of running: DPTrain.Running, file: StaticString = #filePath, line: UInt = #line) {
+        waitUntil("epoch \(count) of \(running.process.arguments ?? []); stderr: \(running.stderr)", file: file, line: line) {
+            running.epochsPrinted >= count || !running.process.isRunning
+        }
+        XCTAssertTrue(running.process.isRunning, "the run ended before epoch \(count) was seen: \(running.stderr)", file: file, line: line)
+    }
+
+    /// The worker processes of a simulate, once `count` of them exist and the coordinator has welcomed them.
+    func joinedWorkers(of simulate: DPTrain.Running, count: Int, file: StaticString = #filePath, line: UInt = #line) -> [Int32] {
+        var workers: [Int32] = []
+        waitUntil("\(count) workers of simulate to join; stderr: \(simulate.stderr)", file: file, line: line) {
+            workers = children(of: simulate.pid)
+            return workers.count >= count && simulate.workersJoined >= count
+        }
+        return workers.sorted()
+    }
+
+    /// SIGKILLs `pid` and waits until it is really gone.
+    func killHard(_ pid: Int32, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertTrue(isAlive(pid), "process \(pid) was already gone before the kill", file: file, line: line)
+        XCTAssertEqual(kill(pid, SIGKILL), 0, "kill(\(pid)) failed", file: file, line: line)
+        waitUntil("process \(pid) to die", timeout: 10, file: file, line: line) { !isAlive(pid) }
+    }
+
+    /// Asserts that a run directory holds `expected` and one metrics line per epoch, in order.
+    func assertFinished(
+        _ out: URL, matches expected: Data, epochs: Int = FailureRun.epochs, _ context: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let model = fileBytes(out.appendingPathComponent("model.safetensors"))
+        XCTAssertNotNil(model, "\(context): no model.safetensors", file: file, line: line)
+        XCTAssertTrue(model == expected, "\(context): model differs from the undisturbed train run", file: file, line: line)
+        let lines = try metrics(in: out)
+        XCTAssertEqual(lines.compactMap { $0["epoch"] as? Int }, Array(1...epochs),
+                       "\(context): metrics.jsonl should hold exactly one line per epoch", file: file, line: line)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Workers that die mid-run: their micro-shards go to the others within the
+/// same step, so the model is the one an undisturbed run gives, byte for byte.
+final class WorkerFailureTests: XCTestCase {
+    private enum KillPoint: String, CaseIterable {
+        case afterJoining, midRun, late
+    }
+
+    func testAWorkerKilledAtAnyPointLeavesTheModelUnchanged() throws {
+        let reference = try FailureRun.reference()
+        for point in KillPoint.allCases {
+            let out = try temporaryFolder()
+            let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: ["--workers", "3"]))
+            let workers = joinedWorkers(of: simulate, count: 3)
+            switch point {
+            case .afterJoining: break
+            case .midRun:
+                waitForEpochs(1, of: simulate)
+                usleep(30_000)  // an epoch takes about 70 ms undisturbed: land inside the second
+            case .late: waitForEpochs(FailureRun.epochs * 3 / 4, of: simulate)
+            }
+            XCTAssertTrue(simulate.process.isRunning, "\(point): simulate ended before the kill")
+            let victim = try XCTUnwrap(workers.last, "\(point): no worker to kill")
+            killHard(victim)
+
+            let result = try simulate.wait(timeout: 120)
+            XCTAssertEqual(result.status, 0, "\(point): \(result.stderr)")
+            try assertFinished(out, matches: reference, "kill \(point)")
+            // The loss was noticed: the last epoch ran on the two survivors.
+            XCTAssertEqual(try metrics(in: out).last?["workers"] as? Int, 2, "\(point): \(result.stderr)")
+        }
+    }
+
+    func testReplacementWorkersJoinMidRunAndTheModelIsUnchanged() throws {
+        let reference = try FailureRun.reference()
+        let out = try temporaryFolder()
+        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: ["--workers", "3"]))
+        let workers = joinedWorkers(of: simulate, count: 3)
+        let endpoint = try XCTUnwrap(simulate.endpoint, "no endpoint in: \(simulate.stderr)")
+
+        // Kill a worker and start a replacement; later kill the replacement and replace it too.
+        waitForEpochs(2, of: simulate)
+        killHard(workers[0])
+        let first = try launch(["worker", "--coordinator", endpoint] + FailureRun.cluster)
+        waitUntil("the first replacement to join; its stderr: \(first.stderr)") { first.stderr.contains("joined") }
+        waitForEpochs(FailureRun.epochs / 2, of: simulate)
+        killHard(first.pid)
+        let second = try launch(["worker", "--coordinator", endpoint] + FailureRun.cluster)
+
+        let result = try simulate.wait(timeout: 120)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let secondResult = try second.wait(timeout: 30)
+        XCTAssertEqual(secondResult.status, 0, "the replacement did not stop cleanly: \(secondResult.stderr)")
+        XCTAssertTrue(secondResult.stderr.contains("joined"), "the replacement never joined: \(secondResult.stderr)")
+        try assertFinished(out, matches: reference, "kills with replacements")
+        // Two originals and the second replacement trained the last epoch.
+        XCTAssertEqual(try metrics(in: out).last?["workers"] as? Int, 3, result.stderr)
+    }
+
+    /// Below --min-workers the coordinator waits --wait-timeout seconds, then
+    /// checkpoints and exits 1 saying how to resume; resuming finishes the run.
+    func testTooFewWorkersCheckpointAndResumeFinishesTheRun() throws {
+        let reference = try FailureRun.reference()
+        let out = try temporaryFolder()
+        let flags = ["--workers", "2", "--min-workers", "2", "--wait-timeout", "3"]
+        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: flags))
+        let workers = joinedWorkers(of: simulate, count: 2)
+        waitForEpochs(2, of: simulate)
+        let killed = Date()
+        killHard(workers[0])
+
+        let result = try simulate.wait(timeout: 60)
+        let waited = Date().timeIntervalSince(killed)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("--resume"), "no resume hint in: \(result.stderr)")
+        XCTAssertGreaterThanOrEqual(waited, 3, "exited before --wait-timeout had passed")
+        XCTAssertLessThan(waited, 3 + 1 + 10, "waited far longer than --wait-timeout after the peer timeout")
+        XCTAssertNotNil(fileBytes(out.appendingPathComponent("checkpoint.safetensors")), "no checkpoint written")
+        usleep(200_000)
+        XCTAssertEqual(workers.filter(isAlive), [], "a worker outlived the stopped simulate")
+
+        let resumed = try DPTrain.run(FailureRun.arguments("simulate", out: out, extra: flags + ["--resume", out.path]), timeout: 120)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        try assertFinished(out, matches: reference, "resume after too few workers")
+    }
+}
