@@ -10,4 +10,20 @@ scripts/setup.sh
 echo "test: building (release)"
 swift build -c release --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || { echo "test: build failed" >&2; exit 1; }
 echo "test: running"
-swift test -c release --skip-build "$@"
+# Every test is XCTest; the empty Swift Testing pass would only end the log
+# with "0 tests". The closing summary line counts XCTest's own totals.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+swift test -c release --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E "^\s*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
+executed=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
+failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
+if [ -z "$summary" ]; then
+  echo "test: no test summary found"
+  exit 1
+fi
+echo "test: $((executed - failed)) passed, $failed failed"
+exit "$status"
