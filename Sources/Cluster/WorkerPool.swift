@@ -51,6 +51,7 @@ public final class WorkerPool: GradientSource {
         self.settings = settings
         self.log = log
         limits = Self.limits(architecture, shardSize: shardSize)
+        try? ZMQContext.shared.setIOThreads(2)
         socket = try ZMQSocket(context: .shared, kind: .router)
         try socket.setLinger(milliseconds: 1000)
         try socket.setRouterMandatory(true)

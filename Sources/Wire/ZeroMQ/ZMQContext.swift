@@ -22,6 +22,16 @@ public final class ZMQContext: @unchecked Sendable {
         self.handle = handle
     }
 
+    /// Background threads that move bytes between sockets and the kernel.
+    /// Must be set before the context's first socket. A coordinator receiving
+    /// megabytes from several workers at once drains them in parallel with
+    /// more than one.
+    public func setIOThreads(_ count: Int) throws {
+        guard zmq_ctx_set(handle, ZMQ_IO_THREADS, Int32(count)) == 0 else {
+            throw ZMQError.last("zmq_ctx_set(ZMQ_IO_THREADS)")
+        }
+    }
+
     deinit {
         while zmq_ctx_term(handle) != 0 && zmq_errno() == EINTR {}
     }
