@@ -76,11 +76,19 @@ enum DPTrain {
     }
 }
 
+/// A fresh folder under one per-process parent that is removed when the
+/// test process exits, so runs leave nothing behind in /tmp.
 func temporaryFolder() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dptrain-test-\(UUID().uuidString)")
+    let url = testScratch.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+private let testScratch: URL = {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dptrain-tests-\(getpid())")
+    atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("dptrain-tests-\(getpid())")) }
+    return url
+}()
 
 func fileBytes(_ url: URL) -> Data? { FileManager.default.contents(atPath: url.path) }
 
