@@ -9,6 +9,8 @@ final class WelcomedWorker {
     let inputSize: Int
     let computer: ShardGradientComputer
     let parameterCount: Int
+    private let sum: GradientSum
+    private let blockWidths: UnsafeMutableBufferPointer<UInt8>
 
     init(_ welcome: Welcome) throws {
         guard let activation = Activation(rawValue: welcome.activation),
@@ -22,22 +24,26 @@ final class WelcomedWorker {
         limits = WorkerPool.limits(architecture, shardSize: Int(welcome.shardSize))
         computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))
         parameterCount = architecture.parameterCount
+        sum = GradientSum(parameterCount: parameterCount)
+        blockWidths = .allocate(capacity: parameterCount / PackedInt64s.blockLength + 1)
     }
+
+    deinit { blockWidths.deallocate() }
 
     func answer(_ work: Work, betweenShards: () -> Void) throws -> [ZMQMessage] {
         let started = monotonicNanoseconds()
-        // The sum is built inside the outgoing frame: no copy before sending.
-        let gradient = try ZMQMessage(size: parameterCount * MemoryLayout<Int64>.stride)
-        let (lossFixed, correct, samples) = gradient.withUnsafeMutableElements(of: Int64.self) { buffer in
-            let sum = GradientSum(wrapping: buffer)
-            compute(work, into: sum, betweenShards: betweenShards)
-            return (sum.finite ? sum.lossFixed : FixedPoint.nonFiniteLoss, sum.correct, sum.samples)
-        }
+        sum.reset()
+        compute(work, into: sum, betweenShards: betweenShards)
+        // Packed: mostly 4 bytes a value instead of 8, written once into the frame.
+        let values = UnsafeBufferPointer(sum.values)
+        let gradient = try ZMQMessage(size: PackedInt64s.measure(values, widths: blockWidths))
+        gradient.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: UnsafeBufferPointer(blockWidths), into: $0) }
+        let (lossFixed, correct, samples) = (sum.finite ? sum.lossFixed : FixedPoint.nonFiniteLoss, sum.correct, sum.samples)
         let reply = Gradient(
             step: work.step, weightVersion: work.weightVersion, lossSumFixedPoint: lossFixed,
             correct: UInt32(correct), sampleCount: UInt32(samples),
             computeNanoseconds: monotonicNanoseconds() - started,
-            shardIDs: work.shards.map(\.shardID), gradient: gradient)
+            shardIDs: work.shards.map(\.shardID), gradient: gradient, encoding: .packed)
         return try WireMessage.gradient(reply).encode()
     }
 

@@ -241,9 +241,9 @@ public final class WorkerPool: GradientSource {
         }
         if reply.lossSumFixedPoint == FixedPoint.nonFiniteLoss, try recheck(shards, from: member) { return }
         _ = assignment.complete(shards, by: member.peer)
-        reply.withGradient { values in
-            sum.addPartial(values, lossFixed: reply.lossSumFixedPoint, correct: Int(reply.correct),
-                           samples: Int(reply.sampleCount), shards: shards.count)
+        sum.addPartial(lossFixed: reply.lossSumFixedPoint, correct: Int(reply.correct),
+                       samples: Int(reply.sampleCount), shards: shards.count) { target, overwrite in
+            reply.unpack(into: target, overwrite: overwrite)
         }
         stepComputeNanoseconds = max(stepComputeNanoseconds, reply.computeNanoseconds)
     }

@@ -49,11 +49,23 @@ public final class GradientSum {
     public func addPartial(
         _ partial: UnsafeBufferPointer<Int64>, lossFixed: Int64, correct: Int, samples: Int, shards: Int
     ) {
-        if isEmpty {
-            _ = values.update(fromContentsOf: partial)
-        } else {
-            FixedPoint.add(partial, into: values)
+        addPartial(lossFixed: lossFixed, correct: correct, samples: samples, shards: shards) { target, overwrite in
+            if overwrite {
+                _ = target.update(fromContentsOf: partial)
+            } else {
+                FixedPoint.add(partial, into: target)
+            }
         }
+    }
+
+    /// Adds a partial sum that `write` puts into the buffer it is given,
+    /// adding onto it, or overwriting it when the sum is still empty: a
+    /// received frame in any encoding is read once, straight into the sum.
+    public func addPartial(
+        lossFixed: Int64, correct: Int, samples: Int, shards: Int,
+        write: (_ target: UnsafeMutableBufferPointer<Int64>, _ overwrite: Bool) -> Void
+    ) {
+        write(values, isEmpty)
         isEmpty = false
         addCounts(lossFixed: lossFixed, correct: correct, samples: samples, shards: shards)
     }

@@ -245,7 +245,8 @@ private struct FuzzTally {
             _ = work.withPixels { $0.reduce(0) { $0 &+ Int($1) } }
             _ = work.withLabels { $0.count }
         case .gradient(let gradient):
-            _ = gradient.withGradient { $0.reduce(0, &+) }
+            var values = [Int64](repeating: 0, count: welcomedLimits.parameterCount ?? 0)
+            values.withUnsafeMutableBufferPointer { gradient.unpack(into: $0, overwrite: true) }
         case .hello, .welcome, .refuse, .heartbeat, .shutdown:
             _ = "\(message)"
         }
@@ -280,6 +281,12 @@ private enum FuzzVerdict {
         guard canonical == parts else { return .bug("accepted frames that are not the canonical encoding") }
         guard let seed else { return .allowed("valid by chance") }
         guard message.kind == seed.kind else { return .allowed("another valid kind (\(message.kind))") }
+        // A packed gradient's length follows its values (an all-zero frame is 8
+        // bytes), so a validated packed frame of another length is legitimate.
+        if case .gradient(let gradient) = message, gradient.encoding == .packed, parts.count == seed.parts.count,
+           parts[0].count == seed.parts[0].count {
+            return .allowed("another valid packed gradient frame")
+        }
         guard parts.count == seed.parts.count, zip(parts, seed.parts).allSatisfy({ $0.count == $1.count }) else {
             return .bug("accepted a \(message.kind) whose frame count or lengths differ from the valid original")
         }
@@ -393,18 +400,35 @@ private struct FuzzSeed {
             layout.count(4, limit: Int(samples) + 1, current: nil)
             layout.count(4, limit: ids.count * welcomedLimits.shardSize + 1, current: nil)
             layout.add(.free, 8)
+            layout.add(.structural, 1)  // encoding: raw or packed, each with its own frame layout
             layout.count(4, limit: welcomedLimits.maxShards + 1, current: ids.count)
             for _ in ids { layout.add(.free, 4) }
+            let packed = Bool.random(using: &random)
             message = .gradient(Gradient(
                 step: random.next(), weightVersion: random.next(), lossSumFixedPoint: Int64(bitPattern: random.next()),
                 correct: .random(in: 0...samples, using: &random), sampleCount: samples, computeNanoseconds: random.next(),
-                shardIDs: ids, gradient: try ZMQMessage(copying: randomBytes(80...80, &random))))
+                shardIDs: ids,
+                gradient: packed ? try packedFrame(&random) : try ZMQMessage(copying: randomBytes(80...80, &random)),
+                encoding: packed ? .packed : .raw))
         case .heartbeat:
             message = .heartbeat
         }
         let parts = try encodedBytes(message)
         precondition(parts[0].count == layout.roles.count, "the \(kind) layout disagrees with its encoder")
         return FuzzSeed(kind: kind, parts: parts, roles: layout.roles, counts: layout.counts)
+    }
+
+    /// A packed frame of welcomedLimits' 10 values, small, large or zero at random.
+    private static func packedFrame(_ random: inout SplitMix64) throws -> ZMQMessage {
+        let magnitude = [0, 1 << 20, 1 << 40].randomElement(using: &random)!
+        let values = (0..<10).map { _ in magnitude == 0 ? Int64(0) : Int64.random(in: -Int64(magnitude)...Int64(magnitude), using: &random) }
+        var widths = [UInt8](repeating: 0, count: 1)
+        return try values.withUnsafeBufferPointer { values in
+            let size = widths.withUnsafeMutableBufferPointer { PackedInt64s.measure(values, widths: $0) }
+            let frame = try ZMQMessage(size: size)
+            widths.withUnsafeBufferPointer { widths in frame.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: widths, into: $0) } }
+            return frame
+        }
     }
 
     /// Text of 0 to 40 bytes, now and then up to the 1024-byte limit, with multi-byte characters.

@@ -6,7 +6,8 @@ final class ProtocolRejectionTests: XCTestCase {
 
     func testTruncatedHeader() {
         assertRejects([[0x44, 0x50, 0x54]], with: .truncated(what: "header", needed: 8, available: 3))
-        assertRejects([[0x44, 0x50, 0x54, 0x52, 1, 0, 6]], with: .truncated(what: "reserved byte in header", needed: 8, available: 7))
+        let version = [UInt8(wireProtocolVersion & 0xff), UInt8(wireProtocolVersion >> 8)]
+        assertRejects([[0x44, 0x50, 0x54, 0x52] + version + [6]], with: .truncated(what: "reserved byte in header", needed: 8, available: 7))
         assertRejects([], with: .wrongFrameCount(kind: "any", expected: 1, actual: 0))
     }
 
@@ -16,8 +17,8 @@ final class ProtocolRejectionTests: XCTestCase {
     }
 
     func testWrongVersionIsRejectedBeforeAnythingElse() throws {
-        let hello = patched(try encodedBytes(.hello(Hello(pid: 1, workerName: "w"))), at: 4, [2, 0])
-        assertRejects(hello, with: .versionMismatch(theirs: 2, ours: wireProtocolVersion))
+        let hello = patched(try encodedBytes(.hello(Hello(pid: 1, workerName: "w"))), at: 4, [1, 0])
+        assertRejects(hello, with: .versionMismatch(theirs: 1, ours: wireProtocolVersion))
         // Even a kind this version does not know, or garbage after the header, reports the version.
         let unknown = patched(patched(try encodedBytes(.heartbeat), at: 4, [0, 1]), at: 6, [200, 9])
         assertRejects(unknown + [[1, 2, 3]], with: .versionMismatch(theirs: 256, ours: wireProtocolVersion))

@@ -2,8 +2,14 @@
 /// Sums are fixed-point Int64 so the coordinator's reduction is exact and
 /// independent of how shards were grouped.
 ///
-/// Frames: [0] header, [1] gradient (Int64 × parameterCount).
+/// Frames: [0] header, [1] gradient: Int64 × parameterCount (`raw`), or the
+/// same values in PackedInt64s' block format (`packed`, about half the bytes).
 public struct Gradient {
+    public enum Encoding: UInt8 {
+        case raw = 0
+        case packed = 1
+    }
+
     public var step: UInt64
     public var weightVersion: UInt64
     public var lossSumFixedPoint: Int64
@@ -12,11 +18,14 @@ public struct Gradient {
     public var computeNanoseconds: UInt64
     public var shardIDs: [UInt32]
     public var gradient: ZMQMessage
+    public var encoding: Encoding
 
     public init(
         step: UInt64, weightVersion: UInt64, lossSumFixedPoint: Int64, correct: UInt32,
-        sampleCount: UInt32, computeNanoseconds: UInt64, shardIDs: [UInt32], gradient: ZMQMessage
+        sampleCount: UInt32, computeNanoseconds: UInt64, shardIDs: [UInt32], gradient: ZMQMessage,
+        encoding: Encoding = .raw
     ) {
+        self.encoding = encoding
         self.step = step
         self.weightVersion = weightVersion
         self.lossSumFixedPoint = lossSumFixedPoint
@@ -27,8 +36,31 @@ public struct Gradient {
         self.gradient = gradient
     }
 
+    /// The values of a raw frame, read in place (packed frames: `unpack`).
     public func withGradient<R>(_ body: (UnsafeBufferPointer<Int64>) throws -> R) rethrows -> R {
-        try gradient.withUnsafeElements(of: Int64.self, body)
+        precondition(encoding == .raw, "withGradient reads raw frames; unpack a packed one")
+        return try gradient.withUnsafeElements(of: Int64.self, body)
+    }
+
+    /// Adds the gradient onto `sum` (or stores it, with `overwrite`), from
+    /// either encoding, reading the received frame in place.
+    public func unpack(into sum: UnsafeMutableBufferPointer<Int64>, overwrite: Bool) {
+        switch encoding {
+        case .raw:
+            gradient.withUnsafeElements(of: Int64.self) { values in
+                precondition(values.count == sum.count, "gradient of \(values.count) values for a sum of \(sum.count)")
+                if overwrite {
+                    _ = sum.update(fromContentsOf: values)
+                } else {
+                    for i in 0..<values.count { sum[i] &+= values[i] }
+                }
+            }
+        case .packed:
+            // Viewed as UInt64s so a misaligned frame is copied once to an aligned one.
+            gradient.withUnsafeElements(of: UInt64.self) { words in
+                PackedInt64s.unpack(UnsafeRawBufferPointer(words), into: sum, overwrite: overwrite)
+            }
+        }
     }
 
     func encode() throws -> [ZMQMessage] {
@@ -42,6 +74,7 @@ public struct Gradient {
         header.write(correct)
         header.write(sampleCount)
         header.write(computeNanoseconds)
+        header.write(encoding.rawValue)
         header.write(UInt32(shardIDs.count))
         for id in shardIDs { header.write(id) }
         return [try header.frame(), gradient]
@@ -59,6 +92,10 @@ public struct Gradient {
         let correct = try header.read(UInt32.self, "correct count")
         let samples = try header.read(UInt32.self, "sample count")
         let nanoseconds = try header.read(UInt64.self, "compute time")
+        let encodingByte = try header.read(UInt8.self, "gradient encoding")
+        guard let encoding = Encoding(rawValue: encodingByte) else {
+            throw ProtocolError.outOfRange(what: "gradient encoding", value: Int(encodingByte), min: 0, max: 1)
+        }
         let shardCount = Int(try header.read(UInt32.self, "shard count"))
         try FrameCheck.range(shardCount, 1, limits.maxShards, "shard count of gradient")
         let maxSamples = try FrameCheck.product(shardCount, limits.shardSize, "shard count × shard size")
@@ -69,10 +106,16 @@ public struct Gradient {
         shardIDs.reserveCapacity(shardCount)
         for index in 0..<shardCount { shardIDs.append(try header.read(UInt32.self, "shard id \(index)")) }
         let gradient = bulk[bulk.startIndex]
-        let gradientBytes = try FrameCheck.product(parameterCount, 8, "parameter count")
-        try FrameCheck.bytes(gradient, are: gradientBytes, "gradient frame (\(parameterCount) Int64s)")
+        switch encoding {
+        case .raw:
+            let gradientBytes = try FrameCheck.product(parameterCount, 8, "parameter count")
+            try FrameCheck.bytes(gradient, are: gradientBytes, "gradient frame (\(parameterCount) Int64s)")
+        case .packed:
+            try gradient.withUnsafeBytes { try PackedInt64s.validate($0, count: parameterCount, "gradient frame") }
+        }
         return Gradient(
             step: step, weightVersion: weightVersion, lossSumFixedPoint: loss, correct: correct,
-            sampleCount: samples, computeNanoseconds: nanoseconds, shardIDs: shardIDs, gradient: gradient)
+            sampleCount: samples, computeNanoseconds: nanoseconds, shardIDs: shardIDs, gradient: gradient,
+            encoding: encoding)
     }
 }

@@ -1,0 +1,81 @@
+import Wire
+import XCTest
+
+final class PackedInt64sTests: XCTestCase {
+    private func packed(_ values: [Int64]) throws -> ZMQMessage {
+        var widths = [UInt8](repeating: 0, count: values.count / PackedInt64s.blockLength + 1)
+        return try values.withUnsafeBufferPointer { values in
+            let size = widths.withUnsafeMutableBufferPointer { PackedInt64s.measure(values, widths: $0) }
+            let frame = try ZMQMessage(size: size)
+            widths.withUnsafeBufferPointer { widths in frame.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: widths, into: $0) } }
+            return frame
+        }
+    }
+
+    private func gradient(_ frame: ZMQMessage) -> Gradient {
+        Gradient(step: 1, weightVersion: 1, lossSumFixedPoint: 0, correct: 0, sampleCount: 1,
+                 computeNanoseconds: 0, shardIDs: [0], gradient: frame, encoding: .packed)
+    }
+
+    private func decoded(_ frame: ZMQMessage, count: Int) throws -> Gradient {
+        let limits = DecodingLimits(parameterCount: count, inputSize: 1, shardSize: 1, maxShards: 1)
+        guard case .gradient(let message) = try WireMessage.decode(try WireMessage.gradient(gradient(frame)).encode(), limits: limits)
+        else { throw XCTSkip("not a gradient") }
+        return message
+    }
+
+    func testEveryWidthBoundaryRoundTripsExactly() throws {
+        let edges: [Int64] = [0, 1, -1, Int64(Int32.max), Int64(Int32.min), Int64(Int32.max) + 1, Int64(Int32.min) - 1,
+                              Int64.max, Int64.min, 1 << 40, -(1 << 40)]
+        for count in [1, 10, 255, 256, 257, 1000, 535_818 % 4096] {
+            var values = [Int64](repeating: 0, count: count)
+            for i in 0..<count where i % 3 != 0 { values[i] = edges[(i * 7) % edges.count] }
+            let message = try decoded(try packed(values), count: count)
+            var out = [Int64](repeating: 99, count: count)
+            out.withUnsafeMutableBufferPointer { message.unpack(into: $0, overwrite: true) }
+            XCTAssertEqual(out, values, "\(count) values")
+        }
+    }
+
+    func testUnpackAddsOntoASumAndOverwriteClearsZeroBlocks() throws {
+        var values = [Int64](repeating: 0, count: 600)
+        for i in 300..<600 { values[i] = Int64(i) - 450 }
+        let message = try decoded(try packed(values), count: 600)
+        var sum = [Int64](repeating: 5, count: 600)
+        sum.withUnsafeMutableBufferPointer { message.unpack(into: $0, overwrite: false) }
+        XCTAssertEqual(sum, values.map { $0 + 5 })
+        sum.withUnsafeMutableBufferPointer { message.unpack(into: $0, overwrite: true) }
+        XCTAssertEqual(sum, values, "an all-zero block must overwrite stale values too")
+    }
+
+    func testSmallValuesTakeHalfTheBytesAndZerosNone() throws {
+        let small = (0..<4096).map { Int64($0 % 2 == 0 ? $0 : -$0) << 16 }
+        XCTAssertEqual(try packed(small).count, 16 + 4096 * 4)
+        XCTAssertEqual(try packed([Int64](repeating: 0, count: 4096)).count, 16)
+        XCTAssertEqual(try packed([Int64](repeating: 1 << 40, count: 4096)).count, 16 + 4096 * 8)
+    }
+
+    func testMalformedStructuresAreRejected() throws {
+        let limits = DecodingLimits(parameterCount: 300, inputSize: 1, shardSize: 1, maxShards: 1)
+        let good = try WireMessage.gradient(gradient(try packed((0..<300).map { Int64($0) }))).encode()
+        XCTAssertNoThrow(try WireMessage.decode(good, limits: limits))
+        func mutated(_ change: (inout [UInt8]) -> Void) throws -> [ZMQMessage] {
+            var bytes = good[1].bytes
+            change(&bytes)
+            return [good[0], try ZMQMessage(copying: bytes)]
+        }
+        let cases: [(String, [ZMQMessage])] = [
+            ("width 3", try mutated { $0[0] = 3 }),
+            ("nonzero padding", try mutated { $0[5] = 1 }),
+            ("one word short", try mutated { $0.removeLast(8) }),
+            ("one word long", try mutated { $0 += [UInt8](repeating: 0, count: 8) }),
+            ("narrower width claimed", try mutated { $0[1] = 0 }),
+            ("no widths at all", try mutated { $0 = [0, 0, 0] }),
+        ]
+        for (name, frames) in cases {
+            XCTAssertThrowsError(try WireMessage.decode(frames, limits: limits), name) { error in
+                XCTAssertTrue(error is ProtocolError, "\(name): \(error)")
+            }
+        }
+    }
+}
