@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# The central collective across simulated hosts: one network namespace per
+# process (the coordinator and each worker), all on one bridge in a namespace
+# of its own, every link rate-limited in both directions with tc tbf. For
+# each link rate and worker count it trains a fixed number of steps of
+# 784-512-256-10 and reads samples_per_second and comm_fraction from the
+# run's metrics.jsonl, next to what docs/performance.md's cost model predicts.
+#
+#   scripts/netbench.sh [--workers "2 4 8"] [--rates "1gbit 100mbit"]
+#                       [--batch-size B] [--steps K] [--quick]
+#
+#   --workers     worker counts to measure (default "2 4 8")
+#   --rates       tc rates of every link (default "1gbit 100mbit"; kbit, mbit, gbit)
+#   --batch-size  global batch (default 128); a worker count with more workers than
+#                 micro-shards (N·32 > B) is also measured at B = N·32, so all of them work
+#   --steps       training steps per cell (default 20)
+#   --quick       one small cell (2 workers, 1gbit, 5 steps): a smoke test
+#
+# Needs root (network namespaces), ip and tc (iproute2), python3. Builds the
+# release binaries if missing or older than the sources. Addresses are
+# 10.77.0.0/24, inside its own namespaces only: no default route, nothing
+# in the host's namespace is touched. Everything it creates (namespaces,
+# links, processes, the temporary folder) is removed on exit, also after a
+# failure or Ctrl-C; it kills only processes it started, by pid.
+# Prints a table, then one JSON line. Exit 0 if every cell ran, 1 if any
+# failed, 2 for bad usage.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+workers_list="2 4 8" rates="1gbit 100mbit" batch=128 steps=20
+usage="known: --workers \"2 4 8\" --rates \"1gbit 100mbit\" --batch-size B --steps K --quick"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --workers) workers_list=${2:?}; shift 2 ;;
+    --rates) rates=${2:?}; shift 2 ;;
+    --batch-size) batch=${2:?}; shift 2 ;;
+    --steps) steps=${2:?}; shift 2 ;;
+    --quick) workers_list=2 rates=1gbit steps=5; shift ;;
+    *) echo "netbench: unknown option $1 ($usage)" >&2; exit 2 ;;
+  esac
+done
+shard=32
+for value in $workers_list "$batch" "$steps"; do
+  [[ $value =~ ^[1-9][0-9]*$ ]] || { echo "netbench: worker counts, --batch-size and --steps take positive whole numbers, got '$value'" >&2; exit 2; }
+done
+max_workers=0
+for n in $workers_list; do
+  (( n <= 200 )) || { echo "netbench: at most 200 workers (addresses 10.77.0.11-210), got $n" >&2; exit 2; }
+  (( n > max_workers )) && max_workers=$n
+done
+rate_bits() {  # 100mbit -> 100000000
+  [[ $1 =~ ^([0-9]+)(kbit|mbit|gbit)$ ]] || return 1
+  case ${BASH_REMATCH[2]} in kbit) echo $(( BASH_REMATCH[1] * 1000 )) ;; mbit) echo $(( BASH_REMATCH[1] * 1000000 )) ;;
+                             gbit) echo $(( BASH_REMATCH[1] * 1000000000 )) ;; esac
+}
+for rate in $rates; do
+  rate_bits "$rate" >/dev/null || { echo "netbench: a rate is a whole number with kbit, mbit or gbit, got '$rate'" >&2; exit 2; }
+done
+
+[ "$(id -u)" -eq 0 ] || { echo "netbench: needs root for network namespaces (ip netns)" >&2; exit 2; }
+for tool in ip tc python3; do
+  command -v "$tool" >/dev/null || { echo "netbench: needs $tool (ip and tc come with iproute2: scripts/setup.sh)" >&2; exit 2; }
+done
+
+if [ -d /usr/share/datasets/fashion-mnist ]; then
+  source_data=/usr/share/datasets/fashion-mnist test_data=/usr/share/datasets/fashion-mnist
+else
+  # 5,000 images sorted by class: only the timing matters here, and each
+  # epoch's order is a permutation anyway.
+  source_data=../shared/datasets/mnist-5k test_data=../shared/datasets/mnist
+  largest_batch=$(( max_workers * 32 > batch ? max_workers * 32 : batch ))
+  if (( steps * largest_batch > 5000 )); then
+    steps=$(( 5000 / largest_batch ))
+    (( steps >= 1 )) || { echo "netbench: mnist-5k holds 5,000 images, fewer than one batch of $largest_batch" >&2; exit 2; }
+    echo "netbench: no Fashion-MNIST (scripts/setup.sh installs it); $steps steps per cell on mnist-5k" >&2
+  fi
+fi
+
+bin=$root/.build/release
+if [ ! -x "$bin/dptrain" ] || [ ! -x "$bin/dptrain-bench" ] ||
+   [ -n "$(find Sources Package.swift -newer "$bin/dptrain" -print -quit)" ]; then
+  echo "netbench: building (release)" >&2
+  swift build -c release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2
+  [ -x "$bin/dptrain" ] && [ -x "$bin/dptrain-bench" ] || { echo "netbench: build failed" >&2; exit 1; }
+fi
+
+# --- Cleanup: only what this run created -------------------------------------
+
+tag=dpt$$                 # prefix of every namespace this run creates
+namespaces=()             # created so far, removed in reverse
+pids=()                   # processes started so far
+work=$(mktemp -d "${TMPDIR:-/tmp}/dptrain-netbench.XXXXXX")
+alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+stop_pids() {  # TERM, a grace period, then KILL; each pid is one we started
+  local pid deadline
+  for pid in "$@"; do alive "$pid" && kill -TERM "$pid" 2>/dev/null; done
+  deadline=$((SECONDS + 3))
+  for pid in "$@"; do
+    while alive "$pid" && (( SECONDS < deadline )); do sleep 0.1; done
+    alive "$pid" && kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  return 0
+}
+cleanup() {
+  local i
+  trap '' INT TERM
+  stop_pids "${pids[@]}"
+  # Deleting a namespace deletes the veth ends in it, and so their peers.
+  for (( i = ${#namespaces[@]} - 1; i >= 0; i-- )); do ip netns delete "${namespaces[i]}" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- The simulated network -----------------------------------------------------
+#
+#   tag-c (10.77.0.1) ─veth─┐
+#   tag-w1 (10.77.0.11) ─veth─┤ br0 in tag-net
+#   tag-wN (10.77.0.10+N) ─veth─┘
+#
+# Each veth end gets a tbf shaper, so every host's link is limited in both
+# directions, as a full-duplex NIC port is. tbf shapes; it adds no delay
+# (this kernel has no netem), so latency is the veth's own: a round trip
+# of about 12 µs.
+
+fail() { echo "netbench: $*" >&2; exit 1; }
+run() {  # a setup step; on failure say exactly which command and why
+  local output
+  output=$("$@" 2>&1) || fail "'$*' failed: $output"
+}
+add_namespace() {
+  local output
+  output=$(ip netns add "$1" 2>&1) || fail "cannot create network namespace $1 ('ip netns add $1': $output)"
+  namespaces+=("$1")
+  run ip -n "$1" link set lo up
+}
+add_host() {  # namespace, port name on the bridge, address
+  add_namespace "$1"
+  run ip -n "$tag-net" link add "$2" type veth peer name eth0 netns "$1"
+  run ip -n "$tag-net" link set "$2" master br0 up
+  run ip -n "$1" addr add "$3/24" dev eth0
+  run ip -n "$1" link set eth0 up
+}
+hosts=("$tag-c:c")
+add_namespace "$tag-net"
+run ip -n "$tag-net" link add br0 type bridge
+run ip -n "$tag-net" link set br0 up
+add_host "$tag-c" c 10.77.0.1
+for (( i = 1; i <= max_workers; i++ )); do
+  add_host "$tag-w$i" "w$i" "10.77.0.$((10 + i))"
+  hosts+=("$tag-w$i:w$i")
+done
+echo "netbench: namespaces $tag-net, $tag-c, $tag-w1..$tag-w$max_workers on 10.77.0.0/24" >&2
+
+set_rate() {  # every link, both directions
+  local bits burst entry
+  bits=$(rate_bits "$1")
+  # 2 ms at line rate, at least 64 KiB (a GSO segment), so tbf shapes at the rate it is given.
+  burst=$(( bits / 8 / 500 > 65536 ? bits / 8 / 500 : 65536 ))
+  for entry in "${hosts[@]}"; do
+    run tc -n "${entry%%:*}" qdisc replace dev eth0 root tbf rate "$1" burst "$burst" latency 20ms
+    run tc -n "$tag-net" qdisc replace dev "${entry##*:}" root tbf rate "$1" burst "$burst" latency 20ms
+  done
+}
+
+probe=$root/scripts/lib/netprobe.py
+check_link() {  # rate -> goodput and round trip of one worker's path to the coordinator, as JSON in $work/link.json
+  local bits bytes server goodput rtt
+  bits=$(rate_bits "$1")
+  bytes=$(( bits / 8 * 2 ))   # about two seconds' worth
+  ip netns exec "$tag-c" python3 "$probe" serve 5601 >"$work/probe-serve.log" 2>&1 &
+  server=$!
+  pids+=("$server")
+  sleep 0.5
+  goodput=$(ip netns exec "$tag-w1" python3 "$probe" bulk 10.77.0.1 5601 "$bytes") || fail "link check at $1 failed"
+  rtt=$(ip netns exec "$tag-w1" python3 "$probe" rtt 10.77.0.1 5601 200) || fail "round-trip check at $1 failed"
+  stop_pids "$server"
+  python3 -c 'import json,sys; a=json.loads(sys.argv[1]); a.update(json.loads(sys.argv[2])); print(json.dumps(a))' \
+    "$goodput" "$rtt" >"$work/link.json"
+}
+
+# --- Data: exactly `steps` batches ------------------------------------------------
+
+subset() {  # batch -> $work/data-B holding the first steps·batch training images
+  local dir=$work/data-$1
+  [ -d "$dir" ] || python3 - "$source_data" "$dir" $(( steps * $1 )) <<'PY' || fail "cannot cut a subset of $source_data"
+import gzip, os, sys
+source, target, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+os.makedirs(target)
+for name, item in (("train-images-idx3-ubyte", 784), ("train-labels-idx1-ubyte", 1)):
+    path = os.path.join(source, name)
+    data = gzip.open(path + ".gz").read() if os.path.exists(path + ".gz") else open(path, "rb").read()
+    header = 16 if item == 784 else 8
+    have = int.from_bytes(data[4:8], "big")
+    if have < count:
+        sys.exit(f"netbench: {path} holds {have} samples, {count} needed (fewer --steps)")
+    with open(os.path.join(target, name), "wb") as out:
+        out.write(data[:4] + count.to_bytes(4, "big") + data[8:header] + data[header:header + count * item])
+PY
+}
+
+# --- One cell: coordinator and N workers, each in its own namespace ------------------
+
+training_flags=(--layers 784,512,256,10 --lr 0.05 --momentum 0.9 --epochs 1 --seed 1 --test-data "$test_data")
+# A step at 100 Mbit/s takes seconds; a slow peer must not be mistaken for a lost one.
+cluster_flags=(--peer-timeout-ms 60000)
+
+run_cell() {  # rate workers batch -> one JSON line appended to $results; 1 on failure
+  local rate=$1 n=$2 b=$3 name=$1-$2w-b$3 out coordinator i cell_pids=() deadline status started busy cell_timeout
+  subset "$b"
+  busy=$(( (b + shard - 1) / shard < n ? (b + shard - 1) / shard : n ))
+  # Three times the model's link time for a step, and two minutes for start and evaluation.
+  cell_timeout=$(( 120 + steps * busy * 154000000 / $(rate_bits "$rate") ))
+  out=$work/$name
+  started=$SECONDS
+  ip netns exec "$tag-c" "$bin/dptrain" coordinator --listen tcp://10.77.0.1:5555 --workers "$n" \
+    "${cluster_flags[@]}" "${training_flags[@]}" --data "$work/data-$b" --batch-size "$b" --out "$out" \
+    >"$work/$name.coordinator.log" 2>&1 &
+  coordinator=$!
+  pids+=("$coordinator")
+  for (( i = 1; i <= n; i++ )); do
+    ip netns exec "$tag-w$i" "$bin/dptrain" worker --coordinator tcp://10.77.0.1:5555 "${cluster_flags[@]}" \
+      >"$work/$name.worker$i.log" 2>&1 &
+    cell_pids+=($!)
+    pids+=($!)
+  done
+  deadline=$((SECONDS + cell_timeout))
+  while alive "$coordinator" && (( SECONDS < deadline )); do sleep 0.2; done
+  if alive "$coordinator"; then
+    echo "netbench: $name: no result after ${cell_timeout}s; stopped" >&2
+    stop_pids "$coordinator" "${cell_pids[@]}"
+    return 1
+  fi
+  wait "$coordinator"
+  status=$?
+  # Workers leave on the coordinator's shutdown message; give them a moment.
+  deadline=$((SECONDS + 5))
+  for i in "${cell_pids[@]}"; do while alive "$i" && (( SECONDS < deadline )); do sleep 0.1; done; done
+  stop_pids "${cell_pids[@]}"
+  if [ "$status" -ne 0 ] || [ ! -s "$out/metrics.jsonl" ]; then
+    echo "netbench: $name: coordinator exited $status; its log ends:" >&2
+    tail -5 "$work/$name.coordinator.log" >&2
+    return 1
+  fi
+  local disturbed
+  disturbed=$(grep -cE 'silent for|rejected|shards go to' "$work/$name.coordinator.log")
+  python3 - "$out/metrics.jsonl" "$rate" "$n" "$b" "$steps" "$((SECONDS - started))" "$disturbed" >>"$results" <<'PY'
+import json, sys
+path, rate, n, b, steps, wall, disturbed = sys.argv[1:]
+last = [json.loads(l) for l in open(path) if l.strip()][-1]
+print(json.dumps({"rate": rate, "workers": int(n), "batch": int(b), "steps": last["step"],
+                  "samples_per_second": last["samples_per_second"], "comm_fraction": last.get("comm_fraction"),
+                  "live_workers": last["workers"], "wall_seconds": int(wall), "disturbed": int(disturbed) > 0}))
+PY
+}
+
+# --- The grid ---------------------------------------------------------------------------
+
+began=$SECONDS
+echo "netbench: compute rate R_c (dptrain-bench compute, one thread)" >&2
+compute=$("$bin/dptrain-bench" compute 2>/dev/null) || fail "dptrain-bench compute failed"
+results=$work/cells.jsonl links=$work/links.jsonl
+: >"$results"; : >"$links"
+failed=0
+for rate in $rates; do
+  set_rate "$rate"
+  check_link "$rate"
+  echo "{\"rate\": \"$rate\", \"link\": $(cat "$work/link.json")}" >>"$links"
+  echo "netbench: $rate links up; one path measures $(cat "$work/link.json")" >&2
+  for n in $workers_list; do
+    batches=$batch
+    (( n * shard > batch )) && batches="$batch $(( n * shard ))"
+    for b in $batches; do
+      echo "netbench: $rate, $n workers, batch $b, $steps steps" >&2
+      if ! run_cell "$rate" "$n" "$b"; then
+        failed=1
+        echo "{\"rate\": \"$rate\", \"workers\": $n, \"batch\": $b, \"failed\": true}" >>"$results"
+      fi
+    done
+  done
+done
+
+python3 "$root/scripts/lib/netmodel.py" "$compute" "$links" "$results" "$((SECONDS - began))"
+exit $failed
