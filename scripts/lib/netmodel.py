@@ -15,7 +15,10 @@ import sys
 LAYERS = [784, 512, 256, 10]
 S = 32                  # micro-shard size
 WEIGHT_BYTES = 4        # Float32 weights, coordinator -> each busy worker
-GRADIENT_BYTES = 8      # Int64 fixed-point gradient sum, each busy worker -> coordinator
+# Fixed-point gradient sum, each busy worker -> coordinator, packed in blocks
+# of 0, 4 or 8 bytes a value (PackedInt64s): measured on Fashion-MNIST sums,
+# ~5.9 bytes a value in the first steps and ~4.0 after a hundred; 4.2 overall.
+GRADIENT_BYTES = 4.2
 SAMPLE_BYTES = 784 + 1  # UInt8 pixels and label
 
 pairs = list(zip(LAYERS, LAYERS[1:]))
