@@ -42,7 +42,7 @@ let package = Package(
             "Cluster", "Datasets", "MLP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "dptrain-bench", dependencies: ["MLP", "COpenBLAS", "Cluster"]),
+        .executableTarget(name: "dptrain-bench", dependencies: ["MLP", "COpenBLAS", "Cluster", "Wire", "Collective"]),
         // A preload library only: nothing imports it, so it exports no headers.
         .target(name: "AllocationCounter", publicHeadersPath: "."),
 
