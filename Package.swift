@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .executable(name: "dptrain", targets: ["dptrain"]),
         .executable(name: "dptrain-bench", targets: ["dptrain-bench"]),
+        // LD_PRELOAD-ed by scripts/bench.sh to count heap allocations per step.
+        .library(name: "AllocationCounter", type: .dynamic, targets: ["AllocationCounter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,7 +42,9 @@ let package = Package(
             "Cluster", "Datasets", "MLP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "dptrain-bench", dependencies: ["MLP", "COpenBLAS", "Cluster"]),
+        .executableTarget(name: "dptrain-bench", dependencies: ["MLP", "COpenBLAS", "Cluster", "Wire", "Collective"]),
+        // A preload library only: nothing imports it, so it exports no headers.
+        .target(name: "AllocationCounter", publicHeadersPath: "."),
 
         .testTarget(name: "MLPTests", dependencies: ["MLP"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),

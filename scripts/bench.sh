@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks, measured in one run on this machine, reported as ratios where
 # a ratio is what matters (the machines are shared and noisy). The last line
-# is one JSON object with every figure.
+# is one JSON object with every figure: compute (dptrain-bench compute),
+# throughput of train and simulate, ZeroMQ transfer and all-reduce times
+# (dptrain-bench transfer, allreduce), heap allocations per step and peak
+# resident memory of separately started coordinator and worker processes.
 #   scripts/bench.sh [--epochs E]     (default 1 epoch of Fashion-MNIST per throughput run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,11 +36,97 @@ for n in 1 2; do
   "$bin/dptrain" simulate --workers "$n" "${flags[@]}" --out "$work/sim$n" >&2
 done
 
-python3 - "$work" <<'PY'
+echo "bench: ZeroMQ transfer of one gradient, process to process (ipc://, tcp://127.0.0.1)" >&2
+"$bin/dptrain-bench" transfer >"$work/transfer.json"
+echo "bench: all-reduce of one gradient, 2 worker processes, central collective" >&2
+"$bin/dptrain-bench" allreduce >"$work/allreduce.json"
+
+# Heap allocations per steady-state step, counted by an LD_PRELOAD-ed
+# interposer (Sources/AllocationCounter) that also reports each process's
+# peak resident memory (VmHWM) at exit. Each command runs twice, on the first
+# 20 and the first 100 batches of Fashion-MNIST (raw IDX, the same 1,000 test
+# images): the difference over the 80 extra steps cancels start-up, the
+# first steps' warm-up and the epoch's end. The two runs' folder names have
+# the same length, because a longer path string can cost an allocation more. Only the final image of a process
+# reports (dptrain re-executes itself once; the old image never exits), and
+# each report is matched to its process by pid.
+counter="$bin/libAllocationCounter.so"
+small_steps=20 large_steps=100
+python3 - "$work" "$small_steps" "$large_steps" <<'PY'
+import gzip, os, struct, sys
+work, steps = sys.argv[1], {"small": int(sys.argv[2]), "large": int(sys.argv[3])}
+source = "/usr/share/datasets/fashion-mnist"
+def subset(split, count, folder):
+    with gzip.open(f"{source}/{split}-images-idx3-ubyte.gz") as f:
+        f.read(16); images = f.read(count * 784)
+    with gzip.open(f"{source}/{split}-labels-idx1-ubyte.gz") as f:
+        f.read(8); labels = f.read(count)
+    with open(f"{folder}/{split}-images-idx3-ubyte", "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, count, 28, 28) + images)
+    with open(f"{folder}/{split}-labels-idx1-ubyte", "wb") as f:
+        f.write(struct.pack(">II", 0x801, count) + labels)
+for name, count in steps.items():
+    os.makedirs(f"{work}/data-{name}")
+    subset("train", 128 * count, f"{work}/data-{name}")
+    subset("t10k", 1000, f"{work}/data-{name}")
+PY
+
+# counted NAME COMMAND...: starts COMMAND in the background under the counter;
+# its report goes to $work/NAME.count and its pid to $work/NAME.pid.
+counted() {
+  local name=$1; shift
+  LD_PRELOAD="$counter" ALLOCATION_COUNTER_FILE="$work/$name.count" "$@" >&2 &
+  echo $! >"$work/$name.pid"
+}
+# cluster NAME TRAINING_FLAGS...: a coordinator and 2 workers, started separately, as on a cluster.
+# Heartbeats every 5 s rather than 0.5 s: none then falls in a run's idle
+# moments (joining, the epoch's end), which would add allocations that
+# depend on timing, not on steps. Workers exit as soon as the coordinator
+# says stop, but that last message is sometimes lost when the coordinator
+# exits at once; a worker still running a second later is stopped with
+# SIGTERM rather than left to its 10 s peer timeout.
+cluster() {
+  local name=$1; shift
+  local endpoint="ipc://$work/$name.sock" pid
+  counted "$name-coordinator" "$bin/dptrain" coordinator --listen "$endpoint" --workers 2 --heartbeat-ms 5000 \
+    "$@" --out "$work/$name"
+  for w in 1 2; do counted "$name-worker$w" "$bin/dptrain" worker --coordinator "$endpoint" --heartbeat-ms 5000; done
+  wait "$(cat "$work/$name-coordinator.pid")"
+  for w in 1 2; do
+    pid=$(cat "$work/$name-worker$w.pid")
+    for _ in {1..20}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "bench: worker $w of the $name run missed the coordinator's shutdown; stopping it" >&2
+      kill -TERM "$pid"
+    fi
+    wait "$pid" || [ $? -eq 143 ]
+  done
+}
+subset_flags=(--layers 784,512,256,10 --batch-size 128 --lr 0.05 --momentum 0.9 --epochs 1 --seed 1)
+for run in small large; do
+  echo "bench: allocations, train and coordinator + 2 workers, $run run" >&2
+  counted "$run-train" "$bin/dptrain" train --data "$work/data-$run" "${subset_flags[@]}" --out "$work/$run-train"
+  wait "$(cat "$work/$run-train.pid")"
+  cluster "$run" --data "$work/data-$run" "${subset_flags[@]}"
+done
+echo "bench: peak memory, coordinator + 2 workers, $epochs epoch(s) of Fashion-MNIST" >&2
+cluster rss "${flags[@]}"
+
+python3 - "$work" "$small_steps" "$large_steps" <<'PY'
 import json, sys
-work = sys.argv[1]
+work, small_steps, large_steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def last(run):
     return [json.loads(l) for l in open(f"{work}/{run}/metrics.jsonl") if l.strip()][-1]
+def report(name):
+    """The counter's report of the process started as NAME: (allocations, peak RSS in kB)."""
+    pid = open(f"{work}/{name}.pid").read().strip()
+    for line in open(f"{work}/{name}.count"):
+        fields = dict(field.split("=") for field in line.split())
+        if fields["pid"] == pid:
+            return int(fields["allocations"]), int(fields["peak_rss_kb"])
+    sys.exit(f"bench: no allocation report from {name} (pid {pid})")
+def per_step(role):
+    return (report(f"large-{role}")[0] - report(f"small-{role}")[0]) / (large_steps - small_steps)
 out = json.loads(open(f"{work}/compute.json").read())
 train, one, two = last("train"), last("sim1"), last("sim2")
 out["samples_per_second_train"] = train["samples_per_second"]
@@ -46,5 +135,12 @@ out["samples_per_second_2w"] = two["samples_per_second"]
 out["step_comm_fraction_2w"] = two.get("comm_fraction")
 out["speedup_2w_over_1w"] = round(two["samples_per_second"] / one["samples_per_second"], 3)
 out["ratio_1w_to_train"] = round(one["samples_per_second"] / train["samples_per_second"], 3)
+out.update(json.loads(open(f"{work}/transfer.json").read()))
+out.update(json.loads(open(f"{work}/allreduce.json").read()))
+out["allocations_per_step_train"] = round(per_step("train"), 2)
+out["allocations_per_step_coordinator"] = round(per_step("coordinator"), 2)
+out["allocations_per_step_worker"] = round((per_step("worker1") + per_step("worker2")) / 2, 2)
+out["peak_rss_mb_coordinator"] = round(report("rss-coordinator")[1] / 1024, 1)
+out["peak_rss_mb_worker"] = round(max(report(f"rss-worker{i}")[1] for i in (1, 2)) / 1024, 1)
 print(json.dumps(out))
 PY

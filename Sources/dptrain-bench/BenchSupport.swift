@@ -1,0 +1,37 @@
+import Foundation
+import MLP
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The network every figure is about: 784-512-256-10, P = 535,818 parameters.
+let benchArchitecture = try! Architecture(layerSizes: ComputeBenchmark.sizes, activation: .relu)
+
+/// A benchmark that could not finish; exits 1 with this line.
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// CLOCK_MONOTONIC is one clock for every process of the machine, so a
+/// time stamped in one process can be compared with a time read in another.
+func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+/// The median, because on shared cores a few timings are inflated by
+/// other processes and the mean would follow them.
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+func milliseconds(_ nanoseconds: UInt64) -> Double { Double(nanoseconds) / 1e6 }
+
+func progress(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
