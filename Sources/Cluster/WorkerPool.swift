@@ -22,6 +22,7 @@ public final class WorkerPool: GradientSource {
     }
 
     public let endpoint: String
+    private let context: ZMQContext
     private let socket: ZMQSocket
     private let architecture: Architecture
     private let shardSize: Int
@@ -51,8 +52,12 @@ public final class WorkerPool: GradientSource {
         self.settings = settings
         self.log = log
         limits = Self.limits(architecture, shardSize: shardSize)
-        try? ZMQContext.shared.setIOThreads(2)
-        socket = try ZMQSocket(context: .shared, kind: .router)
+        // A context of its own: two I/O threads drain several workers' gradients
+        // in parallel, and terminating it at shutdown waits for the last
+        // messages (the workers' shutdown) to leave.
+        context = try ZMQContext()
+        try context.setIOThreads(2)
+        socket = try ZMQSocket(context: context, kind: .router)
         try socket.setLinger(milliseconds: 1000)
         try socket.setRouterMandatory(true)
         try socket.setKernelBufferSizes(bytes: 4 << 20)
@@ -118,12 +123,16 @@ public final class WorkerPool: GradientSource {
         return computeNanoseconds
     }
 
-    /// Tells every worker to exit.
+    /// Tells every worker to exit, and waits (up to the socket's linger) until
+    /// those messages have left: a process that exits with messages still
+    /// queued in ZeroMQ loses them, and its workers would wait out their timeout.
     public func shutdown(reason: String) {
         for member in members {
             try? socket.send(to: member.peer, WireMessage.shutdown(reason: reason).encode())
         }
         members.removeAll()
+        socket.close()
+        context.terminate()
     }
 
     private func waitUntil(_ condition: @autoclosure () -> Bool, seconds: Double, need: Int) throws {

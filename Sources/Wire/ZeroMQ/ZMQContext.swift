@@ -32,7 +32,16 @@ public final class ZMQContext: @unchecked Sendable {
         }
     }
 
-    deinit {
+    private var terminated = false
+
+    /// Ends the context once all its sockets are closed, first waiting (up to
+    /// each socket's linger) until their queued messages have been sent.
+    /// Call it before a process exits with messages still on their way.
+    public func terminate() {
+        guard !terminated else { return }
+        terminated = true
         while zmq_ctx_term(handle) != 0 && zmq_errno() == EINTR {}
     }
+
+    deinit { terminate() }
 }
