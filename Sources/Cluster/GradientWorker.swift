@@ -79,7 +79,7 @@ public final class GradientWorker {
             }
             switch message {
             case .welcome(let welcome):
-                joined = try WelcomedWorker(welcome)
+                joined = try WelcomedWorker(welcome, packGradients: !endpoint.hasPrefix("ipc://"))
                 log("worker: joined \(endpoint) as worker \(welcome.workerID)")
             case .refuse(let reason) where joined != nil:
                 // Declared dead while alive (paused, or a slow network): start over.
