@@ -34,17 +34,10 @@ public enum FixedPoint {
     ) -> Bool {
         precondition(gradient.count == sum.count, "gradient and sum differ in length")
         let source = gradient.baseAddress!, target = sum.baseAddress!
-        let scale = Double(Self.scale), limit = Double(clampLimit)
-        let magicBits = Int64(bitPattern: magic.bitPattern)
-        // An all-ones exponent marks NaN and infinity. An integer OR is
-        // associative, so unlike a Float sum it does not stop vectorisation.
         var nonFinite: UInt32 = 0
         for i in 0..<gradient.count {
-            let value = source[i]
-            nonFinite |= (value.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
-            let scaled = Double(value) * scale
-            let clamped = scaled > limit ? limit : (scaled < -limit ? -limit : scaled)
-            target[i] &+= Int64(bitPattern: (clamped + magic).bitPattern) &- magicBits
+            nonFinite |= flagNonFinite(source[i])
+            target[i] &+= onGrid(source[i])
         }
         return nonFinite == 0
     }
@@ -57,17 +50,27 @@ public enum FixedPoint {
     ) -> Bool {
         precondition(gradient.count == sum.count, "gradient and sum differ in length")
         let source = gradient.baseAddress!, target = sum.baseAddress!
-        let scale = Double(Self.scale), limit = Double(clampLimit)
-        let magicBits = Int64(bitPattern: magic.bitPattern)
         var nonFinite: UInt32 = 0
         for i in 0..<gradient.count {
-            let value = source[i]
-            nonFinite |= (value.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
-            let scaled = Double(value) * scale
-            let clamped = scaled > limit ? limit : (scaled < -limit ? -limit : scaled)
-            target[i] = Int64(bitPattern: (clamped + magic).bitPattern) &- magicBits
+            nonFinite |= flagNonFinite(source[i])
+            target[i] = onGrid(source[i])
         }
         return nonFinite == 0
+    }
+
+    /// round-to-nearest-even(value * 2^32), clamped, by the magic constant (see `accumulate`).
+    @inline(__always)
+    static func onGrid(_ value: Float) -> Int64 {
+        let scaled = Double(value) * Double(scale), limit = Double(clampLimit)
+        let clamped = scaled > limit ? limit : (scaled < -limit ? -limit : scaled)
+        return Int64(bitPattern: (clamped + magic).bitPattern) &- Int64(bitPattern: magic.bitPattern)
+    }
+
+    /// 1 for NaN and infinities (all-ones exponent). An integer OR is
+    /// associative, so unlike a Float sum it does not stop vectorisation.
+    @inline(__always)
+    static func flagNonFinite(_ value: Float) -> UInt32 {
+        (value.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
     }
 
     /// Element-wise `sum += other`; the reduction step of every collective.
