@@ -21,45 +21,48 @@ struct FieldWriter {
 /// Reads a header frame in place; every read checks the bytes are there first.
 struct FieldReader {
     let bytes: UnsafeRawBufferPointer
-    var what: String
+    /// The message kind once the header names it; errors say "<kind> header".
+    var kind: WireMessageKind?
     private(set) var offset = 0
 
-    init(_ bytes: UnsafeRawBufferPointer, what: String) {
+    init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
-        self.what = what
     }
+
+    /// Built only when an error needs it: decoding a good message allocates no text.
+    var what: String { kind.map { "\($0) header" } ?? "header" }
 
     var remaining: Int { bytes.count - offset }
 
-    mutating func read<T: FixedWidthInteger>(_ type: T.Type, _ field: String) throws -> T {
-        try need(MemoryLayout<T>.size, field)
+    mutating func read<T: FixedWidthInteger>(_ type: T.Type, _ field: @autoclosure () -> String) throws -> T {
+        try need(MemoryLayout<T>.size, field())
         defer { offset += MemoryLayout<T>.size }
         return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 
-    mutating func readBytes(_ count: Int, _ field: String) throws -> UnsafeRawBufferPointer {
-        try need(count, field)
+    mutating func readBytes(_ count: Int, _ field: @autoclosure () -> String) throws -> UnsafeRawBufferPointer {
+        try need(count, field())
         defer { offset += count }
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
     }
 
-    mutating func readString(_ field: String) throws -> String {
-        let length = Int(try read(UInt16.self, "\(field) length"))
+    mutating func readString(_ field: @autoclosure () -> String) throws -> String {
+        let length = Int(try read(UInt16.self, "\(field()) length"))
         guard length <= WireLimits.maxStringBytes else {
-            throw ProtocolError.oversized(what: "\(field) in \(what)", size: length, limit: WireLimits.maxStringBytes)
+            throw ProtocolError.oversized(what: "\(field()) in \(what)", size: length, limit: WireLimits.maxStringBytes)
         }
-        let utf8 = try readBytes(length, field)
+        let utf8 = try readBytes(length, field())
         let string = String(decoding: utf8, as: UTF8.self)
         // String(decoding:) repairs bad sequences; a repaired string differs from its bytes.
-        guard string.utf8.elementsEqual(utf8) else { throw ProtocolError.invalidUTF8(what: "\(field) in \(what)") }
+        guard string.utf8.elementsEqual(utf8) else { throw ProtocolError.invalidUTF8(what: "\(field()) in \(what)") }
         return string
     }
 
     /// Fails if `count` more items of `size` bytes would not exactly fill the rest of the frame.
-    func expectExactly(_ count: Int, of size: Int, _ field: String) throws {
+    func expectExactly(_ count: Int, of size: Int, _ field: @autoclosure () -> String) throws {
         let needed = offset + count * size
         if needed > bytes.count {
-            throw ProtocolError.truncated(what: "\(field) in \(what)", needed: needed, available: bytes.count)
+            throw ProtocolError.truncated(what: "\(field()) in \(what)", needed: needed, available: bytes.count)
         }
         if needed < bytes.count {
             throw ProtocolError.oversized(what: what, size: bytes.count, limit: needed)
@@ -71,9 +74,9 @@ struct FieldReader {
         guard remaining == 0 else { throw ProtocolError.oversized(what: what, size: bytes.count, limit: offset) }
     }
 
-    private func need(_ count: Int, _ field: String) throws {
+    private func need(_ count: Int, _ field: @autoclosure () -> String) throws {
         guard remaining >= count else {
-            throw ProtocolError.truncated(what: "\(field) in \(what)", needed: offset + count, available: bytes.count)
+            throw ProtocolError.truncated(what: "\(field()) in \(what)", needed: offset + count, available: bytes.count)
         }
     }
 }

@@ -61,25 +61,25 @@ public enum PackedInt64s {
 
     /// The whole structure checked against `count` values: every width is
     /// 0, 4 or 8 and the frame is exactly as long as the widths say.
-    static func validate(_ frame: UnsafeRawBufferPointer, count: Int, _ what: String) throws {
+    static func validate(_ frame: UnsafeRawBufferPointer, count: Int, _ what: @autoclosure () -> String) throws {
         let blocks = blockCount(count)
         let header = roundUp8(blocks)
         guard frame.count >= header else {
-            throw ProtocolError.truncated(what: "\(what) block widths", needed: header, available: frame.count)
+            throw ProtocolError.truncated(what: "\(what()) block widths", needed: header, available: frame.count)
         }
         var bytes = header
         for block in 0..<blocks {
             let width = frame[block]
             guard width == 0 || width == 4 || width == 8 else {
-                throw ProtocolError.outOfRange(what: "\(what) block \(block) width", value: Int(width), min: 0, max: 8)
+                throw ProtocolError.outOfRange(what: "\(what()) block \(block) width", value: Int(width), min: 0, max: 8)
             }
             bytes += Int(width) * min(blockLength, count - block * blockLength)
         }
         for pad in blocks..<header where frame[pad] != 0 {
-            throw ProtocolError.outOfRange(what: "\(what) padding byte \(pad)", value: Int(frame[pad]), min: 0, max: 0)
+            throw ProtocolError.outOfRange(what: "\(what()) padding byte \(pad)", value: Int(frame[pad]), min: 0, max: 0)
         }
         guard frame.count == roundUp8(bytes) else {
-            throw ProtocolError.shapeMismatch(what: "\(what) (packed, \(count) Int64s)", expected: roundUp8(bytes), actual: frame.count)
+            throw ProtocolError.shapeMismatch(what: "\(what()) (packed, \(count) Int64s)", expected: roundUp8(bytes), actual: frame.count)
         }
     }
 

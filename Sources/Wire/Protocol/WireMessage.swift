@@ -46,9 +46,9 @@ public enum WireMessage {
         }
         let bulk = frames.dropFirst()
         return try first.withUnsafeBytes { raw in
-            var header = FieldReader(raw, what: "header")
+            var header = FieldReader(raw)
             let kind = try Header.read(&header)
-            header.what = "\(kind) header"
+            header.kind = kind
             switch kind {
             case .hello: return .hello(try Hello.decode(&header, bulk: bulk))
             case .welcome: return .welcome(try Welcome.decode(&header, bulk: bulk))
