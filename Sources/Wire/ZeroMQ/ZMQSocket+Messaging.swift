@@ -15,23 +15,28 @@ extension ZMQSocket {
 
     func send(_ frames: [ZMQMessage], prefix: ZMQMessage?) throws {
         let handle = try openHandle("zmq_msg_send")
-        let parts = (prefix.map { [$0] } ?? []) + frames
-        guard !parts.isEmpty else { throw ZMQError.invalidArgument("zmq_msg_send", "no frames to send") }
-        let outgoing = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
-        defer { outgoing.deallocate() }
-        for (index, part) in parts.enumerated() {
-            zmq_msg_init(outgoing)
-            guard zmq_msg_copy(outgoing, part.pointer) == 0 else {
-                zmq_msg_close(outgoing)
-                throw ZMQError.last("zmq_msg_copy")
+        let total = frames.count + (prefix == nil ? 0 : 1)
+        guard total > 0 else { throw ZMQError.invalidArgument("zmq_msg_send", "no frames to send") }
+        // The temporary zmq_msg_t lives on the stack: a send allocates nothing of ours.
+        try withUnsafeTemporaryAllocation(of: zmq_msg_t.self, capacity: 1) { buffer in
+            let outgoing = buffer.baseAddress!
+            func sendPart(_ part: ZMQMessage, _ index: Int) throws {
+                zmq_msg_init(outgoing)
+                guard zmq_msg_copy(outgoing, part.pointer) == 0 else {
+                    zmq_msg_close(outgoing)
+                    throw ZMQError.last("zmq_msg_copy")
+                }
+                let flags = index == total - 1 ? 0 : ZMQ_SNDMORE
+                // On success libzmq owns the shared copy and leaves `outgoing` empty.
+                guard zmq_msg_send(outgoing, handle, flags) >= 0 else {
+                    let error = ZMQError.last("zmq_msg_send(frame \(index) of \(total))")
+                    zmq_msg_close(outgoing)
+                    throw error
+                }
             }
-            let flags = index == parts.count - 1 ? 0 : ZMQ_SNDMORE
-            // On success libzmq owns the shared copy and leaves `outgoing` empty.
-            guard zmq_msg_send(outgoing, handle, flags) >= 0 else {
-                let error = ZMQError.last("zmq_msg_send(frame \(index) of \(parts.count))")
-                zmq_msg_close(outgoing)
-                throw error
-            }
+            var index = 0
+            if let prefix { try sendPart(prefix, index); index += 1 }
+            for frame in frames { try sendPart(frame, index); index += 1 }
         }
     }
 
@@ -42,9 +47,10 @@ extension ZMQSocket {
         precondition(timeoutMilliseconds >= 0, "receive needs a finite timeout")
         let deadline = Deadline(milliseconds: timeoutMilliseconds)
         while true {
+            // Polling first means no message object is made just to hear "nothing yet".
+            guard try waitReadable(timeoutMilliseconds: deadline.remainingMilliseconds) else { return nil }
             if let frames = try tryReceive(maxFrames: maxFrames) { return frames }
-            let remaining = deadline.remainingMilliseconds
-            guard remaining > 0, try waitReadable(timeoutMilliseconds: remaining) else { return nil }
+            guard deadline.remainingMilliseconds > 0 else { return nil }
         }
     }
 
@@ -56,9 +62,8 @@ extension ZMQSocket {
         repeat {
             let frame = ZMQMessage()
             guard zmq_msg_recv(frame.pointer, handle, ZMQ_DONTWAIT) >= 0 else {
-                let error = ZMQError.last("zmq_msg_recv")
-                if frames.isEmpty && dropped == 0 && error.isWouldBlock { return nil }
-                throw error
+                if frames.isEmpty && dropped == 0 && zmq_errno() == EAGAIN { return nil }
+                throw ZMQError.last("zmq_msg_recv")
             }
             if frames.count < maxFrames { frames.append(frame) } else { dropped += 1 }
             if !frame.hasMore { break }
@@ -71,9 +76,12 @@ extension ZMQSocket {
         return frames
     }
 
+    /// One poll item on the stack rather than a ZMQPoller's arrays.
     private func waitReadable(timeoutMilliseconds: Int) throws -> Bool {
-        var poller = ZMQPoller()
-        poller.add(self)
-        return try !poller.poll(timeoutMilliseconds: timeoutMilliseconds).isEmpty
+        let handle = try openHandle("zmq_poll")
+        var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        let ready = zmq_poll(&item, 1, timeoutMilliseconds)
+        guard ready >= 0 else { throw ZMQError.last("zmq_poll") }
+        return ready > 0
     }
 }
