@@ -31,7 +31,11 @@ struct Evaluate: ParsableCommand {
         let result = parameters.withUnsafeBufferPointer {
             Evaluator(architecture: architecture).evaluate($0, on: test)
         }
-        print(String(format: "{\"model\":\"%@\",\"samples\":%d,\"test_loss\":%.6f,\"test_accuracy\":%.6f}",
-                     model, test.count, result.loss, result.accuracy))
+        let report: [String: Any] = [
+            "model": model, "samples": test.count,
+            "test_loss": (result.loss * 1e6).rounded() / 1e6, "test_accuracy": (result.accuracy * 1e6).rounded() / 1e6,
+        ]
+        let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: json, as: UTF8.self))
     }
 }

@@ -24,12 +24,17 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertLessThan(try XCTUnwrap(lines.last?["loss"] as? Double), try XCTUnwrap(lines.first?["loss"] as? Double))
 
         // evaluate reads the model back and agrees with the last epoch's figure.
-        let evaluated = try DPTrain.run(["evaluate", "--model", out.appendingPathComponent("model.safetensors").path,
+        // A path with a quote and a backslash must still give valid JSON.
+        let odd = try temporaryFolder().appendingPathComponent("a \"b\\c")
+        try FileManager.default.createDirectory(at: odd, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: out.appendingPathComponent("model.safetensors"), to: odd.appendingPathComponent("model.safetensors"))
+        let evaluated = try DPTrain.run(["evaluate", "--model", odd.appendingPathComponent("model.safetensors").path,
                                          "--data", DPTrain.mnistTest])
         XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
         let report = try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(try XCTUnwrap(report["test_accuracy"] as? Double), accuracy, accuracy: 1e-6)
         XCTAssertEqual(report["samples"] as? Int, 10_000)
+        XCTAssertEqual(report["model"] as? String, odd.appendingPathComponent("model.safetensors").path)
     }
 
     func testSameSeedGivesTheSameBytesAndAnotherSeedDoesNot() throws {
