@@ -35,6 +35,9 @@ public struct ShardAssignment<Worker: Hashable> {
     /// Outstanding shards nobody holds (their worker was lost when no other was live).
     public var orphans: [Int] { outstanding.filter { owner[$0] == nil }.sorted() }
 
+    /// Whether there are any, without building the list (asked on every wait).
+    public var hasOrphans: Bool { outstanding.contains { owner[$0] == nil } }
+
     public mutating func adoptOrphans(by workers: [Worker]) -> [(Worker, [Int])] {
         spread(orphans, over: workers)
     }

@@ -32,6 +32,7 @@ public final class TrainingLoop {
     private var stepInEpoch = 0
     private var totals = EpochTotals()
     private var elapsedBefore: UInt64 = 0
+    private var shardRanges: [Range<Int>] = []
 
     /// `resume`: a checkpoint already checked against this configuration.
     public init(
@@ -106,8 +107,13 @@ public final class TrainingLoop {
             stepsPerEpoch: plan.stepsPerEpoch)
         let stepStarted = monotonicNanoseconds()
         sum.reset()
+        // Refilled in place: once warm, a step allocates nothing here.
+        shardRanges.removeAll(keepingCapacity: true)
+        for shard in 0..<plan.shardCount(step: stepInEpoch) {
+            shardRanges.append(plan.shardRange(step: stepInEpoch, shard: shard))
+        }
         try source.compute(
-            StepWork(globalStep: globalStep, shards: plan.shardRanges(step: stepInEpoch), order: order),
+            StepWork(globalStep: globalStep, shards: shardRanges, order: order),
             weights: weights, into: sum)
         guard sum.finite else { throw TrainingError.diverged(epoch: epoch + 1, step: globalStep) }
         sum.average(into: meanGradient)

@@ -103,7 +103,7 @@ public final class WorkerPool: GradientSource {
             for lost in dropSilentMembers() {
                 try send(assignment.reassign(from: lost, to: members.map(\.peer)))
             }
-            if assignment.orphans.isEmpty {
+            if !assignment.hasOrphans {
                 orphanedSince = nil
             } else if !members.isEmpty {
                 try send(assignment.adoptOrphans(by: members.map(\.peer)))

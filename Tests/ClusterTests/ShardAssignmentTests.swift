@@ -48,10 +48,12 @@ final class ShardAssignmentOrphanTests: XCTestCase {
         _ = assignment.start(shardCount: 3, workers: ["a"])
         XCTAssertEqual(assignment.reassign(from: "a", to: []).count, 0)
         XCTAssertEqual(assignment.orphans, [0, 1, 2])
+        XCTAssertTrue(assignment.hasOrphans)
         XCTAssertFalse(assignment.complete([0, 1, 2], by: "a"), "the lost worker's late reply was counted")
         let adopted = assignment.adoptOrphans(by: ["b"])
         XCTAssertEqual(adopted.map(\.1), [[0, 1, 2]])
         XCTAssertEqual(assignment.orphans, [])
+        XCTAssertFalse(assignment.hasOrphans)
         XCTAssertTrue(assignment.complete([0, 1, 2], by: "b"))
         XCTAssertTrue(assignment.isComplete)
     }
