@@ -1,6 +1,12 @@
 /// Little-endian fields and length-prefixed strings of a header frame.
 struct FieldWriter {
-    private(set) var bytes: [UInt8] = []
+    /// Room for every fixed header of the protocol, so writing one grows the
+    /// array once at most (shard lists and strings may still grow it).
+    private(set) var bytes: [UInt8] = {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(128)
+        return bytes
+    }()
 
     mutating func write<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
