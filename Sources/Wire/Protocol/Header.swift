@@ -33,11 +33,12 @@ enum Header {
     /// is checked first, then the version, before anything else is trusted;
     /// only a refuse is read at any version, so every worker can learn why.
     static func read(_ reader: inout FieldReader) throws -> WireMessageKind {
-        let found = Array(reader.bytes.prefix(magic.count))
+        let found = reader.bytes.prefix(magic.count)
         guard found.count == magic.count else {
             throw ProtocolError.truncated(what: "header", needed: size, available: reader.bytes.count)
         }
-        guard found == magic else { throw ProtocolError.badMagic(found: found) }
+        // Compared in place; the bytes are copied only into an error.
+        guard found.elementsEqual(magic) else { throw ProtocolError.badMagic(found: Array(found)) }
         _ = try reader.readBytes(magic.count, "magic")
         let version = try reader.read(UInt16.self, "version")
         let kindByte = reader.remaining > 0 ? reader.bytes[reader.offset] : nil

@@ -91,10 +91,10 @@ public struct Work {
             try FrameCheck.range(Int(samples), 1, limits.shardSize, "sample count of shard \(shardID)")
             shards.append(Shard(shardID: shardID, sampleCount: samples))
         }
-        let frames = Array(bulk)
+        let first = bulk.startIndex
         let work = Work(
             step: step, weightVersion: weightVersion, shards: shards,
-            weights: frames[0], pixels: frames[1], labels: frames[2])
+            weights: bulk[first], pixels: bulk[first + 1], labels: bulk[first + 2])
         let samples = work.sampleCount
         let weightBytes = try FrameCheck.product(parameterCount, 4, "parameter count")
         let pixelBytes = try FrameCheck.product(samples, inputSize, "samples × input size")
