@@ -7,8 +7,6 @@ public struct StepWork {
     public let globalStep: Int
     public let shards: [Range<Int>]
     public let order: [Int32]
-
-    public var sampleCount: Int { shards.reduce(0) { $0 + $1.count } }
 }
 
 /// Who computes a step's gradient: this process (`train`) or worker

@@ -13,8 +13,6 @@ public final class WorkerProcesses {
 
     public init() {}
 
-    public var pids: [Int32] { processes.map(\.processIdentifier) }
-
     public func spawn(count: Int, arguments: [String]) throws {
         let executable = try Self.ownExecutable()
         var environment = ProcessInfo.processInfo.environment

@@ -73,13 +73,6 @@ public enum FixedPoint {
         (value.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
     }
 
-    /// Element-wise `sum += other`; the reduction step of every collective.
-    public static func add(_ other: UnsafeBufferPointer<Int64>, into sum: UnsafeMutableBufferPointer<Int64>) {
-        precondition(other.count == sum.count, "buffers differ in length")
-        let source = other.baseAddress!, target = sum.baseAddress!
-        for i in 0..<other.count { target[i] &+= source[i] }
-    }
-
     /// The mean gradient over `sampleCount` samples, as Float for the optimiser.
     /// Int64 -> Double is scalar below AVX-512 too, so each sum is split into
     /// 32-bit halves, each converted exactly with the magic constant; their

@@ -45,20 +45,8 @@ public final class GradientSum {
         finite = finite && gradientFinite
     }
 
-    /// Adds a partial sum that another process already reduced on the same grid.
-    public func addPartial(
-        _ partial: UnsafeBufferPointer<Int64>, lossFixed: Int64, correct: Int, samples: Int, shards: Int
-    ) {
-        addPartial(lossFixed: lossFixed, correct: correct, samples: samples, shards: shards) { target, overwrite in
-            if overwrite {
-                _ = target.update(fromContentsOf: partial)
-            } else {
-                FixedPoint.add(partial, into: target)
-            }
-        }
-    }
-
-    /// Adds a partial sum that `write` puts into the buffer it is given,
+    /// Adds a partial sum that another process already reduced on the same grid:
+    /// `write` puts it into the buffer it is given,
     /// adding onto it, or overwriting it when the sum is still empty: a
     /// received frame in any encoding is read once, straight into the sum.
     public func addPartial(

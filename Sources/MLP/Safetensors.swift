@@ -19,19 +19,8 @@ public struct Safetensors {
             self.init(name: name, dtype: "F32", shape: shape, data: Array(UnsafeRawBufferPointer(floats)))
         }
 
-        public init<T: FixedWidthInteger>(name: String, shape: [Int], integers: [T]) {
-            let dtype = (T.isSigned ? "I" : "U") + String(T.bitWidth)
-            self.init(name: name, dtype: dtype, shape: shape,
-                      data: integers.withUnsafeBytes { Array($0) })
-        }
-
         public func floats() -> [Float] {
             data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        }
-
-        public func integers<T: FixedWidthInteger>(as: T.Type) -> [T] {
-            data.withUnsafeBytes { raw in (0..<(data.count / MemoryLayout<T>.size)).map {
-                raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) } }
         }
     }
 

@@ -78,9 +78,10 @@ enum AllReduceBenchmark {
         guard let sum, case .gradient(let gradient) = try WireMessage.decode(frames, limits: limits) else {
             throw BenchError("allreduce: unexpected message from \(peer)")
         }
-        gradient.withGradient { values in
-            sum.addPartial(values, lossFixed: gradient.lossSumFixedPoint, correct: Int(gradient.correct),
-                           samples: Int(gradient.sampleCount), shards: gradient.shardIDs.count)
+        // The coordinator's own path: the frame is read once, straight into the sum.
+        sum.addPartial(lossFixed: gradient.lossSumFixedPoint, correct: Int(gradient.correct),
+                       samples: Int(gradient.sampleCount), shards: gradient.shardIDs.count) { target, overwrite in
+            gradient.unpack(into: target, overwrite: overwrite)
         }
     }
 

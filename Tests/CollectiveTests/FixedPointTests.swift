@@ -24,9 +24,7 @@ final class FixedPointTests: XCTestCase {
                     partial.withUnsafeMutableBufferPointer { _ = FixedPoint.accumulate(g, into: $0) }
                 }
             }
-            partial.withUnsafeBufferPointer { p in
-                total.withUnsafeMutableBufferPointer { FixedPoint.add(p, into: $0) }
-            }
+            for i in 0..<length { total[i] &+= partial[i] }
         }
         return total
     }
