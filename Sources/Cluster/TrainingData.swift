@@ -8,6 +8,16 @@ public enum DataSource {
     case folder(String)
 }
 
+extension DataSource {
+    /// The folder holding the files: given, or looked up (and downloaded) by name.
+    public func folder(log: @escaping (String) -> Void) throws -> URL {
+        switch self {
+        case .folder(let path): return URL(fileURLWithPath: path)
+        case .named(let name): return try DatasetLocator().resolve(name, mirrors: nil, log: log)
+        }
+    }
+}
+
 /// The training and test splits, checked against the network's shape.
 public struct TrainingData {
     public let train: LabeledImages
@@ -21,11 +31,7 @@ public struct TrainingData {
     public static func load(
         _ source: DataSource, testFolder: String?, log: @escaping (String) -> Void
     ) throws -> TrainingData {
-        let trainFolder: URL
-        switch source {
-        case .folder(let path): trainFolder = URL(fileURLWithPath: path)
-        case .named(let name): trainFolder = try DatasetLocator().resolve(name, mirrors: nil, log: log)
-        }
+        let trainFolder = try source.folder(log: log)
         let train = try DatasetFiles.load(directory: trainFolder, split: .train)
         let test = try DatasetFiles.load(
             directory: testFolder.map { URL(fileURLWithPath: $0) } ?? trainFolder, split: .test)
@@ -34,16 +40,20 @@ public struct TrainingData {
 
     /// The network must take the images' pixel count and have an output per label.
     public func check(against architecture: Architecture) throws {
-        for (name, split) in [("training", train), ("test", test)] {
-            guard split.inputSize == architecture.inputSize else {
-                throw DataShapeError(
-                    "--layers: the first size is \(architecture.inputSize) but the \(name) images have "
-                        + "\(split.inputSize) pixels (\(split.rows)x\(split.columns))")
-            }
-            if let largest = split.labels.max(), Int(largest) >= architecture.outputSize {
-                throw DataShapeError(
-                    "--layers: the last size is \(architecture.outputSize) but the \(name) labels go up to \(largest)")
-            }
+        try Self.check(train, named: "training", against: architecture)
+        try Self.check(test, named: "test", against: architecture)
+    }
+
+    /// One split against the network: `evaluate` has only a test set.
+    public static func check(_ split: LabeledImages, named name: String, against architecture: Architecture) throws {
+        guard split.inputSize == architecture.inputSize else {
+            throw DataShapeError(
+                "--layers: the first size is \(architecture.inputSize) but the \(name) images have "
+                    + "\(split.inputSize) pixels (\(split.rows)x\(split.columns))")
+        }
+        if let largest = split.labels.max(), Int(largest) >= architecture.outputSize {
+            throw DataShapeError(
+                "--layers: the last size is \(architecture.outputSize) but the \(name) labels go up to \(largest)")
         }
     }
 }

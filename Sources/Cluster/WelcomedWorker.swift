@@ -18,13 +18,14 @@ final class WelcomedWorker {
 
     init(_ welcome: Welcome, packGradients: Bool) throws {
         self.packGradients = packGradients
-        guard let activation = Activation(rawValue: welcome.activation),
-              let loss = Loss(rawValue: welcome.loss) else {
-            throw ClusterError.incompatibleCoordinator(
-                "its welcome names activation \(welcome.activation) and loss \(welcome.loss), unknown to this worker")
+        let architecture: Architecture
+        do {
+            architecture = try Architecture(
+                layerSizes: welcome.layerSizes.map(Int.init), activation: Activation(name: welcome.activation),
+                loss: Loss(name: welcome.loss))
+        } catch {
+            throw ClusterError.incompatibleCoordinator("its welcome describes a network this worker cannot build: \(error)")
         }
-        let architecture = try Architecture(
-            layerSizes: welcome.layerSizes.map(Int.init), activation: activation, loss: loss)
         inputSize = architecture.inputSize
         limits = WorkerPool.limits(architecture, shardSize: Int(welcome.shardSize))
         computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))

@@ -13,14 +13,7 @@ struct Coordinator: ParsableCommand {
     @OptionGroup var training: TrainingOptions
 
     func run() throws {
-        guard (1...4096).contains(workers) else { throw UsageError("--workers: must be 1...4096, got \(workers)") }
-        guard cluster.minWorkers <= workers else {
-            throw UsageError("--min-workers \(cluster.minWorkers) exceeds --workers \(workers)")
-        }
-        let prepared = try training.prepare()
-        let job = CoordinatorJob(
-            listen: listen, workers: workers, configuration: prepared.configuration,
-            settings: try cluster.settings(), checkpointEvery: training.checkpointEvery, resume: prepared.resume)
+        let (job, prepared) = try cluster.job(listen: listen, workers: workers, allowed: 1...4096, training: training)
         try finish(job.run(data: prepared.data, run: prepared.run, say: progress, log: note), run: prepared.run)
     }
 }

@@ -10,24 +10,13 @@ struct Evaluate: ParsableCommand {
 
     @Option(help: "A model written by training: RUN_DIR/model.safetensors.")
     var model: String
-    @Option(help: "Data set by name: mnist or fashion-mnist.")
-    var dataset: String?
-    @Option(help: "Folder holding the t10k- pair.")
-    var data: String?
+    @OptionGroup var data: DataOptions
 
     func run() throws {
         let file = try Safetensors.read(from: URL(fileURLWithPath: model))
         let (architecture, parameters) = try ModelFile.decode(file, source: model)
-        var options = try TrainingOptions.parse(["--layers", "1,1"])
-        options.dataset = dataset
-        options.data = data
-        let folder: URL
-        switch try options.dataSource() {
-        case .folder(let path): folder = URL(fileURLWithPath: path)
-        case .named(let name): folder = try DatasetLocator().resolve(name, mirrors: nil, log: note)
-        }
-        let test = try DatasetFiles.load(directory: folder, split: .test)
-        try TrainingData(train: test, test: test).check(against: architecture)
+        let test = try DatasetFiles.load(directory: try data.source().folder(log: note), split: .test)
+        try TrainingData.check(test, named: "test", against: architecture)
         let result = parameters.withUnsafeBufferPointer {
             Evaluator(architecture: architecture).evaluate($0, on: test)
         }

@@ -6,10 +6,7 @@ import MLP
 
 /// The training flags of DESIGN.md, shared by train, simulate and coordinator.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Data set by name: mnist or fashion-mnist (looked up, downloaded if missing).")
-    var dataset: String?
-    @Option(help: "Folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k- pair.")
-    var data: String?
+    @OptionGroup var data: DataOptions
     @Option(name: .customLong("test-data"), help: "Take the t10k- pair from this folder instead.")
     var testData: String?
     @Option(help: "Layer sizes, input first: 784,128,10.")
@@ -52,11 +49,16 @@ struct TrainingOptions: ParsableArguments {
     var resume: String?
 
     func configuration() throws -> TrainingConfiguration {
-        guard let activation = Activation(rawValue: activation) else {
-            throw UsageError("--activation: unknown '\(self.activation)' (relu, leaky-relu, sigmoid, tanh)")
+        let activation: Activation, loss: Loss
+        do {
+            activation = try Activation(name: self.activation)
+        } catch {
+            throw UsageError("--activation: \(error)")
         }
-        guard let loss = Loss(rawValue: loss) else {
-            throw UsageError("--loss: unknown '\(self.loss)' (cross-entropy, mse)")
+        do {
+            loss = try Loss(name: self.loss)
+        } catch {
+            throw UsageError("--loss: \(error)")
         }
         let architecture = try Architecture(parsing: layers, activation: activation, loss: loss)
         guard epochs >= 1 else { throw UsageError("--epochs: must be at least 1, got \(epochs)") }
@@ -85,19 +87,6 @@ struct TrainingOptions: ParsableArguments {
             schedule: try LearningRateSchedule(kind: kind, warmupSteps: warmupSteps), seed: seed)
     }
 
-    func dataSource() throws -> DataSource {
-        switch (dataset, data) {
-        case (nil, nil): throw UsageError("give --dataset mnist|fashion-mnist or --data DIR")
-        case (.some, .some): throw UsageError("give --dataset or --data, not both")
-        case (nil, .some(let folder)): return .folder(folder)
-        case (.some(let name), nil):
-            guard let known = DatasetName(rawValue: name) else {
-                throw UsageError("--dataset: unknown '\(name)' (mnist, fashion-mnist)")
-            }
-            return .named(known)
-        }
-    }
-
     /// Everything a run needs, loaded and checked before any training starts.
     struct Prepared {
         let configuration: TrainingConfiguration
@@ -111,7 +100,7 @@ struct TrainingOptions: ParsableArguments {
         if let resume, let out, resume != out {
             throw UsageError("--out \(out) and --resume \(resume) differ: a resumed run continues in its own folder")
         }
-        let data = try TrainingData.load(try dataSource(), testFolder: testData) { note($0) }
+        let data = try TrainingData.load(try self.data.source(), testFolder: testData) { note($0) }
         try data.check(against: configuration.architecture)
         guard let resume else {
             return Prepared(configuration: configuration, data: data, run: try RunDirectory(out ?? "runs/latest"), resume: nil)
