@@ -79,8 +79,11 @@ final class WorkerFailureTests: XCTestCase {
         let waited = Date().timeIntervalSince(killed)
         XCTAssertEqual(result.status, 1, result.stderr)
         XCTAssertTrue(result.stderr.contains("--resume"), "no resume hint in: \(result.stderr)")
+        // Load can only lengthen the wait, so the lower bound is safe; that the
+        // configured timeout (not the 60 s default) was the one honoured is
+        // read from the coordinator's own account rather than from a clock.
         XCTAssertGreaterThanOrEqual(waited, 3, "exited before --wait-timeout had passed")
-        XCTAssertLessThan(waited, 3 + 1 + 10, "waited far longer than --wait-timeout after the peer timeout")
+        XCTAssertTrue(result.stderr.contains("were live for 3 s"), "not the --wait-timeout given: \(result.stderr)")
         XCTAssertNotNil(fileBytes(out.appendingPathComponent("checkpoint.safetensors")), "no checkpoint written")
         usleep(200_000)
         XCTAssertEqual(workers.filter(isAlive), [], "a worker outlived the stopped simulate")
