@@ -2,10 +2,6 @@ import Collective
 import Datasets
 import MLP
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `dptrain train`: every shard computed here, one after another, through
 /// the same ShardGradientComputer a worker uses.
 public final class LocalGradientSource: GradientSource {
@@ -44,10 +40,4 @@ public final class LocalGradientSource: GradientSource {
         defer { computeNanoseconds = 0 }
         return computeNanoseconds
     }
-}
-
-func monotonicNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
