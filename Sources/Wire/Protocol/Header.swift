@@ -1,6 +1,8 @@
 /// The kinds of message. The numbers are part of the wire format; refuse's is frozen forever.
 public enum WireMessageKind: UInt8, CustomStringConvertible, CaseIterable {
     case hello = 1, welcome = 2, refuse = 3, work = 4, gradient = 5, heartbeat = 6, shutdown = 7
+    case ringAddress = 8, ringSetup = 9, ringWork = 10, ringChunk = 11, ringDone = 12
+    case stateRequest = 13, stateSlice = 14
 
     public var description: String {
         switch self {
@@ -11,6 +13,13 @@ public enum WireMessageKind: UInt8, CustomStringConvertible, CaseIterable {
         case .gradient: return "gradient"
         case .heartbeat: return "heartbeat"
         case .shutdown: return "shutdown"
+        case .ringAddress: return "ring address"
+        case .ringSetup: return "ring setup"
+        case .ringWork: return "ring work"
+        case .ringChunk: return "ring chunk"
+        case .ringDone: return "ring done"
+        case .stateRequest: return "state request"
+        case .stateSlice: return "state slice"
         }
     }
 }

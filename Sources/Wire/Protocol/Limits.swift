@@ -1,5 +1,5 @@
 /// The version this build speaks. Peers of another version are refused.
-public let wireProtocolVersion: UInt16 = 2
+public let wireProtocolVersion: UInt16 = 3
 
 /// Bounds fixed by the protocol itself, the same for every peer.
 public enum WireLimits {

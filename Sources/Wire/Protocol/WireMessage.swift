@@ -8,6 +8,13 @@ public enum WireMessage {
     case gradient(Gradient)
     case heartbeat
     case shutdown(reason: String)
+    case ringAddress(RingAddress)
+    case ringSetup(RingSetup)
+    case ringWork(RingWork)
+    case ringChunk(RingChunk)
+    case ringDone(RingDone)
+    case stateRequest(StateRequest)
+    case stateSlice(StateSlice)
 
     public var kind: WireMessageKind {
         switch self {
@@ -18,6 +25,13 @@ public enum WireMessage {
         case .gradient: return .gradient
         case .heartbeat: return .heartbeat
         case .shutdown: return .shutdown
+        case .ringAddress: return .ringAddress
+        case .ringSetup: return .ringSetup
+        case .ringWork: return .ringWork
+        case .ringChunk: return .ringChunk
+        case .ringDone: return .ringDone
+        case .stateRequest: return .stateRequest
+        case .stateSlice: return .stateSlice
         }
     }
 
@@ -31,6 +45,13 @@ public enum WireMessage {
         case .gradient(let gradient): return try gradient.encode()
         case .heartbeat: return try HeartbeatCodec.encode()
         case .shutdown(let reason): return try ShutdownCodec.encode(reason: reason)
+        case .ringAddress(let address): return try address.encode()
+        case .ringSetup(let setup): return try setup.encode()
+        case .ringWork(let work): return try work.encode()
+        case .ringChunk(let chunk): return try chunk.encode()
+        case .ringDone(let done): return try done.encode()
+        case .stateRequest(let request): return try request.encode()
+        case .stateSlice(let slice): return try slice.encode()
         }
     }
 
@@ -59,6 +80,13 @@ public enum WireMessage {
                 try HeartbeatCodec.decode(&header, bulk: bulk)
                 return .heartbeat
             case .shutdown: return .shutdown(reason: try ShutdownCodec.decode(&header, bulk: bulk))
+            case .ringAddress: return .ringAddress(try RingAddress.decode(&header, bulk: bulk))
+            case .ringSetup: return .ringSetup(try RingSetup.decode(&header, bulk: bulk, limits: limits))
+            case .ringWork: return .ringWork(try RingWork.decode(&header, bulk: bulk, limits: limits))
+            case .ringChunk: return .ringChunk(try RingChunk.decode(&header, bulk: bulk, limits: limits))
+            case .ringDone: return .ringDone(try RingDone.decode(&header, bulk: bulk))
+            case .stateRequest: return .stateRequest(try StateRequest.decode(&header, bulk: bulk))
+            case .stateSlice: return .stateSlice(try StateSlice.decode(&header, bulk: bulk, limits: limits))
             }
         }
     }

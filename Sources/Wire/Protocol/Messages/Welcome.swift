@@ -1,5 +1,13 @@
+/// How a run reduces gradients, which decides what a worker does after its welcome.
+public enum CollectiveKind: UInt8, CaseIterable, Sendable {
+    /// Workers send gradients to the coordinator, which updates and sends weights back.
+    case central = 0
+    /// Workers reduce among themselves in a ring and each updates a slice.
+    case ring = 1
+}
+
 /// Coordinator -> worker: the worker's id and everything it needs to build
-/// the model and to decode work (shard size, layer sizes).
+/// the model and to decode work (shard size, layer sizes, collective).
 public struct Welcome: Equatable {
     public var workerID: UInt32
     public var shardSize: UInt32
@@ -8,11 +16,13 @@ public struct Welcome: Equatable {
     public var loss: String
     /// Widths from input to output; 2...64 entries, each 1...(1 << 20).
     public var layerSizes: [UInt32]
+    public var collective: CollectiveKind
 
     public init(
         workerID: UInt32, shardSize: UInt32, heartbeatMilliseconds: UInt32,
-        activation: String, loss: String, layerSizes: [UInt32]
+        activation: String, loss: String, layerSizes: [UInt32], collective: CollectiveKind = .central
     ) {
+        self.collective = collective
         self.workerID = workerID
         self.shardSize = shardSize
         self.heartbeatMilliseconds = heartbeatMilliseconds
@@ -30,6 +40,7 @@ public struct Welcome: Equatable {
         header.write(workerID)
         header.write(shardSize)
         header.write(heartbeatMilliseconds)
+        header.write(collective.rawValue)
         try header.write(activation, field: "activation")
         try header.write(loss, field: "loss")
         header.write(UInt16(layerSizes.count))
@@ -45,6 +56,10 @@ public struct Welcome: Equatable {
         let workerID = try header.read(UInt32.self, "worker id")
         let shardSize = try header.read(UInt32.self, "shard size")
         let heartbeat = try header.read(UInt32.self, "heartbeat interval")
+        let collectiveByte = try header.read(UInt8.self, "collective")
+        guard let collective = CollectiveKind(rawValue: collectiveByte) else {
+            throw ProtocolError.outOfRange(what: "collective", value: Int(collectiveByte), min: 0, max: 1)
+        }
         let activation = try header.readString("activation")
         let loss = try header.readString("loss")
         let layerCount = Int(try header.read(UInt16.self, "layer count"))
@@ -59,7 +74,7 @@ public struct Welcome: Equatable {
         }
         return Welcome(
             workerID: workerID, shardSize: shardSize, heartbeatMilliseconds: heartbeat,
-            activation: activation, loss: loss, layerSizes: layerSizes)
+            activation: activation, loss: loss, layerSizes: layerSizes, collective: collective)
     }
 
     private static func check(shardSize: UInt32, heartbeat: UInt32, layerCount: Int) throws {

@@ -1,0 +1,111 @@
+/// Ring member -> its right neighbour: one chunk of one round of a step.
+/// Reduce-scatter rounds carry partial fixed-point sums (Int64, raw or
+/// packed); all-gather rounds carry updated weights (Float32).
+///
+/// Frames: [0] header, [1] the values.
+public struct RingChunk {
+    public enum Phase: UInt8 {
+        case reduceScatter = 0
+        case allGather = 1
+    }
+
+    public enum Encoding: UInt8 {
+        case rawInt64 = 0
+        case packedInt64 = 1
+        case rawFloat = 2
+    }
+
+    public var generation: UInt64
+    public var step: UInt64
+    public var phase: Phase
+    public var round: UInt32
+    public var chunk: UInt32
+    /// Reduce-scatter: some member on the chunk's way so far had a non-finite gradient.
+    public var nonFinite: Bool
+    public var encoding: Encoding
+    public var valueCount: UInt32
+    public var values: ZMQMessage
+
+    public init(
+        generation: UInt64, step: UInt64, phase: Phase, round: UInt32, chunk: UInt32, nonFinite: Bool,
+        encoding: Encoding, valueCount: UInt32, values: ZMQMessage
+    ) {
+        self.generation = generation; self.step = step; self.phase = phase; self.round = round
+        self.chunk = chunk; self.nonFinite = nonFinite; self.encoding = encoding
+        self.valueCount = valueCount; self.values = values
+    }
+
+    /// Adds the Int64 values onto `sum` (either Int64 encoding), reading the frame in place.
+    public func add(into sum: UnsafeMutableBufferPointer<Int64>) {
+        precondition(sum.count == Int(valueCount), "chunk of \(valueCount) values for \(sum.count)")
+        switch encoding {
+        case .rawInt64:
+            values.withUnsafeElements(of: Int64.self) { source in
+                for i in 0..<source.count { sum[i] &+= source[i] }
+            }
+        case .packedInt64:
+            values.withUnsafeElements(of: UInt64.self) { words in
+                PackedInt64s.unpack(UnsafeRawBufferPointer(words), into: sum, overwrite: false)
+            }
+        case .rawFloat:
+            preconditionFailure("a Float chunk cannot be added onto a fixed-point sum")
+        }
+    }
+
+    /// Copies Float values into `target`.
+    public func copyFloats(into target: UnsafeMutableBufferPointer<Float>) {
+        precondition(encoding == .rawFloat && target.count == Int(valueCount), "not a Float chunk of \(target.count) values")
+        values.withUnsafeElements(of: Float.self) { _ = target.update(fromContentsOf: $0) }
+    }
+
+    func encode() throws -> [ZMQMessage] {
+        var header = Header.writer(for: .ringChunk)
+        header.write(generation)
+        header.write(step)
+        header.write(phase.rawValue)
+        header.write(round)
+        header.write(chunk)
+        header.write(UInt8(nonFinite ? 1 : 0))
+        header.write(encoding.rawValue)
+        header.write(valueCount)
+        return [try header.frame(), values]
+    }
+
+    static func decode(
+        _ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>, limits: DecodingLimits
+    ) throws -> RingChunk {
+        guard let parameterCount = limits.parameterCount else { throw ProtocolError.shapesUnknown(kind: "ring chunk") }
+        try FrameCheck.count(bulk, is: 1, for: .ringChunk)
+        let generation = try header.read(UInt64.self, "generation")
+        let step = try header.read(UInt64.self, "step")
+        let phaseByte = try header.read(UInt8.self, "phase")
+        guard let phase = Phase(rawValue: phaseByte) else {
+            throw ProtocolError.outOfRange(what: "ring phase", value: Int(phaseByte), min: 0, max: 1)
+        }
+        let round = try header.read(UInt32.self, "round")
+        try FrameCheck.range(Int(round), 0, RingSetup.maxSize - 2, "ring round")
+        let chunk = try header.read(UInt32.self, "chunk")
+        try FrameCheck.range(Int(chunk), 0, RingSetup.maxSize - 1, "ring chunk index")
+        let flag = try header.read(UInt8.self, "non-finite flag")
+        try FrameCheck.range(Int(flag), 0, 1, "non-finite flag")
+        let encodingByte = try header.read(UInt8.self, "chunk encoding")
+        guard let encoding = Encoding(rawValue: encodingByte) else {
+            throw ProtocolError.outOfRange(what: "chunk encoding", value: Int(encodingByte), min: 0, max: 2)
+        }
+        guard (encoding == .rawFloat) == (phase == .allGather) else {
+            throw ProtocolError.outOfRange(what: "chunk encoding of a \(phase) chunk", value: Int(encodingByte), min: 0, max: 2)
+        }
+        let count = try header.read(UInt32.self, "value count")
+        try FrameCheck.range(Int(count), 0, parameterCount, "value count of ring chunk")
+        try header.finish()
+        let values = bulk[bulk.startIndex]
+        switch encoding {
+        case .rawInt64: try FrameCheck.bytes(values, are: Int(count) * 8, "ring chunk (\(count) Int64s)")
+        case .rawFloat: try FrameCheck.bytes(values, are: Int(count) * 4, "ring chunk (\(count) floats)")
+        case .packedInt64: try values.withUnsafeBytes { try PackedInt64s.validate($0, count: Int(count), "ring chunk") }
+        }
+        return RingChunk(
+            generation: generation, step: step, phase: phase, round: round, chunk: chunk, nonFinite: flag == 1,
+            encoding: encoding, valueCount: count, values: values)
+    }
+}

@@ -1,0 +1,61 @@
+/// Ring member -> coordinator: how a step ended for this member, with its
+/// own shards' loss and counts (the coordinator adds them up for metrics).
+public struct RingDone: Equatable {
+    public enum Status: UInt8 {
+        /// Reduced, updated its slice, gathered: its weights are the step's result.
+        case updated = 0
+        /// Some member's gradient was not finite: every member skipped the update.
+        case nonFinite = 1
+        /// Ring traffic stopped arriving; the member abandoned the step.
+        case stalled = 2
+    }
+
+    public var generation: UInt64
+    public var step: UInt64
+    public var status: Status
+    public var lossSumFixedPoint: Int64
+    public var correct: UInt32
+    public var sampleCount: UInt32
+    public var computeNanoseconds: UInt64
+
+    public init(
+        generation: UInt64, step: UInt64, status: Status, lossSumFixedPoint: Int64, correct: UInt32,
+        sampleCount: UInt32, computeNanoseconds: UInt64
+    ) {
+        self.generation = generation; self.step = step; self.status = status
+        self.lossSumFixedPoint = lossSumFixedPoint; self.correct = correct; self.sampleCount = sampleCount
+        self.computeNanoseconds = computeNanoseconds
+    }
+
+    func encode() throws -> [ZMQMessage] {
+        try FrameCheck.range(Int(correct), 0, Int(sampleCount), "correct count of ring done")
+        var header = Header.writer(for: .ringDone)
+        header.write(generation)
+        header.write(step)
+        header.write(status.rawValue)
+        header.write(lossSumFixedPoint)
+        header.write(correct)
+        header.write(sampleCount)
+        header.write(computeNanoseconds)
+        return [try header.frame()]
+    }
+
+    static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>) throws -> RingDone {
+        try FrameCheck.count(bulk, is: 0, for: .ringDone)
+        let generation = try header.read(UInt64.self, "generation")
+        let step = try header.read(UInt64.self, "step")
+        let statusByte = try header.read(UInt8.self, "status")
+        guard let status = Status(rawValue: statusByte) else {
+            throw ProtocolError.outOfRange(what: "ring done status", value: Int(statusByte), min: 0, max: 2)
+        }
+        let loss = try header.read(Int64.self, "loss sum")
+        let correct = try header.read(UInt32.self, "correct count")
+        let samples = try header.read(UInt32.self, "sample count")
+        try FrameCheck.range(Int(correct), 0, Int(samples), "correct count of ring done")
+        let nanoseconds = try header.read(UInt64.self, "compute time")
+        try header.finish()
+        return RingDone(
+            generation: generation, step: step, status: status, lossSumFixedPoint: loss, correct: correct,
+            sampleCount: samples, computeNanoseconds: nanoseconds)
+    }
+}

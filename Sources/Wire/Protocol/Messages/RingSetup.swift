@@ -1,0 +1,106 @@
+/// Worker -> coordinator, after a ring welcome: where this worker's left
+/// neighbour should send it ring traffic.
+public struct RingAddress: Equatable {
+    public var endpoint: String
+
+    public init(endpoint: String) { self.endpoint = endpoint }
+
+    func encode() throws -> [ZMQMessage] {
+        var header = Header.writer(for: .ringAddress)
+        try header.write(endpoint, field: "ring endpoint")
+        return [try header.frame()]
+    }
+
+    static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>) throws -> RingAddress {
+        try FrameCheck.count(bulk, is: 0, for: .ringAddress)
+        let endpoint = try header.readString("ring endpoint")
+        try header.finish()
+        return RingAddress(endpoint: endpoint)
+    }
+}
+
+/// Coordinator -> worker: a ring is (re)formed. Carries the worker's place
+/// in it, its right neighbour, the optimiser's settings, the whole weights
+/// and the worker's own slice of the momentum. A setup of a newer generation
+/// also abandons whatever step the worker was in.
+///
+/// Frames: [0] header, [1] weights (Float32 × parameterCount),
+/// [2] velocity of the owned slice (Float32 × ownedCount).
+public struct RingSetup {
+    public var generation: UInt64
+    /// Steps the weights have taken (for logs and checks).
+    public var step: UInt64
+    public var rank: UInt32
+    public var size: UInt32
+    public var rightNeighbour: String
+    public var momentum: Float
+    public var nesterov: Bool
+    public var weightDecay: Float
+    /// The parameters this rank updates, as the coordinator computed them.
+    public var ownedStart: UInt64
+    public var ownedCount: UInt64
+    public var weights: ZMQMessage
+    public var velocity: ZMQMessage
+
+    public init(
+        generation: UInt64, step: UInt64, rank: UInt32, size: UInt32, rightNeighbour: String,
+        momentum: Float, nesterov: Bool, weightDecay: Float, ownedStart: UInt64, ownedCount: UInt64,
+        weights: ZMQMessage, velocity: ZMQMessage
+    ) {
+        self.generation = generation; self.step = step; self.rank = rank; self.size = size
+        self.rightNeighbour = rightNeighbour; self.momentum = momentum; self.nesterov = nesterov
+        self.weightDecay = weightDecay; self.ownedStart = ownedStart; self.ownedCount = ownedCount
+        self.weights = weights; self.velocity = velocity
+    }
+
+    /// The most members a ring may have; far more than any step has micro-shards to give.
+    public static let maxSize = 4096
+
+    func encode() throws -> [ZMQMessage] {
+        try FrameCheck.range(Int(size), 1, Self.maxSize, "ring size")
+        try FrameCheck.range(Int(rank), 0, Int(size) - 1, "ring rank")
+        try FrameCheck.bytes(velocity, are: Int(ownedCount) * 4, "velocity frame of ring setup")
+        var header = Header.writer(for: .ringSetup)
+        header.write(generation)
+        header.write(step)
+        header.write(rank)
+        header.write(size)
+        try header.write(rightNeighbour, field: "right neighbour")
+        header.write(momentum.bitPattern)
+        header.write(UInt8(nesterov ? 1 : 0))
+        header.write(weightDecay.bitPattern)
+        header.write(ownedStart)
+        header.write(ownedCount)
+        return [try header.frame(), weights, velocity]
+    }
+
+    static func decode(
+        _ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>, limits: DecodingLimits
+    ) throws -> RingSetup {
+        guard let parameterCount = limits.parameterCount else { throw ProtocolError.shapesUnknown(kind: "ring setup") }
+        try FrameCheck.count(bulk, is: 2, for: .ringSetup)
+        let generation = try header.read(UInt64.self, "generation")
+        let step = try header.read(UInt64.self, "step")
+        let rank = try header.read(UInt32.self, "rank")
+        let size = try header.read(UInt32.self, "size")
+        try FrameCheck.range(Int(size), 1, maxSize, "ring size")
+        try FrameCheck.range(Int(rank), 0, Int(size) - 1, "ring rank")
+        let right = try header.readString("right neighbour")
+        let momentum = Float(bitPattern: try header.read(UInt32.self, "momentum"))
+        let nesterovByte = try header.read(UInt8.self, "nesterov flag")
+        try FrameCheck.range(Int(nesterovByte), 0, 1, "nesterov flag")
+        let weightDecay = Float(bitPattern: try header.read(UInt32.self, "weight decay"))
+        let start = try header.read(UInt64.self, "owned start")
+        let count = try header.read(UInt64.self, "owned count")
+        try header.finish()
+        try FrameCheck.range(Int(clamping: start), 0, parameterCount, "owned start")
+        try FrameCheck.range(Int(clamping: count), 0, parameterCount - Int(start), "owned count")
+        let first = bulk.startIndex
+        try FrameCheck.bytes(bulk[first], are: parameterCount * 4, "weights frame of ring setup (\(parameterCount) floats)")
+        try FrameCheck.bytes(bulk[first + 1], are: Int(count) * 4, "velocity frame of ring setup (\(count) floats)")
+        return RingSetup(
+            generation: generation, step: step, rank: rank, size: size, rightNeighbour: right,
+            momentum: momentum, nesterov: nesterovByte == 1, weightDecay: weightDecay,
+            ownedStart: start, ownedCount: count, weights: bulk[first], velocity: bulk[first + 1])
+    }
+}
