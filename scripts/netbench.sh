@@ -246,7 +246,7 @@ run_cell() {  # rate workers batch -> one JSON line appended to $results; 1 on f
     return 1
   fi
   local disturbed
-  disturbed=$(grep -cE 'silent for|rejected|shards go to' "$work/$name.coordinator.log")
+  disturbed=$(grep -cE 'silent for|rejected|goes to the others' "$work/$name.coordinator.log")
   python3 - "$out/metrics.jsonl" "$rate" "$n" "$b" "$steps" "$((SECONDS - started))" "$disturbed" >>"$results" <<'PY'
 import json, sys
 path, rate, n, b, steps, wall, disturbed = sys.argv[1:]

@@ -33,7 +33,8 @@ public struct CoordinatorJob {
         defer { pool.shutdown(reason: "training over") }
         try whenListening(pool.endpoint)
         let loop = try TrainingLoop(
-            configuration: configuration, data: data, source: pool, run: run,
+            configuration: configuration, data: data,
+            updater: CentralUpdater(source: pool, configuration: configuration), run: run,
             checkpointEvery: checkpointEvery, resume: resume, say: say)
         do {
             try pool.waitForWorkers(workers)

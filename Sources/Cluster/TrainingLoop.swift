@@ -3,8 +3,8 @@ import Datasets
 import Foundation
 import MLP
 
-/// Epochs of synchronous SGD steps around a GradientSource. The same loop
-/// drives `train` and the coordinator; only the source differs.
+/// Epochs of synchronous SGD steps around a ParameterUpdater. The same loop
+/// drives `train` and the coordinator of either collective; only the updater differs.
 ///
 /// Its whole state is (weights, momentum, epoch, step in epoch, the epoch's
 /// running totals): data order is a pure function of (seed, epoch) and the
@@ -18,14 +18,10 @@ public final class TrainingLoop {
 
     public let configuration: TrainingConfiguration
     private let data: TrainingData
-    private let source: GradientSource
+    private let updater: ParameterUpdater
     private let run: RunDirectory
     private let checkpointEvery: Int
     private let plan: BatchPlan
-    private let parameters: ParameterBuffer
-    private let optimiser: SGD
-    private let sum: GradientSum
-    private let meanGradient: UnsafeMutableBufferPointer<Float>
     private let evaluator: Evaluator
     private let say: (String) -> Void
     private var epoch = 0
@@ -36,29 +32,27 @@ public final class TrainingLoop {
 
     /// `resume`: a checkpoint already checked against this configuration.
     public init(
-        configuration: TrainingConfiguration, data: TrainingData, source: GradientSource,
+        configuration: TrainingConfiguration, data: TrainingData, updater: ParameterUpdater,
         run: RunDirectory, checkpointEvery: Int = 0, resume: Checkpoint? = nil, say: @escaping (String) -> Void
     ) throws {
         self.configuration = configuration
         self.data = data
-        self.source = source
+        self.updater = updater
         self.run = run
         self.checkpointEvery = checkpointEvery
         self.say = say
         let architecture = configuration.architecture
         plan = try BatchPlan(sampleCount: data.train.count, batchSize: configuration.batchSize,
                              shardSize: configuration.shardSize)
-        parameters = ParameterBuffer.initialised(architecture, seed: configuration.seed)
-        optimiser = SGD(parameterCount: architecture.parameterCount, settings: configuration.optimiser)
-        sum = GradientSum(parameterCount: architecture.parameterCount)
-        meanGradient = .allocate(capacity: architecture.parameterCount)
         evaluator = Evaluator(architecture: architecture)
-        if let resume { try restore(resume) }
+        if let resume {
+            try restore(resume)
+        } else {
+            let initial = ParameterBuffer.initialised(architecture, seed: configuration.seed)
+            let velocity = ParameterBuffer(count: architecture.parameterCount)
+            try updater.load(weights: initial.readOnly, velocity: velocity.readOnly)
+        }
     }
-
-    deinit { meanGradient.deallocate() }
-
-    public var weights: UnsafeBufferPointer<Float> { UnsafeBufferPointer(parameters.values) }
 
     /// What a checkpoint must match to continue this run.
     public static func settings(_ configuration: TrainingConfiguration, data: TrainingData) -> [String: String] {
@@ -72,7 +66,7 @@ public final class TrainingLoop {
         let started = monotonicNanoseconds() - elapsedBefore
         while epoch < configuration.epochs {
             let order = EpochOrder.permutation(count: data.train.count, seed: configuration.seed, epoch: epoch)
-            _ = source.takeComputeNanoseconds()
+            _ = updater.takeComputeNanoseconds()
             while stepInEpoch < plan.stepsPerEpoch {
                 if let signal = stopSignal() {
                     try writeCheckpoint(elapsed: monotonicNanoseconds() - started)
@@ -106,37 +100,33 @@ public final class TrainingLoop {
             base: configuration.baseLearningRate, epoch: epoch, globalStep: globalStep,
             stepsPerEpoch: plan.stepsPerEpoch)
         let stepStarted = monotonicNanoseconds()
-        sum.reset()
         // Refilled in place: once warm, a step allocates nothing here.
         shardRanges.removeAll(keepingCapacity: true)
         for shard in 0..<plan.shardCount(step: stepInEpoch) {
             shardRanges.append(plan.shardRange(step: stepInEpoch, shard: shard))
         }
-        try source.compute(
-            StepWork(globalStep: globalStep, shards: shardRanges, order: order),
-            weights: weights, into: sum)
-        guard sum.finite else { throw TrainingError.diverged(epoch: epoch + 1, step: globalStep) }
-        sum.average(into: meanGradient)
-        optimiser.step(parameters: parameters.values, gradient: UnsafeBufferPointer(meanGradient), learningRate: rate)
+        let tally = try updater.step(
+            StepWork(globalStep: globalStep, shards: shardRanges, order: order), learningRate: rate)
+        guard tally.finite else { throw TrainingError.diverged(epoch: epoch + 1, step: globalStep) }
         totals.stepNanoseconds += monotonicNanoseconds() - stepStarted
-        totals.computeNanoseconds += source.takeComputeNanoseconds()
-        totals.lossSum += sum.lossSum
-        totals.correct += sum.correct
-        totals.samples += sum.samples
+        totals.computeNanoseconds += updater.takeComputeNanoseconds()
+        totals.lossSum += tally.lossSum
+        totals.correct += tally.correct
+        totals.samples += tally.samples
         totals.learningRate = rate
         stepInEpoch += 1
     }
 
     private func finishEpoch(elapsed: UInt64) throws {
-        let test = evaluator.evaluate(weights, on: data.test)
+        let test = evaluator.evaluate(try updater.state().weights, on: data.test)
         let stepSeconds = Double(max(totals.stepNanoseconds, 1)) / 1e9
         let metrics = EpochMetrics(
             epoch: epoch + 1, step: globalStep,
             loss: totals.lossSum / Double(totals.samples), trainAccuracy: Double(totals.correct) / Double(totals.samples),
             testLoss: test.loss, testAccuracy: test.accuracy, learningRate: Double(totals.learningRate),
-            samplesPerSecond: Double(totals.samples) / stepSeconds, workers: source.workerCount,
+            samplesPerSecond: Double(totals.samples) / stepSeconds, workers: updater.workerCount,
             elapsedSeconds: Double(elapsed) / 1e9,
-            communicationFraction: source.workerCount > 1
+            communicationFraction: updater.workerCount > 1
                 ? max(0, 1 - Double(totals.computeNanoseconds) / Double(max(totals.stepNanoseconds, 1))) : nil)
         try run.append(metrics)
         say(metrics.terminalLine)
@@ -146,17 +136,18 @@ public final class TrainingLoop {
     }
 
     public func writeModel() throws {
-        let file = ModelFile.encode(weights, architecture: configuration.architecture)
+        let file = ModelFile.encode(try updater.state().weights, architecture: configuration.architecture)
         try AtomicFile.write(file.encoded(), to: run.modelURL)
     }
 
     private func writeCheckpoint(elapsed: UInt64) throws {
         var progress = totals.progress
         progress["elapsed_ns"] = String(elapsed)
+        let state = try updater.state()
         let checkpoint = Checkpoint(
             architecture: configuration.architecture, settings: Self.settings(configuration, data: data),
             epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep,
-            weights: Array(parameters.values), velocity: Array(optimiser.velocity.values), progress: progress)
+            weights: Array(state.weights), velocity: Array(state.velocity), progress: progress)
         try checkpoint.write(to: run.checkpointURL)
     }
 
@@ -166,8 +157,9 @@ public final class TrainingLoop {
               let restored = EpochTotals(progress: checkpoint.progress) else {
             throw CheckpointError(file: run.checkpointURL.path, problem: "its position (epoch \(checkpoint.epoch), step \(checkpoint.stepInEpoch)) does not fit this run")
         }
-        _ = parameters.values.update(fromContentsOf: checkpoint.weights)
-        _ = optimiser.velocity.values.update(fromContentsOf: checkpoint.velocity)
+        try checkpoint.weights.withUnsafeBufferPointer { weights in
+            try checkpoint.velocity.withUnsafeBufferPointer { try updater.load(weights: weights, velocity: $0) }
+        }
         epoch = checkpoint.epoch
         stepInEpoch = checkpoint.stepInEpoch
         totals = restored

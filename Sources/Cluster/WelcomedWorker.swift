@@ -27,7 +27,7 @@ final class WelcomedWorker {
             throw ClusterError.incompatibleCoordinator("its welcome describes a network this worker cannot build: \(error)")
         }
         inputSize = architecture.inputSize
-        limits = WorkerPool.limits(architecture, shardSize: Int(welcome.shardSize))
+        limits = Membership.limits(architecture, shardSize: Int(welcome.shardSize))
         computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))
         parameterCount = architecture.parameterCount
         sum = GradientSum(parameterCount: parameterCount)

@@ -14,7 +14,8 @@ struct Train: ParsableCommand {
             data: prepared.data.train, architecture: prepared.configuration.architecture,
             shardSize: prepared.configuration.shardSize)
         let loop = try TrainingLoop(
-            configuration: prepared.configuration, data: prepared.data, source: source, run: prepared.run,
+            configuration: prepared.configuration, data: prepared.data,
+            updater: CentralUpdater(source: source, configuration: prepared.configuration), run: prepared.run,
             checkpointEvery: training.checkpointEvery, resume: prepared.resume, say: progress)
         try finish(loop.train { SignalTrap.caught }, run: prepared.run)
     }

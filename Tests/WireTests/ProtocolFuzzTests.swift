@@ -247,7 +247,7 @@ private struct FuzzTally {
         case .gradient(let gradient):
             var values = [Int64](repeating: 0, count: welcomedLimits.parameterCount ?? 0)
             values.withUnsafeMutableBufferPointer { gradient.unpack(into: $0, overwrite: true) }
-        case .hello, .welcome, .refuse, .heartbeat, .shutdown:
+        default:
             _ = "\(message)"
         }
     }
@@ -343,7 +343,7 @@ private struct CountField {
 
 /// A random valid message, its frames, and the role of every header byte.
 private struct FuzzSeed {
-    static let kinds = WireMessageKind.allCases
+    static let kinds = WireMessageKind.allCases.filter { $0.rawValue <= 7 }
 
     let kind: WireMessageKind
     let parts: [[UInt8]]
@@ -374,6 +374,8 @@ private struct FuzzSeed {
                 workerID: .random(in: 0...UInt32.max, using: &random), shardSize: .random(in: 1...64, using: &random),
                 heartbeatMilliseconds: .random(in: 1...5000, using: &random), activation: activation, loss: loss,
                 layerSizes: sizes))
+        case .ringAddress, .ringSetup, .ringWork, .ringChunk, .ringDone, .stateRequest, .stateSlice:
+            preconditionFailure("not fuzzed yet")
         case .refuse, .shutdown:
             let reason = text(&random)
             layout.string(reason)

@@ -1,0 +1,203 @@
+import Collective
+import Foundation
+import MLP
+import Wire
+
+/// The coordinator's ROUTER socket and the workers on the other end of it:
+/// welcomes them, answers their heartbeats, notices their silence, and
+/// rejects (and expels the sender of) anything that does not decode. What
+/// members compute is up to the collective that owns this object, which
+/// hears of their messages through `onMessage` and of their loss through `onLoss`.
+final class Membership {
+    struct Member {
+        let id: UInt32
+        let peer: PeerID
+        let name: String
+        var lastHeard: UInt64
+        /// Where its ring neighbour reaches it (ring collective only, once it has said).
+        var ringEndpoint: String?
+    }
+
+    let endpoint: String
+    private let context: ZMQContext
+    private let socket: ZMQSocket
+    private let architecture: Architecture
+    private let shardSize: Int
+    private let collective: CollectiveKind
+    private let settings: ClusterSettings
+    let log: (String) -> Void
+    let limits: DecodingLimits
+    private(set) var members: [Member] = []
+    private var nextWorkerID: UInt32 = 1
+    private(set) var rejectedMessages = 0
+    /// Polled while waiting, so a stop request is not held up by a stuck step.
+    var stopSignal: () -> Int32? = { nil }
+    /// Every message from a member other than hello, heartbeat and ring address.
+    var onMessage: (WireMessage, Member) throws -> Void = { _, _ in }
+    /// A member was expelled or fell silent; it is no longer in `members`.
+    var onLoss: (Member) throws -> Void = { _ in }
+
+    init(
+        listen: String, architecture: Architecture, shardSize: Int, collective: CollectiveKind,
+        settings: ClusterSettings, log: @escaping (String) -> Void
+    ) throws {
+        self.architecture = architecture
+        self.shardSize = shardSize
+        self.collective = collective
+        self.settings = settings
+        self.log = log
+        limits = Self.limits(architecture, shardSize: shardSize)
+        // A context of its own: two I/O threads drain several workers' gradients
+        // in parallel, and terminating it at shutdown waits for the last
+        // messages (the workers' shutdown) to leave.
+        context = try ZMQContext()
+        try context.setIOThreads(2)
+        socket = try ZMQSocket(context: context, kind: .router)
+        try socket.setLinger(milliseconds: 1000)
+        try socket.setRouterMandatory(true)
+        try socket.setKernelBufferSizes(bytes: 4 << 20)
+        // A stranger cannot make us buffer more than one well-formed message.
+        try socket.setMaxMessageSize(limits.largestFrameBytes)
+        do {
+            endpoint = try socket.bind(listen)
+        } catch let error as ZMQError {
+            throw ClusterError.cannotListen(endpoint: listen, reason: error.message)
+        }
+        log("coordinator: listening on \(endpoint)")
+    }
+
+    deinit { socket.close() }
+
+    static func limits(_ architecture: Architecture, shardSize: Int) -> DecodingLimits {
+        DecodingLimits(parameterCount: architecture.parameterCount, inputSize: architecture.inputSize,
+                       shardSize: shardSize, maxShards: FixedPoint.maxShardsPerSum)
+    }
+
+    var peers: [PeerID] { members.map(\.peer) }
+
+    func member(_ peer: PeerID) -> Member? { members.first { $0.peer == peer } }
+
+    /// Blocks until `condition` holds, `seconds` pass (then `notEnoughWorkers`), or a stop signal.
+    func waitUntil(_ condition: () -> Bool, seconds: Double, need: Int) throws {
+        let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
+        while !condition() {
+            guard monotonicNanoseconds() < deadline else {
+                throw ClusterError.notEnoughWorkers(have: members.count, need: need, waitedSeconds: seconds)
+            }
+            try receiveOne(timeoutMilliseconds: 100)
+            try dropSilentMembers()
+        }
+    }
+
+    /// Tells every worker to exit, and waits (up to the socket's linger) until
+    /// those messages have left: a process that exits with messages still
+    /// queued in ZeroMQ loses them, and its workers would wait out their timeout.
+    func shutdown(reason: String) {
+        for member in members {
+            try? socket.send(to: member.peer, WireMessage.shutdown(reason: reason).encode())
+        }
+        members.removeAll()
+        socket.close()
+        context.terminate()
+    }
+
+    /// Sends to one member; a peer that is gone or stuck is marked silent
+    /// (and lost at the next check) rather than failing the step.
+    func send(to peer: PeerID, _ frames: [ZMQMessage]) throws {
+        do {
+            try socket.send(to: peer, frames)
+        } catch let error as ZMQError where error.isHostUnreachable || error.isWouldBlock {
+            if let index = members.firstIndex(where: { $0.peer == peer }) { members[index].lastHeard = 0 }
+        }
+    }
+
+    // MARK: - Receiving
+
+    func receiveOne(timeoutMilliseconds: Int) throws {
+        if let signal = stopSignal() { throw ClusterError.stopped(signal: signal) }
+        let received: (peer: PeerID, frames: [ZMQMessage])?
+        do {
+            received = try socket.receiveRouted(timeoutMilliseconds: timeoutMilliseconds)
+        } catch let error as ZMQError where error.isInterrupted {
+            return
+        } catch let error as ZMQError {
+            // An oversized or malformed multipart message is a stranger's problem, not ours.
+            return reject(from: nil, because: "\(error)")
+        }
+        guard let (peer, frames) = received else { return }
+        let message: WireMessage
+        do {
+            message = try WireMessage.decode(frames, limits: limits)
+        } catch let error as ProtocolError {
+            reject(from: peer, because: "\(error)")
+            try expel(peer, because: "sent a malformed message")
+            if case .versionMismatch(let theirs, let ours) = error {
+                let reason = "protocol version \(theirs) is not supported: this coordinator speaks version \(ours)"
+                try? socket.send(to: peer, WireMessage.refuse(reason: reason).encode())
+            }
+            return
+        }
+        guard let index = members.firstIndex(where: { $0.peer == peer }) else {
+            if case .hello(let hello) = message { return try welcome(peer, name: hello.workerName) }
+            reject(from: peer, because: "\(message.kind) from a peer that is not a member")
+            // A worker we declared dead may still be alive: tell it to join again.
+            try? socket.send(to: peer, WireMessage.refuse(reason: "not a member of this run; say hello to join").encode())
+            return
+        }
+        members[index].lastHeard = monotonicNanoseconds()
+        switch message {
+        case .heartbeat:
+            try? socket.send(to: peer, WireMessage.heartbeat.encode())
+        case .ringAddress(let address) where collective == .ring:
+            members[index].ringEndpoint = address.endpoint
+            log("coordinator: worker \(members[index].id) takes ring traffic at \(address.endpoint)")
+        default:
+            try onMessage(message, members[index])
+        }
+    }
+
+    private func welcome(_ peer: PeerID, name: String) throws {
+        let member = Member(id: nextWorkerID, peer: peer, name: name, lastHeard: monotonicNanoseconds())
+        nextWorkerID += 1
+        let welcome = Welcome(
+            workerID: member.id, shardSize: UInt32(shardSize), heartbeatMilliseconds: UInt32(settings.heartbeatMilliseconds),
+            activation: architecture.activation.rawValue, loss: architecture.loss.rawValue,
+            layerSizes: architecture.layerSizes.map { UInt32($0) }, collective: collective)
+        try socket.send(to: peer, WireMessage.welcome(welcome).encode())
+        members.append(member)
+        log("coordinator: worker \(member.id) (\(name)) joined; \(members.count) live")
+    }
+
+    func reject(from peer: PeerID?, because reason: String) {
+        rejectedMessages += 1
+        let who = peer.map { peer in member(peer).map { "worker \($0.id) (\($0.name))" } ?? "peer \(peer)" }
+            ?? "an unknown peer"
+        log("coordinator: rejected message #\(rejectedMessages) from \(who): \(reason)")
+    }
+
+    // MARK: - Losing members
+
+    /// A member that sends nonsense is dropped at once (rather than after the
+    /// peer timeout) and told to join again: a transient fault costs it one
+    /// step, a broken worker keeps being refused.
+    func expel(_ peer: PeerID, because reason: String) throws {
+        guard let index = members.firstIndex(where: { $0.peer == peer }) else { return }
+        let member = members.remove(at: index)
+        log("coordinator: worker \(member.id) (\(member.name)) \(reason); its work goes to the others")
+        try? socket.send(to: peer, WireMessage.refuse(reason: "\(reason); say hello to join again").encode())
+        try onLoss(member)
+    }
+
+    /// Drops every member silent for longer than the peer timeout.
+    func dropSilentMembers() throws {
+        let now = monotonicNanoseconds()
+        let limit = UInt64(settings.peerTimeoutMilliseconds) * 1_000_000
+        guard members.contains(where: { now > $0.lastHeard + limit }) else { return }
+        let silent = members.filter { now > $0.lastHeard + limit }
+        members.removeAll { now > $0.lastHeard + limit }
+        for member in silent {
+            log("coordinator: worker \(member.id) (\(member.name)) silent for over \(settings.peerTimeoutMilliseconds) ms; its work goes to the others")
+            try onLoss(member)
+        }
+    }
+}

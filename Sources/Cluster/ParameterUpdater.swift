@@ -1,0 +1,50 @@
+import Collective
+import MLP
+
+/// One step's loss and counts. The loss stays on the fixed-point grid, so
+/// its sum does not depend on who added which part.
+public struct StepTally: Equatable {
+    public var lossFixed: Int64 = 0
+    public var correct = 0
+    public var samples = 0
+    /// False if any gradient or loss was NaN or infinite; the update was then not applied.
+    public var finite = true
+
+    public init() {}
+
+    public mutating func add(lossFixed loss: Int64, correct: Int, samples: Int) {
+        if loss == FixedPoint.nonFiniteLoss || lossFixed == FixedPoint.nonFiniteLoss {
+            lossFixed = FixedPoint.nonFiniteLoss
+            finite = false
+        } else {
+            lossFixed &+= loss
+        }
+        self.correct += correct
+        self.samples += samples
+    }
+
+    public var lossSum: Double { FixedPoint.decode(loss: lossFixed) }
+}
+
+/// Weights and momentum as one step left them.
+public struct ModelState {
+    public var weights: UnsafeBufferPointer<Float>
+    public var velocity: UnsafeBufferPointer<Float>
+}
+
+/// How a step's gradient becomes new weights: in this process from a
+/// GradientSource (`train`, and the coordinator of the central collective),
+/// or on the workers themselves (the ring). The training loop around it is
+/// the same either way, and so are the bits it produces.
+public protocol ParameterUpdater: AnyObject {
+    /// Live workers (1 when this process computes alone).
+    var workerCount: Int { get }
+    /// Computes the gradient of `work` and, if it is finite, applies SGD at `learningRate`.
+    func step(_ work: StepWork, learningRate: Float) throws -> StepTally
+    /// Nanoseconds spent in gradient computation since the last call (for comm_fraction).
+    func takeComputeNanoseconds() -> UInt64
+    /// Weights and velocity after the last step (a ring gathers them from its members first).
+    func state() throws -> ModelState
+    /// Starts from these weights and velocity: a new run's, or a checkpoint's.
+    func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) throws
+}

@@ -1,0 +1,63 @@
+import Collective
+import XCTest
+
+final class RingPartitionTests: XCTestCase {
+    func testChunksTileTheParametersInAlignedPieces() {
+        for (count, size) in [(535_818, 2), (535_818, 3), (535_818, 8), (100, 4), (1, 1), (10_000, 7)] {
+            let partition = RingPartition(parameterCount: count, size: size)
+            var next = 0
+            for index in 0..<size {
+                let chunk = partition.chunk(index)
+                XCTAssertEqual(chunk.lowerBound, next, "chunk \(index) of \(size) over \(count)")
+                XCTAssertEqual(chunk.lowerBound % RingPartition.alignment, 0)
+                next = chunk.upperBound
+            }
+            XCTAssertEqual(next, count)
+        }
+    }
+
+    func testEveryMemberOwnsADifferentChunk() {
+        let partition = RingPartition(parameterCount: 5000, size: 5)
+        XCTAssertEqual(Set((0..<5).map { partition.ownedChunk(rank: $0) }), Set(0..<5))
+    }
+
+    /// Plays the schedule with sets of contributors: after reduce-scatter each
+    /// owner holds its chunk summed over every member exactly once, and after
+    /// all-gather every member holds every owner's chunk.
+    func testScheduleReducesEachChunkOverEveryMemberAndGathersAll() {
+        for size in 1...8 {
+            let partition = RingPartition(parameterCount: 1 << 20, size: size)
+            // contributions[r][c]: which members' values member r has summed into its chunk c
+            var contributions = (0..<size).map { r in (0..<size).map { _ in [r] } }
+            for round in 0..<partition.rounds {
+                let sent = (0..<size).map { r in contributions[r][partition.reduceScatterSend(rank: r, round: round)] }
+                for r in 0..<size {
+                    let left = (r + size - 1) % size
+                    let chunk = partition.reduceScatterReceive(rank: r, round: round)
+                    XCTAssertEqual(chunk, partition.reduceScatterSend(rank: left, round: round), "size \(size) round \(round)")
+                    contributions[r][chunk] += sent[left]
+                }
+            }
+            for r in 0..<size {
+                XCTAssertEqual(contributions[r][partition.ownedChunk(rank: r)].sorted(), Array(0..<size), "size \(size) rank \(r)")
+            }
+            // holder[r][c]: the rank whose update member r holds for chunk c (nil: stale)
+            var holder: [[Int?]] = (0..<size).map { r in (0..<size).map { $0 == partition.ownedChunk(rank: r) ? r : nil } }
+            for round in 0..<partition.rounds {
+                let sent = (0..<size).map { r -> Int? in holder[r][partition.allGatherSend(rank: r, round: round)] }
+                for r in 0..<size {
+                    let left = (r + size - 1) % size
+                    let chunk = partition.allGatherReceive(rank: r, round: round)
+                    XCTAssertEqual(chunk, partition.allGatherSend(rank: left, round: round))
+                    XCTAssertNotNil(sent[left], "size \(size): rank \(left) sends a chunk it does not have yet")
+                    holder[r][chunk] = sent[left]
+                }
+            }
+            for r in 0..<size {
+                for c in 0..<size {
+                    XCTAssertEqual(holder[r][c], (c + size - 1) % size, "size \(size): rank \(r) chunk \(c)")
+                }
+            }
+        }
+    }
+}
