@@ -3,6 +3,7 @@ public enum ClusterError: Error, CustomStringConvertible {
     case notEnoughWorkers(have: Int, need: Int, waitedSeconds: Double)
     case incompatibleCoordinator(String)
     case stopped(signal: Int32)
+    case ringUnstable(failures: Int, last: String)
 
     /// Errors after which the run can go on from a checkpoint.
     public var leavesRunResumable: Bool {
@@ -20,6 +21,8 @@ public enum ClusterError: Error, CustomStringConvertible {
             return "cannot work for this coordinator: \(why)"
         case .stopped(let signal):
             return "stopped by signal \(signal)"
+        case .ringUnstable(let failures, let last):
+            return "the ring broke \(failures) times in a row without finishing a step (last: \(last))"
         }
     }
 }

@@ -1,5 +1,18 @@
 import Foundation
 import MLP
+import Wire
+
+/// What the coordinator needs from its workers whichever collective they use.
+protocol WorkerGroup: AnyObject {
+    var endpoint: String { get }
+    var rejectedMessages: Int { get }
+    var stopSignal: () -> Int32? { get set }
+    func waitForWorkers(_ count: Int) throws
+    func shutdown(reason: String)
+}
+
+extension WorkerPool: WorkerGroup {}
+extension RingCoordinator: WorkerGroup {}
 
 /// A coordinator's whole run: listen, wait for the workers, train through
 /// them, tell them to stop. `coordinator` runs it as is; `simulate` starts
@@ -7,16 +20,17 @@ import MLP
 public struct CoordinatorJob {
     public var listen: String
     public var workers: Int
+    public var collective: CollectiveKind
     public var configuration: TrainingConfiguration
     public var settings: ClusterSettings
     public var checkpointEvery: Int
     public var resume: Checkpoint?
 
     public init(
-        listen: String, workers: Int, configuration: TrainingConfiguration, settings: ClusterSettings,
-        checkpointEvery: Int = 0, resume: Checkpoint? = nil
+        listen: String, workers: Int, collective: CollectiveKind = .central, configuration: TrainingConfiguration,
+        settings: ClusterSettings, checkpointEvery: Int = 0, resume: Checkpoint? = nil
     ) {
-        self.listen = listen; self.workers = workers; self.configuration = configuration; self.settings = settings
+        self.listen = listen; self.workers = workers; self.collective = collective; self.configuration = configuration; self.settings = settings
         self.checkpointEvery = checkpointEvery; self.resume = resume
     }
 
@@ -26,15 +40,25 @@ public struct CoordinatorJob {
         whenListening: (String) throws -> Void = { _ in }
     ) throws -> TrainingLoop.Outcome {
         SignalTrap.install()
-        let pool = try WorkerPool(
-            listen: listen, architecture: configuration.architecture, shardSize: configuration.shardSize,
-            data: data.train, settings: settings, log: log)
+        let pool: WorkerGroup
+        let updater: ParameterUpdater
+        switch collective {
+        case .central:
+            let central = try WorkerPool(
+                listen: listen, architecture: configuration.architecture, shardSize: configuration.shardSize,
+                data: data.train, settings: settings, log: log)
+            (pool, updater) = (central, CentralUpdater(source: central, configuration: configuration))
+        case .ring:
+            let ring = try RingCoordinator(
+                listen: listen, architecture: configuration.architecture, shardSize: configuration.shardSize,
+                optimiser: configuration.optimiser, data: data.train, settings: settings, log: log)
+            (pool, updater) = (ring, ring)
+        }
         pool.stopSignal = { SignalTrap.caught }
         defer { pool.shutdown(reason: "training over") }
         try whenListening(pool.endpoint)
         let loop = try TrainingLoop(
-            configuration: configuration, data: data,
-            updater: CentralUpdater(source: pool, configuration: configuration), run: run,
+            configuration: configuration, data: data, updater: updater, run: run,
             checkpointEvery: checkpointEvery, resume: resume, say: say)
         do {
             try pool.waitForWorkers(workers)

@@ -20,6 +20,7 @@ public final class GradientWorker {
     }
 
     private let endpoint: String
+    private let ringListen: String
     private let name: String
     private let settings: ClusterSettings
     private let protocolVersion: UInt16
@@ -27,14 +28,17 @@ public final class GradientWorker {
     private let log: (String) -> Void
     private let socket: ZMQSocket
     private var lastHeard = monotonicNanoseconds()
+    private var lastSent = monotonicNanoseconds()
 
     /// `parentProcess`: exit as soon as that process is gone (set by `simulate`,
-    /// so that a killed simulation never leaves workers behind).
+    /// so that a killed simulation never leaves workers behind). `ringListen`:
+    /// where to bind for ring traffic if the coordinator asks for a ring.
     public init(
-        coordinator endpoint: String, settings: ClusterSettings, parentProcess: pid_t? = nil,
+        coordinator endpoint: String, ringListen: String, settings: ClusterSettings, parentProcess: pid_t? = nil,
         protocolVersion: UInt16 = wireProtocolVersion, log: @escaping (String) -> Void
     ) throws {
         self.endpoint = endpoint
+        self.ringListen = ringListen
         self.settings = settings
         self.parentProcess = parentProcess
         self.protocolVersion = protocolVersion
@@ -51,13 +55,17 @@ public final class GradientWorker {
     public func run(stopSignal: () -> Int32?) throws -> Exit {
         try socket.send(Hello(pid: UInt32(getpid()), workerName: name).encode(version: protocolVersion))
         var joined: WelcomedWorker?
+        var ring: RingMember?
         let joinLimits = DecodingLimits.beforeWelcome
+        // A coordinator message that ended a ring exchange, handled next.
+        var carriedOver: [ZMQMessage]?
         while true {
             if let signal = stopSignal() { return .signalled(signal) }
             if let parent = parentProcess, getppid() != parent { return .parentGone }
             let frames: [ZMQMessage]?
             do {
-                frames = try socket.receive(timeoutMilliseconds: settings.heartbeatMilliseconds)
+                frames = try carriedOver ?? socket.receive(timeoutMilliseconds: settings.heartbeatMilliseconds)
+                carriedOver = nil
             } catch let error as ZMQError where error.isInterrupted {
                 continue
             }
@@ -66,7 +74,7 @@ public final class GradientWorker {
                     log("worker: coordinator at \(endpoint) silent for over \(settings.peerTimeoutMilliseconds) ms; exiting")
                     return .coordinatorGone
                 }
-                if joined != nil { try socket.send(WireMessage.heartbeat.encode()) }
+                if joined != nil { try sendHeartbeat() }
                 continue
             }
             lastHeard = monotonicNanoseconds()
@@ -79,12 +87,21 @@ public final class GradientWorker {
             }
             switch message {
             case .welcome(let welcome):
-                joined = try WelcomedWorker(welcome, packGradients: !endpoint.hasPrefix("ipc://"))
+                let worker = try WelcomedWorker(welcome, packGradients: !endpoint.hasPrefix("ipc://"))
+                joined = worker
                 log("worker: joined \(endpoint) as worker \(welcome.workerID)")
+                ring = nil
+                if welcome.collective == .ring {
+                    let member = try RingMember(
+                        computer: worker.computer, limits: worker.limits, listen: ringListen, settings: settings, log: log)
+                    ring = member
+                    try socket.send(WireMessage.ringAddress(RingAddress(endpoint: member.endpoint)).encode())
+                }
             case .refuse(let reason) where joined != nil:
                 // Declared dead while alive (paused, or a slow network): start over.
                 log("worker: the coordinator no longer counts this worker (\(reason)); joining again")
                 joined = nil
+                ring = nil
                 try socket.send(Hello(pid: UInt32(getpid()), workerName: name).encode(version: protocolVersion))
             case .refuse(let reason):
                 log("worker: refused by coordinator at \(endpoint): \(reason)")
@@ -92,14 +109,19 @@ public final class GradientWorker {
             case .work(let work):
                 guard let joined else { continue }
                 // A long block of shards must not look like silence to the coordinator.
-                var lastSent = monotonicNanoseconds()
-                let interval = UInt64(settings.heartbeatMilliseconds) * 1_000_000
-                let reply = try joined.answer(work) { [socket] in
-                    guard monotonicNanoseconds() - lastSent > interval else { return }
-                    try? socket.send(WireMessage.heartbeat.encode())
-                    lastSent = monotonicNanoseconds()
+                let reply = try joined.answer(work) { keepAlive() }
+                try send(reply)
+            case .ringSetup(let setup):
+                try ring?.setUp(setup)
+            case .ringWork(let work):
+                guard let ring else { continue }
+                switch try ring.run(work, coordinator: socket, keepAlive: { keepAlive() }) {
+                case .done(let done)?: try send(WireMessage.ringDone(done).encode())
+                case .interrupted(let frames)?: carriedOver = frames
+                case nil: continue
                 }
-                try socket.send(reply)
+            case .stateRequest(let request):
+                if let slice = try ring?.stateSlice(for: request) { try send(slice) }
             case .shutdown(let reason):
                 log("worker: coordinator says stop: \(reason)")
                 return .toldToStop
@@ -109,5 +131,19 @@ public final class GradientWorker {
                 log("worker: ignoring unexpected \(message.kind)")
             }
         }
+    }
+
+    private func send(_ frames: [ZMQMessage]) throws {
+        try socket.send(frames)
+        lastSent = monotonicNanoseconds()
+    }
+
+    private func sendHeartbeat() throws { try send(WireMessage.heartbeat.encode()) }
+
+    /// A heartbeat if nothing was sent for an interval: long computations and
+    /// ring waits must not look like silence to the coordinator.
+    private func keepAlive() {
+        guard monotonicNanoseconds() - lastSent > UInt64(settings.heartbeatMilliseconds) * 1_000_000 else { return }
+        try? sendHeartbeat()
     }
 }

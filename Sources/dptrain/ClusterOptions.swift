@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import Wire
 
 /// Membership timing, shared by coordinator, simulate and worker.
 struct ClusterOptions: ParsableArguments {
@@ -30,7 +31,7 @@ struct ClusterOptions: ParsableArguments {
     /// The coordinator's run as the flags give it: `coordinator` and
     /// `simulate` both build it here, after checking the worker counts.
     func job(
-        listen: String, workers: Int, allowed: ClosedRange<Int>, training: TrainingOptions
+        listen: String, workers: Int, allowed: ClosedRange<Int>, collective: CollectiveKind, training: TrainingOptions
     ) throws -> (CoordinatorJob, TrainingOptions.Prepared) {
         guard allowed.contains(workers) else {
             throw UsageError("--workers: must be \(allowed.lowerBound)...\(allowed.upperBound), got \(workers)")
@@ -39,8 +40,21 @@ struct ClusterOptions: ParsableArguments {
         let settings = try settings()
         let prepared = try training.prepare()
         let job = CoordinatorJob(
-            listen: listen, workers: workers, configuration: prepared.configuration, settings: settings,
+            listen: listen, workers: workers, collective: collective, configuration: prepared.configuration, settings: settings,
             checkpointEvery: training.checkpointEvery, resume: prepared.resume)
         return (job, prepared)
     }
+}
+
+extension CollectiveKind: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument {
+        case "central": self = .central
+        case "ring": self = .ring
+        default: return nil
+        }
+    }
+
+    public var defaultValueDescription: String { self == .central ? "central" : "ring" }
+    public static var allValueStrings: [String] { ["central", "ring"] }
 }

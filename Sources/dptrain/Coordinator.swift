@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import Wire
 
 struct Coordinator: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,11 +10,13 @@ struct Coordinator: ParsableCommand {
     var listen = "tcp://0.0.0.0:5555"
     @Option(help: "Workers to wait for before the first step.")
     var workers: Int
+    @Option(help: "How gradients are reduced: central (the coordinator averages and updates) or ring (workers reduce among themselves, each updating a slice).")
+    var collective: CollectiveKind = .central
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var training: TrainingOptions
 
     func run() throws {
-        let (job, prepared) = try cluster.job(listen: listen, workers: workers, allowed: 1...4096, training: training)
+        let (job, prepared) = try cluster.job(listen: listen, workers: workers, allowed: 1...4096, collective: collective, training: training)
         try finish(job.run(data: prepared.data, run: prepared.run, say: progress, log: note), run: prepared.run)
     }
 }

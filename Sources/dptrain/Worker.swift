@@ -9,6 +9,8 @@ struct Worker: ParsableCommand {
 
     @Option(help: "The coordinator's endpoint, e.g. tcp://HOST:5555.")
     var coordinator: String
+    @Option(name: .customLong("ring-listen"), help: "Where to take ring traffic (ring collective), e.g. tcp://10.0.0.5:6000; default: beside the coordinator's endpoint, on a free port.")
+    var ringListen: String?
     @OptionGroup var cluster: ClusterOptions
     @Option(name: .customLong("protocol-version"), help: .hidden)
     var protocolVersion: UInt16 = wireProtocolVersion
@@ -22,7 +24,8 @@ struct Worker: ParsableCommand {
         }
         SignalTrap.install([SIGTERM])
         let worker = try GradientWorker(
-            coordinator: coordinator, settings: try cluster.settings(), parentProcess: parent,
+            coordinator: coordinator, ringListen: RingEndpoint.listen(coordinator: coordinator, requested: ringListen),
+            settings: try cluster.settings(), parentProcess: parent,
             protocolVersion: protocolVersion, log: note)
         switch try worker.run(stopSignal: { SignalTrap.caught }) {
         case .toldToStop: return

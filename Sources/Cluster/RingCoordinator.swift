@@ -1,0 +1,294 @@
+import Collective
+import Datasets
+import Foundation
+import MLP
+import Wire
+
+/// The coordinator's side of the ring collective. It only orchestrates:
+/// membership, each step's micro-shards and learning rate, and snapshots
+/// for checkpoints. Gradients never reach it; the workers reduce-scatter
+/// them, update one slice each, and all-gather the weights.
+///
+/// Failures: momentum lives only on the workers, one slice each, so a lost
+/// member takes its slice with it. The coordinator therefore keeps a
+/// snapshot of the whole state (gathered every `snapshotInterval` steps and
+/// whenever a checkpoint or an evaluation needs it) and the list of steps
+/// taken since. When the ring breaks (a member lost, silent, or stalled)
+/// it forms a new ring from the live workers, hands out the snapshot, and
+/// replays those steps: the exact maths makes the replay give the same
+/// bits, so the run goes on as if nothing had happened.
+public final class RingCoordinator: ParameterUpdater {
+    /// Why the current ring cannot finish its work.
+    private struct RingBroken: Error {
+        let reason: String
+    }
+
+    /// Steps between snapshots: bounds the replay after a failure, at the
+    /// cost of moving the state to the coordinator once in that many steps.
+    public static let snapshotInterval = 64
+    /// Re-formations without a finished step in between before giving up.
+    static let maxFailuresInARow = 8
+
+    private let membership: Membership
+    private let data: LabeledImages
+    private let settings: ClusterSettings
+    private let optimiser: SGDSettings
+    private let parameterCount: Int
+    private let snapshotWeights: UnsafeMutableBufferPointer<Float>
+    private let snapshotVelocity: UnsafeMutableBufferPointer<Float>
+    private var replay: [(work: StepWork, rate: Float, rotation: Int)] = []
+    private var ring: [Membership.Member]?
+    private var generation: UInt64 = 0
+    private var brokenReason: String?
+    private var failuresInARow = 0
+    private var pendingStep: (step: UInt64, waiting: Set<PeerID>, tally: StepTally, compute: UInt64, stalled: Bool)?
+    private var pendingState: (step: UInt64, waiting: Set<PeerID>)?
+    private var lastStep: UInt64 = 0
+    private var computeNanoseconds: UInt64 = 0
+
+    public init(
+        listen: String, architecture: Architecture, shardSize: Int, optimiser: SGDSettings, data: LabeledImages,
+        settings: ClusterSettings, log: @escaping (String) -> Void
+    ) throws {
+        self.data = data
+        self.settings = settings
+        self.optimiser = optimiser
+        parameterCount = architecture.parameterCount
+        snapshotWeights = .allocate(capacity: parameterCount)
+        snapshotWeights.initialize(repeating: 0)
+        snapshotVelocity = .allocate(capacity: parameterCount)
+        snapshotVelocity.initialize(repeating: 0)
+        membership = try Membership(
+            listen: listen, architecture: architecture, shardSize: shardSize, collective: .ring,
+            settings: settings, log: log)
+        membership.onMessage = { [unowned self] message, member in try receive(message, from: member) }
+        membership.onLoss = { [unowned self] member in
+            if ring?.contains(where: { $0.peer == member.peer }) == true, brokenReason == nil {
+                brokenReason = "worker \(member.id) (\(member.name)) was lost"
+            }
+        }
+    }
+
+    deinit {
+        snapshotWeights.deallocate()
+        snapshotVelocity.deallocate()
+    }
+
+    public var endpoint: String { membership.endpoint }
+    public var rejectedMessages: Int { membership.rejectedMessages }
+    public var workerCount: Int { ring?.count ?? eligible.count }
+
+    public var stopSignal: () -> Int32? {
+        get { membership.stopSignal }
+        set { membership.stopSignal = newValue }
+    }
+
+    /// Members that have said where they take ring traffic.
+    private var eligible: [Membership.Member] { membership.members.filter { $0.ringEndpoint != nil } }
+
+    public func waitForWorkers(_ count: Int) throws {
+        membership.log("coordinator: waiting for \(count) worker\(count == 1 ? "" : "s") (ring)")
+        try membership.waitUntil({ eligible.count >= count }, seconds: settings.joinTimeoutSeconds, need: count)
+    }
+
+    public func shutdown(reason: String) { membership.shutdown(reason: reason) }
+
+    // MARK: - ParameterUpdater
+
+    public func step(_ work: StepWork, learningRate: Float) throws -> StepTally {
+        while true {
+            do {
+                try prepareRing()
+                var rotation = 0
+                var tally = try run(work, rate: learningRate, rotation: rotation)
+                if !tally.finite, let size = ring?.count, size > 1 {
+                    // As with the central collective: another member computes the
+                    // same shards once more, outvoting a faulty worker.
+                    membership.log("coordinator: non-finite gradient in step \(work.globalStep); computing it again with the shards moved")
+                    rotation = 1
+                    tally = try run(work, rate: learningRate, rotation: rotation)
+                }
+                if tally.finite { replay.append((work, learningRate, rotation)) }
+                failuresInARow = 0
+                lastStep = UInt64(work.globalStep + 1)
+                return tally
+            } catch let broken as RingBroken {
+                try ringFailed(broken)
+            } catch {
+                // Stopped mid-step: members may hold half a step, so the next
+                // state comes from a new ring that repeats from the snapshot.
+                ring = nil
+                throw error
+            }
+        }
+    }
+
+    public func takeComputeNanoseconds() -> UInt64 {
+        defer { computeNanoseconds = 0 }
+        return computeNanoseconds
+    }
+
+    public func state() throws -> ModelState {
+        // A stop signal must not cut short the state its checkpoint needs.
+        let stop = membership.stopSignal
+        membership.stopSignal = { nil }
+        defer { membership.stopSignal = stop }
+        while !replay.isEmpty {
+            do {
+                try prepareRing()
+                try gatherState()
+            } catch let broken as RingBroken {
+                try ringFailed(broken)
+            }
+        }
+        return ModelState(weights: UnsafeBufferPointer(snapshotWeights), velocity: UnsafeBufferPointer(snapshotVelocity))
+    }
+
+    public func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) throws {
+        _ = snapshotWeights.update(fromContentsOf: weights)
+        _ = snapshotVelocity.update(fromContentsOf: velocity)
+        replay.removeAll()
+        ring = nil
+    }
+
+    // MARK: - Forming the ring
+
+    private func ringFailed(_ broken: RingBroken) throws {
+        ring = nil
+        failuresInARow += 1
+        membership.log("coordinator: ring generation \(generation) broke: \(broken.reason); forming a new one and repeating the \(replay.count) step\(replay.count == 1 ? "" : "s") since the last snapshot")
+        guard failuresInARow <= Self.maxFailuresInARow else { throw ClusterError.ringUnstable(failures: failuresInARow, last: broken.reason) }
+    }
+
+    /// Makes sure a ring holds the state of the last step: takes a snapshot
+    /// when one is due or new workers wait to join, and forms a new ring
+    /// (replaying since the snapshot) when there is none.
+    private func prepareRing() throws {
+        if ring != nil {
+            let joiners = eligible.filter { member in !ring!.contains { $0.peer == member.peer } }
+            if !joiners.isEmpty || replay.count >= Self.snapshotInterval {
+                try gatherState()
+                if !joiners.isEmpty { ring = nil }
+            }
+        }
+        guard ring == nil else { return }
+        let need = max(1, settings.minWorkers)
+        if eligible.count < need {
+            membership.log("coordinator: \(eligible.count) live worker\(eligible.count == 1 ? "" : "s"), fewer than the \(need) a ring needs; waiting up to \(Int(settings.waitTimeoutSeconds)) s")
+            try membership.waitUntil({ eligible.count >= need }, seconds: settings.waitTimeoutSeconds, need: need)
+        }
+        try form(eligible)
+        for entry in replay {
+            let tally = try run(entry.work, rate: entry.rate, rotation: entry.rotation)
+            guard tally.finite else { throw RingBroken(reason: "step \(entry.work.globalStep) was not finite when repeated") }
+        }
+    }
+
+    private func form(_ members: [Membership.Member]) throws {
+        generation += 1
+        brokenReason = nil
+        ring = members
+        let partition = RingPartition(parameterCount: parameterCount, size: members.count)
+        let weights = try ZMQMessage(copying: UnsafeRawBufferPointer(snapshotWeights))
+        for (rank, member) in members.enumerated() {
+            let owned = partition.owned(rank: rank)
+            let setup = RingSetup(
+                generation: generation, step: lastStep, rank: UInt32(rank), size: UInt32(members.count),
+                rightNeighbour: members[(rank + 1) % members.count].ringEndpoint!,
+                momentum: optimiser.momentum, nesterov: optimiser.nesterov, weightDecay: optimiser.weightDecay,
+                ownedStart: UInt64(owned.lowerBound), ownedCount: UInt64(owned.count), weights: weights,
+                velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: snapshotVelocity[owned]))))
+            try membership.send(to: member.peer, WireMessage.ringSetup(setup).encode())
+        }
+        membership.log("coordinator: ring generation \(generation): \(members.map { "worker \($0.id)" }.joined(separator: " -> ")) -> back to the first")
+    }
+
+    // MARK: - One step on the ring
+
+    private func run(_ work: StepWork, rate: Float, rotation: Int) throws -> StepTally {
+        guard let ring else { throw RingBroken(reason: "no ring") }
+        let step = UInt64(work.globalStep)
+        let batchSamples = work.shards.reduce(0) { $0 + $1.count }
+        pendingStep = (step, Set(ring.map(\.peer)), StepTally(), 0, false)
+        defer { pendingStep = nil }
+        for (rank, member) in ring.enumerated() {
+            let block = Self.block(of: (rank + rotation) % ring.count, shardCount: work.shards.count, members: ring.count)
+            let batch = try ShardBatch(of: data, shards: block.map { work.shards[$0] }, order: work.order)
+            let message = RingWork(
+                generation: generation, step: step, learningRate: rate, batchSamples: UInt32(batchSamples),
+                shards: zip(block, batch.sampleCounts).map { Work.Shard(shardID: UInt32($0.0), sampleCount: UInt32($0.1)) },
+                pixels: batch.pixels, labels: batch.labels)
+            try membership.send(to: member.peer, WireMessage.ringWork(message).encode())
+        }
+        try waitFor { pendingStep!.waiting.isEmpty }
+        let result = pendingStep!
+        if result.stalled { throw RingBroken(reason: "a member stopped hearing from its neighbour in step \(step)") }
+        computeNanoseconds += result.compute
+        return result.tally
+    }
+
+    /// Contiguous blocks, as even as possible: member `index` of `members` gets this one.
+    static func block(of index: Int, shardCount: Int, members: Int) -> Range<Int> {
+        (index * shardCount / members)..<((index + 1) * shardCount / members)
+    }
+
+    /// Gathers every member's slice of weights and momentum into the snapshot.
+    private func gatherState() throws {
+        guard let ring else { throw RingBroken(reason: "no ring") }
+        pendingState = (lastStep, Set(ring.map(\.peer)))
+        defer { pendingState = nil }
+        for member in ring {
+            try membership.send(to: member.peer, WireMessage.stateRequest(StateRequest(generation: generation, step: lastStep)).encode())
+        }
+        try waitFor { pendingState!.waiting.isEmpty }
+        replay.removeAll()
+    }
+
+    private func waitFor(_ done: () -> Bool) throws {
+        while !done() {
+            if let reason = brokenReason { throw RingBroken(reason: reason) }
+            try membership.receiveOne(timeoutMilliseconds: 50)
+            try membership.dropSilentMembers()
+        }
+        if let reason = brokenReason { throw RingBroken(reason: reason) }
+    }
+
+    // MARK: - Receiving
+
+    private func receive(_ message: WireMessage, from member: Membership.Member) throws {
+        switch message {
+        case .ringDone(let done):
+            guard done.generation == generation, let pending = pendingStep, done.step == pending.step,
+                  pending.waiting.contains(member.peer) else {
+                return membership.reject(from: member.peer, because: "ring done for generation \(done.generation), step \(done.step), not the current one; dropped")
+            }
+            pendingStep!.waiting.remove(member.peer)
+            switch done.status {
+            case .updated: break
+            case .nonFinite: pendingStep!.tally.finite = false
+            case .stalled: pendingStep!.stalled = true
+            }
+            pendingStep!.tally.add(lossFixed: done.lossSumFixedPoint, correct: Int(done.correct), samples: Int(done.sampleCount))
+            pendingStep!.compute = max(pending.compute, done.computeNanoseconds)
+        case .stateSlice(let slice):
+            guard slice.generation == generation, let pending = pendingState, pending.waiting.contains(member.peer),
+                  let rank = ring?.firstIndex(where: { $0.peer == member.peer }) else {
+                return membership.reject(from: member.peer, because: "state slice for generation \(slice.generation) not asked for; dropped")
+            }
+            let owned = RingPartition(parameterCount: parameterCount, size: ring!.count).owned(rank: rank)
+            guard Int(slice.start) == owned.lowerBound, Int(slice.count) == owned.count else {
+                membership.reject(from: member.peer, because: "state slice \(slice.start)+\(slice.count), rank \(rank) owns \(owned)")
+                return try membership.expel(member.peer, because: "sent a state slice that is not its own")
+            }
+            slice.weights.withUnsafeElements(of: Float.self) {
+                _ = UnsafeMutableBufferPointer(rebasing: snapshotWeights[owned]).update(fromContentsOf: $0)
+            }
+            slice.velocity.withUnsafeElements(of: Float.self) {
+                _ = UnsafeMutableBufferPointer(rebasing: snapshotVelocity[owned]).update(fromContentsOf: $0)
+            }
+            pendingState!.waiting.remove(member.peer)
+        default:
+            membership.reject(from: member.peer, because: "unexpected \(message.kind) from a ring member")
+        }
+    }
+}

@@ -1,0 +1,307 @@
+import Collective
+import Foundation
+import MLP
+import Wire
+
+/// A worker's part in the ring collective. It holds the whole weights and
+/// the momentum of the one slice it owns; per step it sums its own
+/// micro-shards, reduce-scatters the sums with its neighbours, updates its
+/// slice with SGD, and all-gathers the slices the others updated.
+///
+/// Ring traffic arrives on `inbox` (bound here) from the left neighbour and
+/// leaves through `outbox` (connected to the right one). A step whose
+/// traffic stops, or a coordinator message other than a heartbeat, ends the
+/// exchange at once: the coordinator then re-forms the ring from a snapshot,
+/// so a member never has to guess which half-finished state is right.
+final class RingMember {
+    enum Outcome {
+        case done(RingDone)
+        /// The coordinator said something that ends the exchange (a new ring, a
+        /// shutdown, ...): these frames are for the caller to handle.
+        case interrupted([ZMQMessage])
+    }
+
+    private struct Ring {
+        let generation: UInt64
+        let rank: Int
+        let partition: RingPartition
+        let owned: Range<Int>
+        let optimiser: SGD
+        let pack: Bool
+    }
+
+    let endpoint: String
+    private let computer: ShardGradientComputer
+    private let limits: DecodingLimits
+    private let settings: ClusterSettings
+    private let log: (String) -> Void
+    private let inbox: ZMQSocket
+    private var outbox: ZMQSocket?
+    private var outboxTarget = ""
+    private var ring: Ring?
+    private let weights: UnsafeMutableBufferPointer<Float>
+    private let sum: GradientSum
+    private let mean: UnsafeMutableBufferPointer<Float>
+    private let blockWidths: UnsafeMutableBufferPointer<UInt8>
+    private var rejected = 0
+
+    init(
+        computer: ShardGradientComputer, limits: DecodingLimits, listen: String, settings: ClusterSettings,
+        log: @escaping (String) -> Void
+    ) throws {
+        self.computer = computer
+        self.limits = limits
+        self.settings = settings
+        self.log = log
+        let count = computer.architecture.parameterCount
+        inbox = try ZMQSocket(context: .shared, kind: .pull)
+        try inbox.setKernelBufferSizes(bytes: 4 << 20)
+        try inbox.setMaxMessageSize(limits.largestFrameBytes)
+        let bound: String
+        do {
+            bound = try inbox.bind(listen)
+        } catch let error as ZMQError {
+            throw ClusterError.cannotListen(endpoint: listen, reason: error.message)
+        }
+        endpoint = RingEndpoint.advertised(bound: bound)
+        weights = .allocate(capacity: count)
+        weights.initialize(repeating: 0)
+        sum = GradientSum(parameterCount: count)
+        mean = .allocate(capacity: count)
+        blockWidths = .allocate(capacity: count / PackedInt64s.blockLength + 1)
+    }
+
+    deinit {
+        inbox.close()
+        outbox?.close()
+        weights.deallocate()
+        mean.deallocate()
+        blockWidths.deallocate()
+    }
+
+    // MARK: - Forming the ring
+
+    func setUp(_ setup: RingSetup) throws {
+        let partition = RingPartition(parameterCount: weights.count, size: Int(setup.size))
+        let owned = partition.owned(rank: Int(setup.rank))
+        guard owned == Int(setup.ownedStart)..<Int(setup.ownedStart + setup.ownedCount) else {
+            throw ClusterError.incompatibleCoordinator(
+                "its ring setup gives rank \(setup.rank) of \(setup.size) the slice \(setup.ownedStart)+\(setup.ownedCount), this worker computes \(owned)")
+        }
+        setup.weights.withUnsafeElements(of: Float.self) { _ = weights.update(fromContentsOf: $0) }
+        let optimiser = SGD(parameterCount: owned.count, settings: SGDSettings(
+            learningRate: 0, momentum: setup.momentum, nesterov: setup.nesterov, weightDecay: setup.weightDecay))
+        setup.velocity.withUnsafeElements(of: Float.self) { _ = optimiser.velocity.values.update(fromContentsOf: $0) }
+        if setup.rightNeighbour != outboxTarget || outbox == nil {
+            outbox?.close()
+            let socket = try ZMQSocket(context: .shared, kind: .push)
+            try socket.setKernelBufferSizes(bytes: 4 << 20)
+            try socket.connect(setup.rightNeighbour)
+            outbox = socket
+            outboxTarget = setup.rightNeighbour
+        }
+        ring = Ring(generation: setup.generation, rank: Int(setup.rank), partition: partition, owned: owned,
+                    optimiser: optimiser, pack: !setup.rightNeighbour.hasPrefix("ipc://"))
+        log("worker: ring generation \(setup.generation): rank \(setup.rank) of \(setup.size), owns parameters \(owned), sends to \(setup.rightNeighbour)")
+    }
+
+    /// The owned slice of weights and momentum, for the coordinator's snapshot.
+    func stateSlice(for request: StateRequest) throws -> [ZMQMessage]? {
+        guard let ring, request.generation == ring.generation else { return nil }
+        let slice = StateSlice(
+            generation: ring.generation, step: request.step, start: UInt64(ring.owned.lowerBound),
+            count: UInt64(ring.owned.count),
+            weights: try ZMQMessage(copying: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(weights)[ring.owned.lowerBound * 4..<ring.owned.upperBound * 4])),
+            velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(ring.optimiser.velocity.values)))
+        return try WireMessage.stateSlice(slice).encode()
+    }
+
+    // MARK: - One step
+
+    /// `coordinator` is watched while waiting for ring traffic; `keepAlive`
+    /// sends the coordinator a heartbeat when one is due.
+    func run(_ work: RingWork, coordinator: ZMQSocket, keepAlive: () -> Void) throws -> Outcome? {
+        guard let ring, work.generation == ring.generation else {
+            log("worker: ring work for generation \(work.generation) outside the current ring; ignored")
+            return nil
+        }
+        let started = monotonicNanoseconds()
+        sum.reset()
+        computeShards(work, betweenShards: keepAlive)
+        if sum.isEmpty {
+            // No shards this step: still a member, adding zeros.
+            sum.values.update(repeating: 0)
+        }
+        let computeNanoseconds = monotonicNanoseconds() - started
+        let lossFixed = sum.finite ? sum.lossFixed : FixedPoint.nonFiniteLoss
+        let exchange = Exchange(member: self, ring: ring, step: work.step, coordinator: coordinator)
+        func done(_ status: RingDone.Status) -> Outcome {
+            .done(RingDone(
+                generation: ring.generation, step: work.step, status: status, lossSumFixedPoint: lossFixed,
+                correct: UInt32(sum.correct), sampleCount: UInt32(sum.samples), computeNanoseconds: computeNanoseconds))
+        }
+
+        // Reduce-scatter: the non-finite flag travels with each chunk, so the
+        // owner of a fully summed chunk knows whether any member's gradient failed.
+        let localNonFinite = !sum.finite
+        var carried = localNonFinite
+        for round in 0..<ring.partition.rounds {
+            let outgoing = ring.partition.chunk(ring.partition.reduceScatterSend(rank: ring.rank, round: round))
+            try exchange.send(reduceChunk(outgoing, ring: ring, step: work.step, round: round, nonFinite: carried))
+            let expected = ring.partition.reduceScatterReceive(rank: ring.rank, round: round)
+            switch try exchange.receive(.reduceScatter, round: round, chunk: expected, keepAlive: keepAlive) {
+            case .chunk(let chunk):
+                chunk.add(into: UnsafeMutableBufferPointer(rebasing: sum.values[ring.partition.chunk(expected)]))
+                carried = chunk.nonFinite || localNonFinite
+            case .interrupted(let frames): return .interrupted(frames)
+            case .stalled: return done(.stalled)
+            }
+        }
+        if carried { return done(.nonFinite) }
+
+        let owned = ring.owned
+        if !owned.isEmpty {
+            let slice = UnsafeMutableBufferPointer(rebasing: mean[0..<owned.count])
+            FixedPoint.average(UnsafeBufferPointer(rebasing: sum.values[owned]), sampleCount: Int(work.batchSamples), into: slice)
+            ring.optimiser.step(
+                range: 0..<owned.count, parameters: UnsafeMutableBufferPointer(rebasing: weights[owned]),
+                gradient: UnsafeBufferPointer(slice), learningRate: work.learningRate)
+        }
+
+        for round in 0..<ring.partition.rounds {
+            let outgoing = ring.partition.allGatherSend(rank: ring.rank, round: round)
+            try exchange.send(try WireMessage.ringChunk(RingChunk(
+                generation: ring.generation, step: work.step, phase: .allGather, round: UInt32(round),
+                chunk: UInt32(outgoing), nonFinite: false, encoding: .rawFloat,
+                valueCount: UInt32(ring.partition.chunk(outgoing).count),
+                values: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: weights[ring.partition.chunk(outgoing)]))))).encode())
+            let expected = ring.partition.allGatherReceive(rank: ring.rank, round: round)
+            switch try exchange.receive(.allGather, round: round, chunk: expected, keepAlive: keepAlive) {
+            case .chunk(let chunk):
+                chunk.copyFloats(into: UnsafeMutableBufferPointer(rebasing: weights[ring.partition.chunk(expected)]))
+            case .interrupted(let frames): return .interrupted(frames)
+            case .stalled: return done(.stalled)
+            }
+        }
+        return done(.updated)
+    }
+
+    private func computeShards(_ work: RingWork, betweenShards: () -> Void) {
+        let inputSize = computer.architecture.inputSize
+        let readOnly = UnsafeBufferPointer(weights)
+        work.withPixels { pixels in
+            work.withLabels { labels in
+                var offset = 0
+                for shard in work.shards {
+                    let samples = Int(shard.sampleCount)
+                    computer.addShard(
+                        weights: readOnly,
+                        pixels: UnsafeBufferPointer(rebasing: pixels[(offset * inputSize)..<((offset + samples) * inputSize)]),
+                        labels: UnsafeBufferPointer(rebasing: labels[offset..<(offset + samples)]),
+                        samples: samples, into: sum)
+                    offset += samples
+                    betweenShards()
+                }
+            }
+        }
+    }
+
+    /// A reduce-scatter chunk of the running sum, packed when it crosses a network.
+    private func reduceChunk(_ range: Range<Int>, ring: Ring, step: UInt64, round: Int, nonFinite: Bool) throws -> [ZMQMessage] {
+        let values = UnsafeBufferPointer(rebasing: sum.values[range])
+        let frame: ZMQMessage
+        if ring.pack {
+            let widths = UnsafeMutableBufferPointer(rebasing: blockWidths[0..<(values.count + PackedInt64s.blockLength - 1) / PackedInt64s.blockLength])
+            frame = try ZMQMessage(size: PackedInt64s.measure(values, widths: widths))
+            frame.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: UnsafeBufferPointer(widths), into: $0) }
+        } else {
+            frame = try ZMQMessage(copying: UnsafeRawBufferPointer(values))
+        }
+        return try WireMessage.ringChunk(RingChunk(
+            generation: ring.generation, step: step, phase: .reduceScatter, round: UInt32(round),
+            chunk: UInt32(ring.partition.reduceScatterSend(rank: ring.rank, round: round)), nonFinite: nonFinite,
+            encoding: ring.pack ? .packedInt64 : .rawInt64, valueCount: UInt32(range.count), values: frame)).encode()
+    }
+
+    // MARK: - Ring traffic
+
+    /// One step's sends and receives, watching the coordinator and the clock.
+    private struct Exchange {
+        enum Received {
+            case chunk(RingChunk)
+            case interrupted([ZMQMessage])
+            case stalled
+        }
+
+        let member: RingMember
+        let ring: Ring
+        let step: UInt64
+        let coordinator: ZMQSocket
+
+        func send(_ frames: [ZMQMessage]) throws {
+            // The outbox queues without blocking while the neighbour's pipe has room.
+            try member.outbox?.send(frames)
+        }
+
+        func receive(_ phase: RingChunk.Phase, round: Int, chunk: Int, keepAlive: () -> Void) throws -> Received {
+            let limit = UInt64(member.settings.peerTimeoutMilliseconds) * 1_000_000
+            var lastHeard = monotonicNanoseconds()
+            var poller = ZMQPoller()
+            let fromLeft = poller.add(member.inbox)
+            let fromCoordinator = poller.add(coordinator)
+            while true {
+                keepAlive()
+                let ready = try poller.poll(timeoutMilliseconds: member.settings.heartbeatMilliseconds)
+                if ready.contains(fromCoordinator), let frames = try coordinator.tryReceive() {
+                    if let message = try? WireMessage.decode(frames, limits: member.limits), case .heartbeat = message {
+                        continue
+                    }
+                    return .interrupted(frames)
+                }
+                if ready.contains(fromLeft), let frames = try member.inbox.tryReceive() {
+                    if let chunk = member.accept(frames, phase: phase, step: step, round: round, chunk: chunk, ring: ring) {
+                        return .chunk(chunk)
+                    }
+                    lastHeard = monotonicNanoseconds()
+                    continue
+                }
+                if monotonicNanoseconds() - lastHeard > limit {
+                    member.log("worker: no ring traffic for over \(member.settings.peerTimeoutMilliseconds) ms in step \(step); telling the coordinator")
+                    return .stalled
+                }
+            }
+        }
+    }
+
+    /// The chunk this round expects, or nil (logged unless merely stale).
+    private func accept(_ frames: [ZMQMessage], phase: RingChunk.Phase, step: UInt64, round: Int, chunk: Int, ring: Ring) -> RingChunk? {
+        let received: RingChunk
+        do {
+            guard case .ringChunk(let decoded) = try WireMessage.decode(frames, limits: limits) else {
+                rejectRing("a message that is not a ring chunk")
+                return nil
+            }
+            received = decoded
+        } catch {
+            rejectRing("\(error)")
+            return nil
+        }
+        // Earlier rings and steps leave traffic behind when a ring is re-formed.
+        if received.generation < ring.generation || (received.generation == ring.generation && received.step < step) {
+            return nil
+        }
+        let expectedCount = ring.partition.chunk(chunk).count
+        guard received.generation == ring.generation, received.step == step, received.phase == phase,
+              received.round == UInt32(round), received.chunk == UInt32(chunk),
+              received.valueCount == UInt32(expectedCount) else {
+            rejectRing("ring chunk (generation \(received.generation), step \(received.step), \(received.phase) round \(received.round), chunk \(received.chunk), \(received.valueCount) values) where generation \(ring.generation), step \(step), \(phase) round \(round), chunk \(chunk), \(expectedCount) values was due")
+            return nil
+        }
+        return received
+    }
+
+    private func rejectRing(_ reason: String) {
+        rejected += 1
+        log("worker: rejected ring message #\(rejected): \(reason)")
+    }
+}
