@@ -22,6 +22,7 @@ final class BadInputTests: XCTestCase {
         try assertRefused(["train", "--dataset", "cifar"], mentions: "cifar")
         try assertRefused(["train", "--lr", "-1"] + data, mentions: "--lr")
         try assertRefused(["simulate", "--workers", "0"] + data, mentions: "--workers")
+        try assertRefused(["simulate", "--workers", "2", "--collective", "star"] + data, mentions: "--collective")
         try assertRefused(["train", "--layers", "100,10"] + data, mentions: "784")
     }
 

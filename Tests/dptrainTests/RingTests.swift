@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The ring collective: workers reduce among themselves over their own
+/// ZeroMQ sockets, and the bytes are still train's, for any worker count,
+/// when members die mid-step, and across a checkpoint and resume.
+final class RingTests: XCTestCase {
+    private func model(_ arguments: [String], out: URL) throws -> Data {
+        let result = try DPTrain.run(arguments, timeout: 300)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return try XCTUnwrap(fileBytes(out.appendingPathComponent("model.safetensors")), result.stderr)
+    }
+
+    func testRingWithOneToFourWorkersMatchesTrainByteForByte() throws {
+        let trainOut = try temporaryFolder()
+        let reference = try model(Fixture.smallRun(out: trainOut, command: "train"), out: trainOut)
+        for workers in 1...4 {
+            let out = try temporaryFolder()
+            let extra = ["--workers", String(workers), "--collective", "ring"]
+            let bytes = try model(Fixture.smallRun(out: out, command: "simulate", extra: extra), out: out)
+            XCTAssertEqual(bytes, reference, "simulate --collective ring --workers \(workers) differs from train")
+            XCTAssertEqual(try metrics(in: out).last?["workers"] as? Int, workers)
+        }
+    }
+
+    /// More members than a step has micro-shards: the idle ones add zeros and still update their slices.
+    func testMembersWithoutShardsStillTakeTheirPart() throws {
+        let trainOut = try temporaryFolder()
+        let reference = try model(Fixture.smallRun(out: trainOut, batchSize: 40, command: "train"), out: trainOut)
+        let out = try temporaryFolder()
+        let extra = ["--workers", "3", "--collective", "ring"]
+        XCTAssertEqual(try model(Fixture.smallRun(out: out, batchSize: 40, command: "simulate", extra: extra), out: out), reference)
+    }
+
+    func testRingCoordinatorWithSeparateWorkersOverTCPMatchesTrain() throws {
+        let trainOut = try temporaryFolder()
+        let reference = try model(Fixture.smallRun(out: trainOut, command: "train"), out: trainOut)
+        let out = try temporaryFolder()
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        let coordinator = try launch(Fixture.smallRun(
+            out: out, command: "coordinator", extra: ["--listen", endpoint, "--workers", "2", "--collective", "ring"]))
+        let workers = try (0..<2).map { _ in try launch(["worker", "--coordinator", endpoint]) }
+        let result = try coordinator.wait(timeout: 300)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for worker in workers {
+            let ended = try worker.wait(timeout: 30)
+            XCTAssertEqual(ended.status, 0, "a worker did not stop cleanly: \(ended.stderr)")
+            // Ring traffic went worker to worker over loopback TCP, not through the coordinator.
+            XCTAssertTrue(ended.stderr.contains("sends to tcp://127.0.0.1:"), ended.stderr)
+        }
+        XCTAssertEqual(fileBytes(out.appendingPathComponent("model.safetensors")), reference)
+    }
+
+    /// A member SIGKILLed mid-run breaks the ring; the coordinator forms a
+    /// new one from the survivors, hands out its snapshot, repeats the steps
+    /// since, and the model is the undisturbed one.
+    func testAKilledMemberBreaksTheRingAndTheRunGoesOnUnchanged() throws {
+        let reference = try FailureRun.reference()
+        let out = try temporaryFolder()
+        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: ["--workers", "3", "--collective", "ring"]))
+        let workers = joinedWorkers(of: simulate, count: 3)
+        waitForEpochs(3, of: simulate)
+        killHard(workers[1])
+
+        let result = try simulate.wait(timeout: 120)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try assertFinished(out, matches: reference, "ring member killed")
+        XCTAssertTrue(result.stderr.contains("broke"), "the broken ring was not reported: \(result.stderr)")
+        XCTAssertEqual(try metrics(in: out).last?["workers"] as? Int, 2, result.stderr)
+    }
+
+    func testAReplacementJoinsTheRingAndTheModelIsUnchanged() throws {
+        let reference = try FailureRun.reference()
+        let out = try temporaryFolder()
+        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: ["--workers", "2", "--collective", "ring"]))
+        let workers = joinedWorkers(of: simulate, count: 2)
+        let endpoint = try XCTUnwrap(simulate.endpoint, "no endpoint in: \(simulate.stderr)")
+        waitForEpochs(2, of: simulate)
+        killHard(workers[0])
+        let replacement = try launch(["worker", "--coordinator", endpoint] + FailureRun.cluster)
+
+        let result = try simulate.wait(timeout: 120)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let ended = try replacement.wait(timeout: 30)
+        XCTAssertEqual(ended.status, 0, "the replacement did not stop cleanly: \(ended.stderr)")
+        XCTAssertTrue(ended.stderr.contains("ring generation"), "the replacement never joined a ring: \(ended.stderr)")
+        try assertFinished(out, matches: reference, "ring member replaced")
+        XCTAssertEqual(try metrics(in: out).last?["workers"] as? Int, 2, result.stderr)
+    }
+
+    /// SIGTERM mid-step: the coordinator repeats the interrupted steps on a
+    /// fresh ring to get a consistent state, checkpoints, and exits 143; the
+    /// checkpoint resumes under the other collective to the same bytes.
+    func testTerminatedRingRunCheckpointsAndResumesUnderTheCentralCollective() throws {
+        let reference = try FailureRun.reference()
+        let out = try temporaryFolder()
+        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: ["--workers", "2", "--collective", "ring"]))
+        let workers = joinedWorkers(of: simulate, count: 2)
+        waitForEpochs(2, of: simulate)
+        usleep(30_000)
+        simulate.signal(SIGTERM)
+        let result = try simulate.wait(timeout: 60)
+        XCTAssertEqual(result.status, 143, result.stderr)
+        XCTAssertNotNil(fileBytes(out.appendingPathComponent("checkpoint.safetensors")), "SIGTERM left no checkpoint")
+        waitUntil("the workers of a terminated simulate to exit", timeout: 10) { workers.filter(isAlive).isEmpty }
+
+        let resumed = try DPTrain.run(
+            FailureRun.arguments("simulate", out: out, extra: ["--workers", "3", "--resume", out.path]), timeout: 120)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        try assertFinished(out, matches: reference, "SIGTERMed ring simulate, resumed with the central collective")
+    }
+}
