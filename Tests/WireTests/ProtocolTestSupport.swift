@@ -16,6 +16,17 @@ func int64Frame(_ values: [Int64]) throws -> ZMQMessage {
     return message
 }
 
+/// `values` in PackedInt64s' block format, measured and packed as a sender does.
+func packedInt64Frame(_ values: [Int64]) throws -> ZMQMessage {
+    var widths = [UInt8](repeating: 0, count: values.count / PackedInt64s.blockLength + 1)
+    return try values.withUnsafeBufferPointer { values in
+        let size = widths.withUnsafeMutableBufferPointer { PackedInt64s.measure(values, widths: $0) }
+        let frame = try ZMQMessage(size: size)
+        widths.withUnsafeBufferPointer { widths in frame.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: widths, into: $0) } }
+        return frame
+    }
+}
+
 func makeWork(sampleCounts: [UInt32] = [3, 2], parameterCount: Int = 10, inputSize: Int = 4) throws -> Work {
     let samples = sampleCounts.reduce(0) { $0 + Int($1) }
     return Work(
