@@ -14,11 +14,7 @@ final class ProtocolRoundTripTests: XCTestCase {
     }
 
     private func roundTrip(_ message: WireMessage, limits: DecodingLimits = welcomedLimits) throws -> WireMessage {
-        try pair.dealer.send(message.encode())
-        let routed = try XCTUnwrap(pair.router.receiveRouted(timeoutMilliseconds: 5_000))
-        let decoded = try WireMessage.decode(routed.frames, limits: limits)
-        XCTAssertEqual(decoded.kind, message.kind)
-        return decoded
+        try WireTests.roundTrip(message, through: pair, limits: limits)
     }
 
     func testHello() throws {
@@ -30,10 +26,17 @@ final class ProtocolRoundTripTests: XCTestCase {
     }
 
     func testWelcome() throws {
-        guard case .welcome(let decoded) = try roundTrip(.welcome(sampleWelcome), limits: .beforeWelcome) else {
-            return XCTFail("not a welcome")
+        for collective in CollectiveKind.allCases {
+            var welcome = sampleWelcome
+            welcome.collective = collective
+            guard case .welcome(let decoded) = try roundTrip(.welcome(welcome), limits: .beforeWelcome) else {
+                return XCTFail("not a welcome")
+            }
+            XCTAssertEqual(decoded, welcome)
+            XCTAssertEqual(decoded.collective, collective)
+            // The collective is the byte after the heartbeat interval: header, then three UInt32s.
+            XCTAssertEqual(try encodedBytes(.welcome(welcome))[0][8 + 12], collective.rawValue)
         }
-        XCTAssertEqual(decoded, sampleWelcome)
     }
 
     func testRefuse() throws {
