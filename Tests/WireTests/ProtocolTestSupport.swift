@@ -52,10 +52,12 @@ func makeGradient(parameterCount: Int = 10, shardIDs: [UInt32] = [100, 101], sam
         gradient: try int64Frame((0..<parameterCount).map { Int64($0) * -3 }))
 }
 
+let sampleRightNeighbour = "tcp://node-0.ring:5601"
+
 /// Rank 2 of a ring of 3, owning parameters 7..<10 of welcomedLimits' 10.
 func makeRingSetup(ownedStart: UInt64 = 7, ownedCount: UInt64 = 3, parameterCount: Int = 10) throws -> RingSetup {
     RingSetup(
-        generation: 5, step: 40, rank: 2, size: 3, rightNeighbour: "tcp://node-0.ring:5601",
+        generation: 5, step: 40, rank: 2, size: 3, rightNeighbour: sampleRightNeighbour,
         momentum: 0.9, nesterov: true, weightDecay: 5e-4, ownedStart: ownedStart, ownedCount: ownedCount,
         weights: try floatFrame((0..<parameterCount).map { Float($0) * -0.5 }),
         velocity: try floatFrame((0..<Int(ownedCount)).map { Float($0) + 0.125 }))
