@@ -233,6 +233,20 @@ final class RingProtocolRejectionTests: XCTestCase {
         assertRejects(try encodedBytes(.ringChunk(long)), with: .outOfRange(what: "value count of ring chunk", value: 11, min: 0, max: 10))
     }
 
+    /// Reduce-scatter chunks carry Int64s (raw or packed), all-gather chunks floats;
+    /// the error names the encodings the phase allows.
+    func testPhaseAndEncodingMustAgree() throws {
+        assertRejects(patched(try floatChunk(), at: 24, [0]),
+                      with: .outOfRange(what: "chunk encoding of a reduceScatter chunk", value: 2, min: 0, max: 1))
+        assertRejects(patched(try rawChunk(), at: 24, [1]),
+                      with: .outOfRange(what: "chunk encoding of a allGather chunk", value: 0, min: 2, max: 2))
+        let packed = makeRingChunk(.packedInt64, valueCount: 1, values: try packedInt64Frame([1]))
+        assertRejects(patched(try encodedBytes(.ringChunk(packed)), at: 24, [1]),
+                      with: .outOfRange(what: "chunk encoding of a allGather chunk", value: 1, min: 2, max: 2))
+        let error = ProtocolError.outOfRange(what: "chunk encoding of a reduceScatter chunk", value: 2, min: 0, max: 1)
+        XCTAssertEqual("\(error)", "chunk encoding of a reduceScatter chunk is 2, allowed 0...1 (1 above)")
+    }
+
     func testRingWorkCountsOutOfRange() throws {
         assertRejects(try encodedBytes(.ringWork(try makeRingWork(batchSamples: 4))),
                       with: .outOfRange(what: "samples of ring work", value: 5, min: 0, max: 4))
