@@ -96,4 +96,44 @@ final class ProtocolRoundTripTests: XCTestCase {
         let absurd = DecodingLimits(parameterCount: 1, inputSize: Int.max, shardSize: Int.max, maxShards: Int.max)
         XCTAssertEqual(absurd.largestFrameBytes, Int.max)
     }
+
+    /// The biggest valid message of each ring kind decodes, and none of its
+    /// frames is over the limit, whether the header, the parameters or the
+    /// pixels set it.
+    func testLargestFrameCoversTheRingKinds() throws {
+        let manyParameters = DecodingLimits(parameterCount: 4096, inputSize: 16, shardSize: 8, maxShards: 4)
+        let manyPixels = DecodingLimits(parameterCount: 10, inputSize: 784, shardSize: 32, maxShards: 64)
+        for limits in [welcomedLimits, manyParameters, manyPixels] {
+            let parameters = try XCTUnwrap(limits.parameterCount), inputSize = try XCTUnwrap(limits.inputSize)
+            let samples = limits.maxShards * limits.shardSize
+            let shards = (0..<limits.maxShards).map { Work.Shard(shardID: UInt32($0), sampleCount: UInt32(limits.shardSize)) }
+            let values = (0..<parameters).map { Int64($0) * 1000 - 7 }
+            let messages: [WireMessage] = [
+                .ringSetup(RingSetup(
+                    generation: 1, step: 1, rank: 0, size: UInt32(RingSetup.maxSize),
+                    rightNeighbour: String(repeating: "x", count: WireLimits.maxStringBytes), momentum: 0.9, nesterov: false,
+                    weightDecay: 0, ownedStart: 0, ownedCount: UInt64(parameters),
+                    weights: try ZMQMessage(size: parameters * 4), velocity: try ZMQMessage(size: parameters * 4))),
+                .ringWork(RingWork(
+                    generation: 1, step: 1, learningRate: 0.1, batchSamples: UInt32(samples), shards: shards,
+                    pixels: try ZMQMessage(size: samples * inputSize), labels: try ZMQMessage(size: samples))),
+                .ringChunk(makeRingChunk(.rawInt64, valueCount: parameters, values: try int64Frame(values))),
+                .ringChunk(makeRingChunk(.packedInt64, valueCount: parameters, values: try packedInt64Frame(values))),
+                .ringChunk(makeRingChunk(.rawFloat, valueCount: parameters, values: try ZMQMessage(size: parameters * 4))),
+                .stateSlice(StateSlice(
+                    generation: 1, step: 1, start: 0, count: UInt64(parameters),
+                    weights: try ZMQMessage(size: parameters * 4), velocity: try ZMQMessage(size: parameters * 4))),
+            ]
+            var biggest = 0
+            for message in messages {
+                let frames = try message.encode()
+                XCTAssertNoThrow(try WireMessage.decode(frames, limits: limits), "\(message.kind) under \(limits)")
+                let largest = frames.map(\.count).max() ?? 0
+                XCTAssertLessThanOrEqual(largest, limits.largestFrameBytes, "\(message.kind) under \(limits)")
+                biggest = max(biggest, largest)
+            }
+            // Where bulk frames rather than the header set the limit, some ring frame reaches it.
+            if limits != welcomedLimits { XCTAssertEqual(biggest, limits.largestFrameBytes, "\(limits)") }
+        }
+    }
 }
