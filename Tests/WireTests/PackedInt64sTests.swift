@@ -2,16 +2,6 @@ import Wire
 import XCTest
 
 final class PackedInt64sTests: XCTestCase {
-    private func packed(_ values: [Int64]) throws -> ZMQMessage {
-        var widths = [UInt8](repeating: 0, count: values.count / PackedInt64s.blockLength + 1)
-        return try values.withUnsafeBufferPointer { values in
-            let size = widths.withUnsafeMutableBufferPointer { PackedInt64s.measure(values, widths: $0) }
-            let frame = try ZMQMessage(size: size)
-            widths.withUnsafeBufferPointer { widths in frame.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: widths, into: $0) } }
-            return frame
-        }
-    }
-
     private func gradient(_ frame: ZMQMessage) -> Gradient {
         Gradient(step: 1, weightVersion: 1, lossSumFixedPoint: 0, correct: 0, sampleCount: 1,
                  computeNanoseconds: 0, shardIDs: [0], gradient: frame, encoding: .packed)
@@ -30,7 +20,7 @@ final class PackedInt64sTests: XCTestCase {
         for count in [1, 10, 255, 256, 257, 1000, 535_818 % 4096] {
             var values = [Int64](repeating: 0, count: count)
             for i in 0..<count where i % 3 != 0 { values[i] = edges[(i * 7) % edges.count] }
-            let message = try decoded(try packed(values), count: count)
+            let message = try decoded(try packedInt64Frame(values), count: count)
             var out = [Int64](repeating: 99, count: count)
             out.withUnsafeMutableBufferPointer { message.unpack(into: $0, overwrite: true) }
             XCTAssertEqual(out, values, "\(count) values")
@@ -40,7 +30,7 @@ final class PackedInt64sTests: XCTestCase {
     func testUnpackAddsOntoASumAndOverwriteClearsZeroBlocks() throws {
         var values = [Int64](repeating: 0, count: 600)
         for i in 300..<600 { values[i] = Int64(i) - 450 }
-        let message = try decoded(try packed(values), count: 600)
+        let message = try decoded(try packedInt64Frame(values), count: 600)
         var sum = [Int64](repeating: 5, count: 600)
         sum.withUnsafeMutableBufferPointer { message.unpack(into: $0, overwrite: false) }
         XCTAssertEqual(sum, values.map { $0 + 5 })
@@ -50,14 +40,14 @@ final class PackedInt64sTests: XCTestCase {
 
     func testSmallValuesTakeHalfTheBytesAndZerosNone() throws {
         let small = (0..<4096).map { Int64($0 % 2 == 0 ? $0 : -$0) << 16 }
-        XCTAssertEqual(try packed(small).count, 16 + 4096 * 4)
-        XCTAssertEqual(try packed([Int64](repeating: 0, count: 4096)).count, 16)
-        XCTAssertEqual(try packed([Int64](repeating: 1 << 40, count: 4096)).count, 16 + 4096 * 8)
+        XCTAssertEqual(try packedInt64Frame(small).count, 16 + 4096 * 4)
+        XCTAssertEqual(try packedInt64Frame([Int64](repeating: 0, count: 4096)).count, 16)
+        XCTAssertEqual(try packedInt64Frame([Int64](repeating: 1 << 40, count: 4096)).count, 16 + 4096 * 8)
     }
 
     func testMalformedStructuresAreRejected() throws {
         let limits = DecodingLimits(parameterCount: 300, inputSize: 1, shardSize: 1, maxShards: 1)
-        let good = try WireMessage.gradient(gradient(try packed((0..<300).map { Int64($0) }))).encode()
+        let good = try WireMessage.gradient(gradient(try packedInt64Frame((0..<300).map { Int64($0) }))).encode()
         XCTAssertNoThrow(try WireMessage.decode(good, limits: limits))
         func mutated(_ change: (inout [UInt8]) -> Void) throws -> [ZMQMessage] {
             var bytes = good[1].bytes

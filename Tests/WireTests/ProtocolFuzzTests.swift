@@ -15,11 +15,11 @@ final class ProtocolFuzzTests: XCTestCase {
     func testTruncationsAtEveryLengthAreRejected() throws {
         try fuzz("truncation", salt: 1) { tally, random in
             while tally.cases < 20_000 {
-                let seed = try FuzzSeed.random(FuzzSeed.kinds[tally.cases % 7], &random)
+                let seed = try FuzzSeed.random(FuzzSeed.kinds[tally.cases % FuzzSeed.kinds.count], &random)
                 for (index, frame) in seed.parts.enumerated() {
                     // Every prefix of a header; bulk frames at the ends and off element boundaries.
                     let lengths = index == 0 ? Array(0..<frame.count)
-                        : Array(Set([0, 1, frame.count / 2, frame.count - 1, max(0, frame.count - 4)])).sorted()
+                        : Array(Set([0, 1, frame.count / 2, max(0, frame.count - 1), max(0, frame.count - 4)])).sorted()
                     for length in lengths where length < frame.count {
                         var parts = seed.parts
                         parts[index] = Array(frame.prefix(length))
@@ -40,7 +40,7 @@ final class ProtocolFuzzTests: XCTestCase {
                 }
             }
             while tally.cases < 20_000 {
-                let seed = try FuzzSeed.random(FuzzSeed.kinds[tally.cases % 7], &random)
+                let seed = try FuzzSeed.random(FuzzSeed.kinds[tally.cases % FuzzSeed.kinds.count], &random)
                 tally.judge(flipping([randomBit(of: seed.parts, &random)], in: seed.parts), against: seed)
             }
         }
@@ -49,7 +49,7 @@ final class ProtocolFuzzTests: XCTestCase {
     func testMultipleBitFlips() throws {
         try fuzz("multiple bit flips", salt: 3) { tally, random in
             while tally.cases < 15_000 {
-                let seed = try FuzzSeed.random(FuzzSeed.kinds[tally.cases % 7], &random)
+                let seed = try FuzzSeed.random(FuzzSeed.kinds[tally.cases % FuzzSeed.kinds.count], &random)
                 // Half confined to the header, where every byte is a field.
                 let inHeader = Bool.random(using: &random)
                 let bits = (0..<Int.random(in: 2...16, using: &random)).map { _ in
@@ -64,7 +64,7 @@ final class ProtocolFuzzTests: XCTestCase {
     func testWrongFrameCountsAndLengths() throws {
         try fuzz("frame count or length", salt: 4) { tally, random in
             while tally.cases < 15_000 {
-                let seed = try FuzzSeed.random(FuzzSeed.kinds[tally.cases % 7], &random)
+                let seed = try FuzzSeed.random(FuzzSeed.kinds[tally.cases % FuzzSeed.kinds.count], &random)
                 var parts = seed.parts
                 let index = Int.random(in: 0..<parts.count, using: &random)
                 switch Int.random(in: 0..<8, using: &random) {
@@ -118,8 +118,8 @@ final class ProtocolFuzzTests: XCTestCase {
     /// limits generous enough that only the frame's own length stops it.
     func testHugeDeclaredCountsAreRejectedWithoutAllocating() throws {
         try fuzz("huge declared count", salt: 6) { tally, random in
-            // A heartbeat has no count to inflate.
-            let kinds = FuzzSeed.kinds.filter { $0 != .heartbeat }
+            // A heartbeat and a state request have no count to inflate.
+            let kinds = FuzzSeed.kinds.filter { $0 != .heartbeat && $0 != .stateRequest }
             while tally.cases < 12_000 {
                 let seed = try FuzzSeed.random(kinds[tally.cases % kinds.count], &random)
                 let field = seed.counts.randomElement(using: &random)!
@@ -138,7 +138,9 @@ final class ProtocolFuzzTests: XCTestCase {
                     var frame = randomBytes(0...(Bool.random(using: &random) ? 16 : 256), &random)
                     // Half get a plausible header, so the random part reaches the kinds' decoders.
                     if frame.count >= 8 && Bool.random(using: &random) {
-                        frame.replaceSubrange(0..<8, with: Array("DPTR".utf8) + [1, 0, UInt8.random(in: 0...8, using: &random), 0])
+                        let version = [UInt8(wireProtocolVersion & 0xff), UInt8(wireProtocolVersion >> 8)]
+                        let kind = UInt8.random(in: 0...UInt8(FuzzSeed.kinds.count + 1), using: &random)
+                        frame.replaceSubrange(0..<8, with: Array("DPTR".utf8) + version + [kind, 0])
                     }
                     return frame
                 }
@@ -151,7 +153,7 @@ final class ProtocolFuzzTests: XCTestCase {
     func testMixedMutations() throws {
         try fuzz("mixed mutation", salt: 8) { tally, random in
             while tally.cases < 10_000 {
-                let seed = try FuzzSeed.random(FuzzSeed.kinds[tally.cases % 7], &random)
+                let seed = try FuzzSeed.random(FuzzSeed.kinds[tally.cases % FuzzSeed.kinds.count], &random)
                 tally.judge(mutate(seed.parts, &random), against: seed)
             }
         }
@@ -247,7 +249,24 @@ private struct FuzzTally {
         case .gradient(let gradient):
             var values = [Int64](repeating: 0, count: welcomedLimits.parameterCount ?? 0)
             values.withUnsafeMutableBufferPointer { gradient.unpack(into: $0, overwrite: true) }
-        default:
+        case .ringSetup(let setup):
+            _ = setup.weights.withUnsafeElements(of: Float.self) { $0.reduce(0, +) }
+            _ = setup.velocity.withUnsafeElements(of: Float.self) { $0.reduce(0, +) }
+        case .ringWork(let work):
+            _ = work.withPixels { $0.reduce(0) { $0 &+ Int($1) } }
+            _ = work.withLabels { $0.count }
+        case .ringChunk(let chunk):
+            if chunk.encoding == .rawFloat {
+                var values = [Float](repeating: 0, count: Int(chunk.valueCount))
+                values.withUnsafeMutableBufferPointer { chunk.copyFloats(into: $0) }
+            } else {
+                var values = [Int64](repeating: 0, count: Int(chunk.valueCount))
+                values.withUnsafeMutableBufferPointer { chunk.add(into: $0) }
+            }
+        case .stateSlice(let slice):
+            _ = slice.weights.withUnsafeElements(of: Float.self) { $0.reduce(0, +) }
+            _ = slice.velocity.withUnsafeElements(of: Float.self) { $0.reduce(0, +) }
+        case .hello, .welcome, .refuse, .heartbeat, .shutdown, .ringAddress, .ringDone, .stateRequest:
             _ = "\(message)"
         }
     }
@@ -281,11 +300,10 @@ private enum FuzzVerdict {
         guard canonical == parts else { return .bug("accepted frames that are not the canonical encoding") }
         guard let seed else { return .allowed("valid by chance") }
         guard message.kind == seed.kind else { return .allowed("another valid kind (\(message.kind))") }
-        // A packed gradient's length follows its values (an all-zero frame is 8
+        // A packed frame's length follows its values (an all-zero frame is 8
         // bytes), so a validated packed frame of another length is legitimate.
-        if case .gradient(let gradient) = message, gradient.encoding == .packed, parts.count == seed.parts.count,
-           parts[0].count == seed.parts[0].count {
-            return .allowed("another valid packed gradient frame")
+        if isPacked(message), parts.count == seed.parts.count, parts[0].count == seed.parts[0].count {
+            return .allowed("another valid packed \(message.kind) frame")
         }
         guard parts.count == seed.parts.count, zip(parts, seed.parts).allSatisfy({ $0.count == $1.count }) else {
             return .bug("accepted a \(message.kind) whose frame count or lengths differ from the valid original")
@@ -297,6 +315,14 @@ private enum FuzzVerdict {
         if changed.contains(.structural) { return .bug("accepted a change to a magic, version, kind, length or count byte") }
         if let role = [FieldRole.text, .bounded, .free].first(where: changed.contains) { return .allowed("header \(role) field") }
         return zip(parts, seed.parts).dropFirst().contains { $0 != $1 } ? .allowed("bulk payload") : .allowed("no net change")
+    }
+
+    private static func isPacked(_ message: WireMessage) -> Bool {
+        switch message {
+        case .gradient(let gradient): return gradient.encoding == .packed
+        case .ringChunk(let chunk): return chunk.encoding == .packedInt64
+        default: return false
+        }
     }
 }
 
@@ -334,7 +360,7 @@ private struct CountField {
     let current: Int
 
     func hugeValue(_ random: inout SplitMix64) -> UInt64 {
-        let top = width == 2 ? UInt64(UInt16.max) : UInt64(UInt32.max)
+        let top = width == 2 ? UInt64(UInt16.max) : width == 4 ? UInt64(UInt32.max) : UInt64.max
         let low = UInt64(beyondFrame ? current + 1 : limit)
         return [top, top / 2 + 1, top / 2, low, min(top, low + 1), UInt64.random(in: low...top, using: &random)]
             .randomElement(using: &random)!
@@ -343,7 +369,7 @@ private struct CountField {
 
 /// A random valid message, its frames, and the role of every header byte.
 private struct FuzzSeed {
-    static let kinds = WireMessageKind.allCases.filter { $0.rawValue <= 7 }
+    static let kinds = WireMessageKind.allCases
 
     let kind: WireMessageKind
     let parts: [[UInt8]]
@@ -365,7 +391,7 @@ private struct FuzzSeed {
                                                                           : Int.random(in: 2...6, using: &random)))
                 .map { _ in UInt32.random(in: 1...(1 << 20), using: &random) }
             layout.add(.free, 4)
-            layout.add(.bounded, 8)
+            layout.add(.bounded, 9)  // shard size, heartbeat, collective
             layout.string(activation)
             layout.string(loss)
             layout.count(2, limit: WireLimits.maxLayers + 1, current: sizes.count)
@@ -373,9 +399,7 @@ private struct FuzzSeed {
             message = .welcome(Welcome(
                 workerID: .random(in: 0...UInt32.max, using: &random), shardSize: .random(in: 1...64, using: &random),
                 heartbeatMilliseconds: .random(in: 1...5000, using: &random), activation: activation, loss: loss,
-                layerSizes: sizes))
-        case .ringAddress, .ringSetup, .ringWork, .ringChunk, .ringDone, .stateRequest, .stateSlice:
-            preconditionFailure("not fuzzed yet")
+                layerSizes: sizes, collective: CollectiveKind.allCases.randomElement(using: &random)!))
         case .refuse, .shutdown:
             let reason = text(&random)
             layout.string(reason)
@@ -414,23 +438,127 @@ private struct FuzzSeed {
                 encoding: packed ? .packed : .raw))
         case .heartbeat:
             message = .heartbeat
+        case .ringAddress:
+            let endpoint = text(&random)
+            layout.string(endpoint)
+            message = .ringAddress(RingAddress(endpoint: endpoint))
+        case .ringSetup:
+            message = try ringSetup(&layout, &random)
+        case .ringWork:
+            message = try ringWork(&layout, &random)
+        case .ringChunk:
+            message = try ringChunk(&layout, &random)
+        case .ringDone:
+            let samples = UInt32.random(in: 0...64, using: &random)
+            layout.add(.free, 16)
+            layout.add(.bounded, 1)  // status
+            layout.add(.free, 8)
+            layout.count(4, limit: Int(samples) + 1, current: nil)
+            layout.add(.bounded, 4)  // sample count: at least the correct count
+            layout.add(.free, 8)
+            message = .ringDone(RingDone(
+                generation: random.next(), step: random.next(), status: [.updated, .nonFinite, .stalled].randomElement(using: &random)!,
+                lossSumFixedPoint: Int64(bitPattern: random.next()), correct: .random(in: 0...samples, using: &random),
+                sampleCount: samples, computeNanoseconds: random.next()))
+        case .stateRequest:
+            layout.add(.free, 16)
+            message = .stateRequest(StateRequest(generation: random.next(), step: random.next()))
+        case .stateSlice:
+            let (start, count) = ownedRange(&random)
+            layout.add(.free, 16)
+            layout.count(8, limit: parameters - count + 1, current: nil)
+            layout.count(8, limit: parameters - start + 1, current: count)
+            message = .stateSlice(StateSlice(
+                generation: random.next(), step: random.next(), start: UInt64(start), count: UInt64(count),
+                weights: try ZMQMessage(copying: randomBytes((count * 4)...(count * 4), &random)),
+                velocity: try ZMQMessage(copying: randomBytes((count * 4)...(count * 4), &random))))
         }
         let parts = try encodedBytes(message)
         precondition(parts[0].count == layout.roles.count, "the \(kind) layout disagrees with its encoder")
         return FuzzSeed(kind: kind, parts: parts, roles: layout.roles, counts: layout.counts)
     }
 
-    /// A packed frame of welcomedLimits' 10 values, small, large or zero at random.
-    private static func packedFrame(_ random: inout SplitMix64) throws -> ZMQMessage {
+    /// welcomedLimits' parameter count, the length of every seed's weights.
+    private static let parameters = welcomedLimits.parameterCount!
+
+    /// A packed frame of `count` values, small, large or zero at random.
+    private static func packedFrame(_ random: inout SplitMix64, count: Int = parameters) throws -> ZMQMessage {
         let magnitude = [0, 1 << 20, 1 << 40].randomElement(using: &random)!
-        let values = (0..<10).map { _ in magnitude == 0 ? Int64(0) : Int64.random(in: -Int64(magnitude)...Int64(magnitude), using: &random) }
-        var widths = [UInt8](repeating: 0, count: 1)
-        return try values.withUnsafeBufferPointer { values in
-            let size = widths.withUnsafeMutableBufferPointer { PackedInt64s.measure(values, widths: $0) }
-            let frame = try ZMQMessage(size: size)
-            widths.withUnsafeBufferPointer { widths in frame.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: widths, into: $0) } }
-            return frame
+        let values = (0..<count).map { _ in magnitude == 0 ? Int64(0) : Int64.random(in: -Int64(magnitude)...Int64(magnitude), using: &random) }
+        return try packedInt64Frame(values)
+    }
+
+    /// A slice of the parameters, now and then empty or all of them.
+    private static func ownedRange(_ random: inout SplitMix64) -> (start: Int, count: Int) {
+        let start = Int.random(in: 0...parameters, using: &random)
+        return (start, Int.random(in: 0...(parameters - start), using: &random))
+    }
+
+    private static func ringSetup(_ layout: inout Layout, _ random: inout SplitMix64) throws -> WireMessage {
+        let size = UInt32.random(in: 1...(Bool.random(using: &random) ? 8 : UInt32(RingSetup.maxSize)), using: &random)
+        let right = text(&random)
+        let (start, count) = ownedRange(&random)
+        layout.add(.free, 16)
+        layout.count(4, limit: Int(size), current: nil)  // rank
+        layout.count(4, limit: RingSetup.maxSize + 1, current: nil)
+        layout.string(right)
+        layout.add(.free, 4)  // momentum
+        layout.add(.bounded, 1)  // nesterov flag
+        layout.add(.free, 4)  // weight decay
+        layout.count(8, limit: parameters - count + 1, current: nil)
+        layout.count(8, limit: parameters - start + 1, current: count)
+        return .ringSetup(RingSetup(
+            generation: random.next(), step: random.next(), rank: .random(in: 0..<size, using: &random), size: size,
+            rightNeighbour: right, momentum: .random(in: 0..<1, using: &random), nesterov: .random(using: &random),
+            weightDecay: .random(in: 0..<0.01, using: &random), ownedStart: UInt64(start), ownedCount: UInt64(count),
+            weights: try ZMQMessage(copying: randomBytes((parameters * 4)...(parameters * 4), &random)),
+            velocity: try ZMQMessage(copying: randomBytes((count * 4)...(count * 4), &random))))
+    }
+
+    /// A ring member may be given no shards at all; it still takes its part in the ring.
+    private static func ringWork(_ layout: inout Layout, _ random: inout SplitMix64) throws -> WireMessage {
+        let sampleCounts = (0..<Int.random(in: 0...4, using: &random)).map { _ in UInt32.random(in: 1...8, using: &random) }
+        let samples = sampleCounts.reduce(0) { $0 + Int($1) }
+        let maxBatch = welcomedLimits.maxShards * welcomedLimits.shardSize
+        layout.add(.free, 20)  // generation, step, learning rate
+        layout.count(4, limit: maxBatch + 1, current: nil)
+        layout.count(4, limit: welcomedLimits.maxShards + 1, current: sampleCounts.count)
+        for _ in sampleCounts {
+            layout.add(.free, 4)
+            layout.count(4, limit: welcomedLimits.shardSize + 1, current: nil)
         }
+        return .ringWork(RingWork(
+            generation: random.next(), step: random.next(), learningRate: .random(in: 0..<1, using: &random),
+            batchSamples: .random(in: UInt32(max(1, samples))...UInt32(maxBatch), using: &random),
+            shards: sampleCounts.map { Work.Shard(shardID: .random(in: 0...UInt32.max, using: &random), sampleCount: $0) },
+            pixels: try ZMQMessage(copying: randomBytes((samples * 4)...(samples * 4), &random)),
+            labels: try ZMQMessage(copying: randomBytes(samples...samples, &random))))
+    }
+
+    /// Reduce-scatter chunks carry Int64s, raw or packed; all-gather chunks carry floats.
+    private static func ringChunk(_ layout: inout Layout, _ random: inout SplitMix64) throws -> WireMessage {
+        // At least one value: an empty raw frame is also a valid empty packed one.
+        let count = Int.random(in: 1...parameters, using: &random)
+        let encoding = [RingChunk.Encoding.rawInt64, .packedInt64, .rawFloat].randomElement(using: &random)!
+        let values: ZMQMessage
+        switch encoding {
+        case .rawInt64: values = try ZMQMessage(copying: randomBytes((count * 8)...(count * 8), &random))
+        case .packedInt64: values = try packedFrame(&random, count: count)
+        case .rawFloat: values = try ZMQMessage(copying: randomBytes((count * 4)...(count * 4), &random))
+        }
+        layout.add(.free, 16)
+        // Phase and encoding go together, and a short packed frame can also be a valid raw one.
+        layout.add(.bounded, 1)
+        layout.count(4, limit: RingSetup.maxSize - 1, current: nil)  // round
+        layout.count(4, limit: RingSetup.maxSize, current: nil)  // chunk
+        layout.add(.bounded, 2)  // non-finite flag, encoding
+        // A packed frame's length fits many counts, so the count is range-checked, not structural.
+        layout.count(4, limit: parameters + 1, current: nil)
+        return .ringChunk(RingChunk(
+            generation: random.next(), step: random.next(), phase: encoding == .rawFloat ? .allGather : .reduceScatter,
+            round: .random(in: 0...UInt32(RingSetup.maxSize - 2), using: &random),
+            chunk: .random(in: 0..<UInt32(RingSetup.maxSize), using: &random), nonFinite: .random(using: &random),
+            encoding: encoding, valueCount: UInt32(count), values: values))
     }
 
     /// Text of 0 to 40 bytes, now and then up to the 1024-byte limit, with multi-byte characters.

@@ -14,11 +14,7 @@ final class ProtocolRoundTripTests: XCTestCase {
     }
 
     private func roundTrip(_ message: WireMessage, limits: DecodingLimits = welcomedLimits) throws -> WireMessage {
-        try pair.dealer.send(message.encode())
-        let routed = try XCTUnwrap(pair.router.receiveRouted(timeoutMilliseconds: 5_000))
-        let decoded = try WireMessage.decode(routed.frames, limits: limits)
-        XCTAssertEqual(decoded.kind, message.kind)
-        return decoded
+        try WireTests.roundTrip(message, through: pair, limits: limits)
     }
 
     func testHello() throws {
@@ -30,10 +26,17 @@ final class ProtocolRoundTripTests: XCTestCase {
     }
 
     func testWelcome() throws {
-        guard case .welcome(let decoded) = try roundTrip(.welcome(sampleWelcome), limits: .beforeWelcome) else {
-            return XCTFail("not a welcome")
+        for collective in CollectiveKind.allCases {
+            var welcome = sampleWelcome
+            welcome.collective = collective
+            guard case .welcome(let decoded) = try roundTrip(.welcome(welcome), limits: .beforeWelcome) else {
+                return XCTFail("not a welcome")
+            }
+            XCTAssertEqual(decoded, welcome)
+            XCTAssertEqual(decoded.collective, collective)
+            // The collective is the byte after the heartbeat interval: header, then three UInt32s.
+            XCTAssertEqual(try encodedBytes(.welcome(welcome))[0][8 + 12], collective.rawValue)
         }
-        XCTAssertEqual(decoded, sampleWelcome)
     }
 
     func testRefuse() throws {
@@ -80,9 +83,9 @@ final class ProtocolRoundTripTests: XCTestCase {
 
     func testHeaderLayoutIsAsDocumented() throws {
         let header = try encodedBytes(.heartbeat)[0]
-        XCTAssertEqual(header, [0x44, 0x50, 0x54, 0x52, 2, 0, 6, 0])
+        XCTAssertEqual(header, [0x44, 0x50, 0x54, 0x52, 3, 0, 6, 0])
         let refuse = try encodedBytes(.refuse(reason: "no"))[0]
-        XCTAssertEqual(refuse, [0x44, 0x50, 0x54, 0x52, 2, 0, 3, 0, 2, 0, 0x6e, 0x6f])
+        XCTAssertEqual(refuse, [0x44, 0x50, 0x54, 0x52, 3, 0, 3, 0, 2, 0, 0x6e, 0x6f])
     }
 
     func testLargestFrameCoversEveryValidFrame() throws {
@@ -92,5 +95,45 @@ final class ProtocolRoundTripTests: XCTestCase {
         XCTAssertEqual(big.largestFrameBytes, 8 << 20)
         let absurd = DecodingLimits(parameterCount: 1, inputSize: Int.max, shardSize: Int.max, maxShards: Int.max)
         XCTAssertEqual(absurd.largestFrameBytes, Int.max)
+    }
+
+    /// The biggest valid message of each ring kind decodes, and none of its
+    /// frames is over the limit, whether the header, the parameters or the
+    /// pixels set it.
+    func testLargestFrameCoversTheRingKinds() throws {
+        let manyParameters = DecodingLimits(parameterCount: 4096, inputSize: 16, shardSize: 8, maxShards: 4)
+        let manyPixels = DecodingLimits(parameterCount: 10, inputSize: 784, shardSize: 32, maxShards: 64)
+        for limits in [welcomedLimits, manyParameters, manyPixels] {
+            let parameters = try XCTUnwrap(limits.parameterCount), inputSize = try XCTUnwrap(limits.inputSize)
+            let samples = limits.maxShards * limits.shardSize
+            let shards = (0..<limits.maxShards).map { Work.Shard(shardID: UInt32($0), sampleCount: UInt32(limits.shardSize)) }
+            let values = (0..<parameters).map { Int64($0) * 1000 - 7 }
+            let messages: [WireMessage] = [
+                .ringSetup(RingSetup(
+                    generation: 1, step: 1, rank: 0, size: UInt32(RingSetup.maxSize),
+                    rightNeighbour: String(repeating: "x", count: WireLimits.maxStringBytes), momentum: 0.9, nesterov: false,
+                    weightDecay: 0, ownedStart: 0, ownedCount: UInt64(parameters),
+                    weights: try ZMQMessage(size: parameters * 4), velocity: try ZMQMessage(size: parameters * 4))),
+                .ringWork(RingWork(
+                    generation: 1, step: 1, learningRate: 0.1, batchSamples: UInt32(samples), shards: shards,
+                    pixels: try ZMQMessage(size: samples * inputSize), labels: try ZMQMessage(size: samples))),
+                .ringChunk(makeRingChunk(.rawInt64, valueCount: parameters, values: try int64Frame(values))),
+                .ringChunk(makeRingChunk(.packedInt64, valueCount: parameters, values: try packedInt64Frame(values))),
+                .ringChunk(makeRingChunk(.rawFloat, valueCount: parameters, values: try ZMQMessage(size: parameters * 4))),
+                .stateSlice(StateSlice(
+                    generation: 1, step: 1, start: 0, count: UInt64(parameters),
+                    weights: try ZMQMessage(size: parameters * 4), velocity: try ZMQMessage(size: parameters * 4))),
+            ]
+            var biggest = 0
+            for message in messages {
+                let frames = try message.encode()
+                XCTAssertNoThrow(try WireMessage.decode(frames, limits: limits), "\(message.kind) under \(limits)")
+                let largest = frames.map(\.count).max() ?? 0
+                XCTAssertLessThanOrEqual(largest, limits.largestFrameBytes, "\(message.kind) under \(limits)")
+                biggest = max(biggest, largest)
+            }
+            // Where bulk frames rather than the header set the limit, some ring frame reaches it.
+            if limits != welcomedLimits { XCTAssertEqual(biggest, limits.largestFrameBytes, "\(limits)") }
+        }
     }
 }

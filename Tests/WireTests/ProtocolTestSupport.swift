@@ -16,6 +16,25 @@ func int64Frame(_ values: [Int64]) throws -> ZMQMessage {
     return message
 }
 
+func floats(of frame: ZMQMessage) -> [Float] {
+    frame.withUnsafeElements(of: Float.self) { Array($0) }
+}
+
+func int64s(of frame: ZMQMessage) -> [Int64] {
+    frame.withUnsafeElements(of: Int64.self) { Array($0) }
+}
+
+/// `values` in PackedInt64s' block format, measured and packed as a sender does.
+func packedInt64Frame(_ values: [Int64]) throws -> ZMQMessage {
+    var widths = [UInt8](repeating: 0, count: values.count / PackedInt64s.blockLength + 1)
+    return try values.withUnsafeBufferPointer { values in
+        let size = widths.withUnsafeMutableBufferPointer { PackedInt64s.measure(values, widths: $0) }
+        let frame = try ZMQMessage(size: size)
+        widths.withUnsafeBufferPointer { widths in frame.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: widths, into: $0) } }
+        return frame
+    }
+}
+
 func makeWork(sampleCounts: [UInt32] = [3, 2], parameterCount: Int = 10, inputSize: Int = 4) throws -> Work {
     let samples = sampleCounts.reduce(0) { $0 + Int($1) }
     return Work(
@@ -32,6 +51,45 @@ func makeGradient(parameterCount: Int = 10, shardIDs: [UInt32] = [100, 101], sam
         computeNanoseconds: 987_654_321, shardIDs: shardIDs,
         gradient: try int64Frame((0..<parameterCount).map { Int64($0) * -3 }))
 }
+
+let sampleRightNeighbour = "tcp://node-0.ring:5601"
+
+/// Rank 2 of a ring of 3, owning parameters 7..<10 of welcomedLimits' 10.
+func makeRingSetup(ownedStart: UInt64 = 7, ownedCount: UInt64 = 3, parameterCount: Int = 10) throws -> RingSetup {
+    RingSetup(
+        generation: 5, step: 40, rank: 2, size: 3, rightNeighbour: sampleRightNeighbour,
+        momentum: 0.9, nesterov: true, weightDecay: 5e-4, ownedStart: ownedStart, ownedCount: ownedCount,
+        weights: try floatFrame((0..<parameterCount).map { Float($0) * -0.5 }),
+        velocity: try floatFrame((0..<Int(ownedCount)).map { Float($0) + 0.125 }))
+}
+
+/// Shards of 3 and 2 samples of a 20-sample global batch; no shards gives empty frames.
+func makeRingWork(sampleCounts: [UInt32] = [3, 2], batchSamples: UInt32 = 20, inputSize: Int = 4) throws -> RingWork {
+    let samples = sampleCounts.reduce(0) { $0 + Int($1) }
+    return RingWork(
+        generation: 5, step: 41, learningRate: 0.05, batchSamples: batchSamples,
+        shards: sampleCounts.enumerated().map { Work.Shard(shardID: UInt32(200 + $0.offset), sampleCount: $0.element) },
+        pixels: try ZMQMessage(copying: (0..<samples * inputSize).map { UInt8(truncatingIfNeeded: 255 - $0) }),
+        labels: try ZMQMessage(copying: (0..<samples).map { UInt8(9 - $0 % 10) }))
+}
+
+/// Round 1, chunk 2 of step 41; the phase follows the encoding, as a sender's does.
+func makeRingChunk(_ encoding: RingChunk.Encoding, valueCount: Int, values: ZMQMessage) -> RingChunk {
+    RingChunk(
+        generation: 5, step: 41, phase: encoding == .rawFloat ? .allGather : .reduceScatter, round: 1, chunk: 2,
+        nonFinite: false, encoding: encoding, valueCount: UInt32(valueCount), values: values)
+}
+
+func makeStateSlice(start: UInt64 = 3, count: UInt64 = 4) throws -> StateSlice {
+    StateSlice(
+        generation: 5, step: 42, start: start, count: count,
+        weights: try floatFrame((0..<Int(count)).map { Float($0) * 1.5 }),
+        velocity: try floatFrame((0..<Int(count)).map { -Float($0) / 8 }))
+}
+
+let sampleRingDone = RingDone(
+    generation: 5, step: 41, status: .updated, lossSumFixedPoint: -98_765_432_109, correct: 3, sampleCount: 5,
+    computeNanoseconds: 123_456_789)
 
 let sampleWelcome = Welcome(
     workerID: 3, shardSize: 8, heartbeatMilliseconds: 250, activation: "relu", loss: "cross-entropy",
@@ -57,4 +115,16 @@ func assertRejects(
         XCTAssertEqual(error as? ProtocolError, expected, "got \(error)", file: file, line: line)
         XCTAssertFalse("\(error)".isEmpty, file: file, line: line)
     }
+}
+
+/// Sends `message` through a DEALER and decodes what the ROUTER received.
+func roundTrip(
+    _ message: WireMessage, through pair: RouterDealerPair, limits: DecodingLimits = welcomedLimits,
+    file: StaticString = #filePath, line: UInt = #line
+) throws -> WireMessage {
+    try pair.dealer.send(message.encode())
+    let routed = try XCTUnwrap(pair.router.receiveRouted(timeoutMilliseconds: 5_000), file: file, line: line)
+    let decoded = try WireMessage.decode(routed.frames, limits: limits)
+    XCTAssertEqual(decoded.kind, message.kind, file: file, line: line)
+    return decoded
 }

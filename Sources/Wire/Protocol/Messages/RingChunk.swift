@@ -93,7 +93,11 @@ public struct RingChunk {
             throw ProtocolError.outOfRange(what: "chunk encoding", value: Int(encodingByte), min: 0, max: 2)
         }
         guard (encoding == .rawFloat) == (phase == .allGather) else {
-            throw ProtocolError.outOfRange(what: "chunk encoding of a \(phase) chunk", value: Int(encodingByte), min: 0, max: 2)
+            // The range a phase allows, so the error does not call an allowed encoding out of range.
+            let (first, last): (Encoding, Encoding) = phase == .allGather ? (.rawFloat, .rawFloat) : (.rawInt64, .packedInt64)
+            throw ProtocolError.outOfRange(
+                what: "chunk encoding of a \(phase) chunk", value: Int(encodingByte),
+                min: Int(first.rawValue), max: Int(last.rawValue))
         }
         let count = try header.read(UInt32.self, "value count")
         try FrameCheck.range(Int(count), 0, parameterCount, "value count of ring chunk")

@@ -1,0 +1,191 @@
+import Wire
+import XCTest
+
+private struct UnexpectedKind: Error {
+    let kind: WireMessageKind
+}
+
+/// The ring collective's kinds go out through a DEALER and are decoded from
+/// what the ROUTER received; every field must come back as it was sent.
+final class RingProtocolRoundTripTests: XCTestCase {
+    private var pair: RouterDealerPair!
+
+    override func setUpWithError() throws {
+        pair = try RouterDealerPair()
+    }
+
+    override func tearDown() {
+        pair = nil
+    }
+
+    private func roundTrip(_ message: WireMessage, limits: DecodingLimits = welcomedLimits) throws -> WireMessage {
+        try WireTests.roundTrip(message, through: pair, limits: limits)
+    }
+
+    func testRingAddress() throws {
+        let address = RingAddress(endpoint: "tcp://nœud-3.ring:5601")
+        guard case .ringAddress(let decoded) = try roundTrip(.ringAddress(address), limits: .beforeWelcome) else {
+            return XCTFail("not a ring address")
+        }
+        XCTAssertEqual(decoded, address)
+    }
+
+    func testRingSetup() throws {
+        var whole = try makeRingSetup(ownedStart: 0, ownedCount: 10)
+        (whole.rank, whole.size, whole.nesterov, whole.rightNeighbour) = (0, 1, false, "")
+        for setup in [try makeRingSetup(), whole] {
+            guard case .ringSetup(let decoded) = try roundTrip(.ringSetup(setup)) else { return XCTFail("not a ring setup") }
+            XCTAssertEqual(decoded.generation, setup.generation)
+            XCTAssertEqual(decoded.step, setup.step)
+            XCTAssertEqual(decoded.rank, setup.rank)
+            XCTAssertEqual(decoded.size, setup.size)
+            XCTAssertEqual(decoded.rightNeighbour, setup.rightNeighbour)
+            XCTAssertEqual(decoded.momentum, setup.momentum)
+            XCTAssertEqual(decoded.nesterov, setup.nesterov)
+            XCTAssertEqual(decoded.weightDecay, setup.weightDecay)
+            XCTAssertEqual(decoded.ownedStart, setup.ownedStart)
+            XCTAssertEqual(decoded.ownedCount, setup.ownedCount)
+            XCTAssertEqual(floats(of: decoded.weights), floats(of: setup.weights))
+            XCTAssertEqual(floats(of: decoded.velocity), floats(of: setup.velocity))
+        }
+    }
+
+    func testRingWorkWithShards() throws {
+        let work = try makeRingWork()
+        guard case .ringWork(let decoded) = try roundTrip(.ringWork(work)) else { return XCTFail("not ring work") }
+        XCTAssertEqual(decoded.generation, 5)
+        XCTAssertEqual(decoded.step, 41)
+        XCTAssertEqual(decoded.learningRate, 0.05)
+        XCTAssertEqual(decoded.batchSamples, 20)
+        XCTAssertEqual(decoded.shards, [Work.Shard(shardID: 200, sampleCount: 3), Work.Shard(shardID: 201, sampleCount: 2)])
+        XCTAssertEqual(decoded.sampleCount, 5)
+        XCTAssertEqual(decoded.withPixels { Array($0) }, (0..<20).map { UInt8(255 - $0) })
+        XCTAssertEqual(decoded.withLabels { Array($0) }, [9, 8, 7, 6, 5])
+    }
+
+    /// A member given no shards still gets the step, with empty pixel and label frames.
+    func testRingWorkWithoutShards() throws {
+        let work = try makeRingWork(sampleCounts: [])
+        guard case .ringWork(let decoded) = try roundTrip(.ringWork(work)) else { return XCTFail("not ring work") }
+        XCTAssertEqual(decoded.step, 41)
+        XCTAssertEqual(decoded.batchSamples, 20)
+        XCTAssertEqual(decoded.shards, [])
+        XCTAssertEqual(decoded.sampleCount, 0)
+        XCTAssertEqual(decoded.pixels.count, 0)
+        XCTAssertEqual(decoded.labels.count, 0)
+    }
+
+    private func roundTrip(_ chunk: RingChunk, limits: DecodingLimits = welcomedLimits) throws -> RingChunk {
+        let message = try roundTrip(.ringChunk(chunk), limits: limits)
+        guard case .ringChunk(let decoded) = message else { throw UnexpectedKind(kind: message.kind) }
+        XCTAssertEqual(decoded.generation, chunk.generation)
+        XCTAssertEqual(decoded.step, chunk.step)
+        XCTAssertEqual(decoded.phase, chunk.phase)
+        XCTAssertEqual(decoded.round, chunk.round)
+        XCTAssertEqual(decoded.chunk, chunk.chunk)
+        XCTAssertEqual(decoded.nonFinite, chunk.nonFinite)
+        XCTAssertEqual(decoded.encoding, chunk.encoding)
+        XCTAssertEqual(decoded.valueCount, chunk.valueCount)
+        XCTAssertEqual(decoded.values.bytes, chunk.values.bytes)
+        return decoded
+    }
+
+    func testRingChunkOfRawInt64s() throws {
+        let values: [Int64] = [0, 1, -1, Int64.max, Int64.min, 1 << 40, -(1 << 33)]
+        var chunk = makeRingChunk(.rawInt64, valueCount: values.count, values: try int64Frame(values))
+        chunk.nonFinite = true
+        chunk.round = UInt32(RingSetup.maxSize - 2)
+        chunk.chunk = UInt32(RingSetup.maxSize - 1)
+        let decoded = try roundTrip(chunk)
+        XCTAssertEqual(int64s(of: decoded.values), values)
+    }
+
+    /// Blocks of each width (4, 0 and 8 bytes) over a count that is not a whole number of blocks.
+    func testRingChunkOfPackedInt64s() throws {
+        let values = (0..<700).map { i -> Int64 in i < 256 ? Int64(i) - 128 : i < 512 ? 0 : Int64(i) << 36 }
+        let frame = try packedInt64Frame(values)
+        XCTAssertEqual(frame.count, 8 + 256 * 4 + 188 * 8, "not the mixed widths this test means to send")
+        let limits = DecodingLimits(parameterCount: 700, inputSize: 4, shardSize: 8, maxShards: 4)
+        let decoded = try roundTrip(makeRingChunk(.packedInt64, valueCount: 700, values: frame), limits: limits)
+        var sum = [Int64](repeating: 0, count: 700)
+        sum.withUnsafeMutableBufferPointer { decoded.add(into: $0) }
+        XCTAssertEqual(sum, values)
+    }
+
+    func testRingChunkOfFloats() throws {
+        let values: [Float] = [0, -0.0, 1.5, -3.25e-8, .greatestFiniteMagnitude, .leastNonzeroMagnitude]
+        let decoded = try roundTrip(makeRingChunk(.rawFloat, valueCount: values.count, values: try floatFrame(values)))
+        XCTAssertEqual(decoded.phase, .allGather)
+        XCTAssertEqual(floats(of: decoded.values).map(\.bitPattern), values.map(\.bitPattern))
+    }
+
+    /// A chunk's values add onto a partial sum that already holds others, wrapping like the fixed-point sums do.
+    func testChunksAddOntoAnExistingSumWithWrapping() throws {
+        let start: [Int64] = [Int64.max, Int64.min, 10, -10, 0, 1 << 50, 7, 7, 7, 7]
+        let incoming: [Int64] = [1, -1, -10, 10, 0, 1 << 50, -(1 << 40), 3, 0, Int64.min]
+        let expected = zip(start, incoming).map { $0 &+ $1 }
+        XCTAssertEqual(expected[0], Int64.min, "the test means to wrap")
+        for frame in [(RingChunk.Encoding.rawInt64, try int64Frame(incoming)), (.packedInt64, try packedInt64Frame(incoming))] {
+            let decoded = try roundTrip(makeRingChunk(frame.0, valueCount: incoming.count, values: frame.1))
+            var sum = start
+            sum.withUnsafeMutableBufferPointer { decoded.add(into: $0) }
+            XCTAssertEqual(sum, expected, "\(frame.0)")
+            // Adding the same chunk again adds again: nothing was consumed.
+            sum.withUnsafeMutableBufferPointer { decoded.add(into: $0) }
+            XCTAssertEqual(sum, zip(expected, incoming).map { $0 &+ $1 }, "\(frame.0), twice")
+        }
+    }
+
+    /// A packed chunk's all-zero blocks add nothing, and leave the sum's values there as they were.
+    func testPackedZeroBlocksLeaveTheSumAlone() throws {
+        let incoming = [Int64](repeating: 0, count: 300)
+        let limits = DecodingLimits(parameterCount: 300, inputSize: 4, shardSize: 8, maxShards: 4)
+        let decoded = try roundTrip(makeRingChunk(.packedInt64, valueCount: 300, values: try packedInt64Frame(incoming)),
+                                    limits: limits)
+        XCTAssertEqual(decoded.values.count, 8, "two zero-width blocks: only the width bytes")
+        let start = (0..<300).map { Int64($0) * 3 - 450 }
+        var sum = start
+        sum.withUnsafeMutableBufferPointer { decoded.add(into: $0) }
+        XCTAssertEqual(sum, start)
+    }
+
+    func testCopyFloatsOverwritesTheTarget() throws {
+        let values: [Float] = [0.5, -1, 2e10, -0.0, 3]
+        let decoded = try roundTrip(makeRingChunk(.rawFloat, valueCount: 5, values: try floatFrame(values)))
+        var target = [Float](repeating: .nan, count: 5)
+        target.withUnsafeMutableBufferPointer { decoded.copyFloats(into: $0) }
+        XCTAssertEqual(target.map(\.bitPattern), values.map(\.bitPattern))
+    }
+
+    func testRingDoneInEveryStatus() throws {
+        for status in [RingDone.Status.updated, .nonFinite, .stalled] {
+            var done = sampleRingDone
+            done.status = status
+            guard case .ringDone(let decoded) = try roundTrip(.ringDone(done), limits: .beforeWelcome) else {
+                return XCTFail("not a ring done")
+            }
+            XCTAssertEqual(decoded, done)
+            XCTAssertEqual(decoded.status, status)
+        }
+    }
+
+    func testStateRequest() throws {
+        let request = StateRequest(generation: UInt64.max, step: 1 << 40)
+        guard case .stateRequest(let decoded) = try roundTrip(.stateRequest(request), limits: .beforeWelcome) else {
+            return XCTFail("not a state request")
+        }
+        XCTAssertEqual(decoded, request)
+    }
+
+    func testStateSlice() throws {
+        for slice in [try makeStateSlice(), try makeStateSlice(start: 10, count: 0)] {
+            guard case .stateSlice(let decoded) = try roundTrip(.stateSlice(slice)) else { return XCTFail("not a state slice") }
+            XCTAssertEqual(decoded.generation, slice.generation)
+            XCTAssertEqual(decoded.step, slice.step)
+            XCTAssertEqual(decoded.start, slice.start)
+            XCTAssertEqual(decoded.count, slice.count)
+            XCTAssertEqual(floats(of: decoded.weights), floats(of: slice.weights))
+            XCTAssertEqual(floats(of: decoded.velocity), floats(of: slice.velocity))
+        }
+    }
+}
