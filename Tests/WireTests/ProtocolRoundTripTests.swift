@@ -92,7 +92,7 @@ final class ProtocolRoundTripTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(DecodingLimits.beforeWelcome.largestFrameBytes, 4096)
         XCTAssertEqual(welcomedLimits.largestFrameBytes, 4096 + 32)
         let big = DecodingLimits(parameterCount: 1 << 20, inputSize: 784, shardSize: 32, maxShards: 64)
-        XCTAssertEqual(big.largestFrameBytes, 8 << 20)
+        XCTAssertEqual(big.largestFrameBytes, (8 << 20) + 4096, "a packed frame's 4096 width bytes on top of 1 << 20 Int64s")
         let absurd = DecodingLimits(parameterCount: 1, inputSize: Int.max, shardSize: Int.max, maxShards: Int.max)
         XCTAssertEqual(absurd.largestFrameBytes, Int.max)
     }
@@ -119,6 +119,9 @@ final class ProtocolRoundTripTests: XCTestCase {
                     pixels: try ZMQMessage(size: samples * inputSize), labels: try ZMQMessage(size: samples))),
                 .ringChunk(makeRingChunk(.rawInt64, valueCount: parameters, values: try int64Frame(values))),
                 .ringChunk(makeRingChunk(.packedInt64, valueCount: parameters, values: try packedInt64Frame(values))),
+                // Every block 8 bytes wide: a packed frame's width bytes make it longer than a raw one.
+                .ringChunk(makeRingChunk(
+                    .packedInt64, valueCount: parameters, values: try packedInt64Frame(values.map { $0 << 32 }))),
                 .ringChunk(makeRingChunk(.rawFloat, valueCount: parameters, values: try ZMQMessage(size: parameters * 4))),
                 .stateSlice(StateSlice(
                     generation: 1, step: 1, start: 0, count: UInt64(parameters),

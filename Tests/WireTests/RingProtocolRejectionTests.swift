@@ -153,8 +153,13 @@ final class RingProtocolRejectionTests: XCTestCase {
         assertRejects(short, with: .shapeMismatch(what: "ring chunk (10 Int64s)", expected: 80, actual: 79))
         assertRejects(patched(try rawChunk(), at: 35, le32(9)), with: .shapeMismatch(what: "ring chunk (9 Int64s)", expected: 72, actual: 80))
         // Five Int64s' bytes are ten floats, not five.
-        let wide = makeRingChunk(.rawFloat, valueCount: 5, values: try int64Frame([1, 2, 3, 4, 5]))
-        assertRejects(try encodedBytes(.ringChunk(wide)), with: .shapeMismatch(what: "ring chunk (5 floats)", expected: 20, actual: 40))
+        let wide = makeRingChunk(.rawFloat, valueCount: 10, values: try int64Frame([1, 2, 3, 4, 5]))
+        assertRejects(patched(try encodedBytes(.ringChunk(wide)), at: 35, le32(5)),
+                      with: .shapeMismatch(what: "ring chunk (5 floats)", expected: 20, actual: 40))
+        // The encoder refuses what the decoder would.
+        XCTAssertThrowsError(try WireMessage.ringChunk(makeRingChunk(.rawFloat, valueCount: 5, values: try int64Frame([1, 2, 3, 4, 5]))).encode()) { error in
+            XCTAssertEqual(error as? ProtocolError, .shapeMismatch(what: "ring chunk (5 floats)", expected: 20, actual: 40))
+        }
         // The raw frame read as packed: its first Int64 is 0, so one zero-width block of 8 bytes.
         assertRejects(patched(try rawChunk(), at: 34, [1]),
                       with: .shapeMismatch(what: "ring chunk (packed, 10 Int64s)", expected: 8, actual: 80))
@@ -237,14 +242,14 @@ final class RingProtocolRejectionTests: XCTestCase {
     /// the error names the encodings the phase allows.
     func testPhaseAndEncodingMustAgree() throws {
         assertRejects(patched(try floatChunk(), at: 24, [0]),
-                      with: .outOfRange(what: "chunk encoding of a reduceScatter chunk", value: 2, min: 0, max: 1))
+                      with: .outOfRange(what: "reduce-scatter chunk encoding", value: 2, min: 0, max: 1))
         assertRejects(patched(try rawChunk(), at: 24, [1]),
-                      with: .outOfRange(what: "chunk encoding of a allGather chunk", value: 0, min: 2, max: 2))
+                      with: .outOfRange(what: "all-gather chunk encoding", value: 0, min: 2, max: 2))
         let packed = makeRingChunk(.packedInt64, valueCount: 1, values: try packedInt64Frame([1]))
         assertRejects(patched(try encodedBytes(.ringChunk(packed)), at: 24, [1]),
-                      with: .outOfRange(what: "chunk encoding of a allGather chunk", value: 1, min: 2, max: 2))
-        let error = ProtocolError.outOfRange(what: "chunk encoding of a reduceScatter chunk", value: 2, min: 0, max: 1)
-        XCTAssertEqual("\(error)", "chunk encoding of a reduceScatter chunk is 2, allowed 0...1 (1 above)")
+                      with: .outOfRange(what: "all-gather chunk encoding", value: 1, min: 2, max: 2))
+        let error = ProtocolError.outOfRange(what: "reduce-scatter chunk encoding", value: 2, min: 0, max: 1)
+        XCTAssertEqual("\(error)", "reduce-scatter chunk encoding is 2, allowed 0...1 (1 above)")
     }
 
     func testRingWorkCountsOutOfRange() throws {

@@ -44,6 +44,10 @@ public struct DecodingLimits: Equatable {
         }
         let header = 4096 + min(times(8, maxShards), Int.max - 4096)
         guard let parameterCount, let inputSize else { return header }
-        return max(header, times(parameterCount, 8), times(times(maxShards, shardSize), inputSize))
+        // A packed Int64 frame has a width byte per block, padded to 8, on top of 8 bytes a value at most.
+        let blocks = parameterCount / PackedInt64s.blockLength + (parameterCount % PackedInt64s.blockLength == 0 ? 0 : 1)
+        let widths = PackedInt64s.roundUp8(blocks)
+        let int64s = min(times(parameterCount, 8), Int.max - widths) + widths
+        return max(header, int64s, times(times(maxShards, shardSize), inputSize))
     }
 }

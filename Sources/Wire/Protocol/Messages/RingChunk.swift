@@ -4,9 +4,11 @@
 ///
 /// Frames: [0] header, [1] the values.
 public struct RingChunk {
-    public enum Phase: UInt8 {
+    public enum Phase: UInt8, CustomStringConvertible {
         case reduceScatter = 0
         case allGather = 1
+
+        public var description: String { self == .reduceScatter ? "reduce-scatter" : "all-gather" }
     }
 
     public enum Encoding: UInt8 {
@@ -59,6 +61,14 @@ public struct RingChunk {
     }
 
     func encode() throws -> [ZMQMessage] {
+        // The checks the receiver makes, so that a sender's mistake shows here.
+        try FrameCheck.range(Int(encoding.rawValue), phase == .allGather ? 2 : 0, phase == .allGather ? 2 : 1,
+                             "\(phase) chunk encoding")
+        switch encoding {
+        case .rawInt64: try FrameCheck.bytes(values, are: Int(valueCount) * 8, "ring chunk (\(valueCount) Int64s)")
+        case .rawFloat: try FrameCheck.bytes(values, are: Int(valueCount) * 4, "ring chunk (\(valueCount) floats)")
+        case .packedInt64: try values.withUnsafeBytes { try PackedInt64s.validate($0, count: Int(valueCount), "ring chunk") }
+        }
         var header = Header.writer(for: .ringChunk)
         header.write(generation)
         header.write(step)
@@ -96,7 +106,7 @@ public struct RingChunk {
             // The range a phase allows, so the error does not call an allowed encoding out of range.
             let (first, last): (Encoding, Encoding) = phase == .allGather ? (.rawFloat, .rawFloat) : (.rawInt64, .packedInt64)
             throw ProtocolError.outOfRange(
-                what: "chunk encoding of a \(phase) chunk", value: Int(encodingByte),
+                what: "\(phase) chunk encoding", value: Int(encodingByte),
                 min: Int(first.rawValue), max: Int(last.rawValue))
         }
         let count = try header.read(UInt32.self, "value count")
