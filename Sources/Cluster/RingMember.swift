@@ -13,8 +13,8 @@ import Wire
 /// traffic stops, or a coordinator message other than a heartbeat, ends the
 /// exchange at once: the coordinator then re-forms the ring from a snapshot,
 /// so a member never has to guess which half-finished state is right.
-final class RingMember {
-    enum Outcome {
+public final class RingMember {
+    public enum Outcome {
         case done(RingDone)
         /// The coordinator said something that ends the exchange (a new ring, a
         /// shutdown, ...): these frames are for the caller to handle.
@@ -30,7 +30,7 @@ final class RingMember {
         let pack: Bool
     }
 
-    let endpoint: String
+    public let endpoint: String
     private let computer: ShardGradientComputer
     private let limits: DecodingLimits
     private let settings: ClusterSettings
@@ -45,7 +45,7 @@ final class RingMember {
     private let blockWidths: UnsafeMutableBufferPointer<UInt8>
     private var rejected = 0
 
-    init(
+    public init(
         computer: ShardGradientComputer, limits: DecodingLimits, listen: String, settings: ClusterSettings,
         log: @escaping (String) -> Void
     ) throws {
@@ -81,7 +81,7 @@ final class RingMember {
 
     // MARK: - Forming the ring
 
-    func setUp(_ setup: RingSetup) throws {
+    public func setUp(_ setup: RingSetup) throws {
         let partition = RingPartition(parameterCount: weights.count, size: Int(setup.size))
         let owned = partition.owned(rank: Int(setup.rank))
         guard owned == Int(setup.ownedStart)..<Int(setup.ownedStart + setup.ownedCount) else {
@@ -116,6 +116,12 @@ final class RingMember {
         return try WireMessage.stateSlice(slice).encode()
     }
 
+    /// This member's fixed-point sum of its own shards: what `allReduce` reduces.
+    public var localSum: GradientSum { sum }
+
+    /// The whole weights as this member holds them.
+    public var currentWeights: UnsafeBufferPointer<Float> { UnsafeBufferPointer(weights) }
+
     // MARK: - One step
 
     /// `coordinator` is watched while waiting for ring traffic; `keepAlive`
@@ -134,12 +140,31 @@ final class RingMember {
         }
         let computeNanoseconds = monotonicNanoseconds() - started
         let lossFixed = sum.finite ? sum.lossFixed : FixedPoint.nonFiniteLoss
-        let exchange = Exchange(member: self, ring: ring, step: work.step, coordinator: coordinator)
-        func done(_ status: RingDone.Status) -> Outcome {
-            .done(RingDone(
-                generation: ring.generation, step: work.step, status: status, lossSumFixedPoint: lossFixed,
-                correct: UInt32(sum.correct), sampleCount: UInt32(sum.samples), computeNanoseconds: computeNanoseconds))
+        let status: RingDone.Status
+        switch try allReduce(
+            step: work.step, batchSamples: Int(work.batchSamples), learningRate: work.learningRate,
+            coordinator: coordinator, keepAlive: keepAlive) {
+        case .finished(let finished): status = finished
+        case .interrupted(let frames): return .interrupted(frames)
         }
+        return .done(RingDone(
+            generation: ring.generation, step: work.step, status: status, lossSumFixedPoint: lossFixed,
+            correct: UInt32(sum.correct), sampleCount: UInt32(sum.samples), computeNanoseconds: computeNanoseconds))
+    }
+
+    public enum AllReduceOutcome {
+        case finished(RingDone.Status)
+        case interrupted([ZMQMessage])
+    }
+
+    /// The collective itself, on the local sum: reduce-scatter, SGD on the
+    /// owned slice, all-gather. Afterwards (if `.finished(.updated)`) the
+    /// weights are the step's result on every member.
+    public func allReduce(
+        step: UInt64, batchSamples: Int, learningRate: Float, coordinator: ZMQSocket, keepAlive: () -> Void
+    ) throws -> AllReduceOutcome {
+        guard let ring else { throw ClusterError.incompatibleCoordinator("ring work before any ring setup") }
+        let exchange = Exchange(member: self, ring: ring, step: step, coordinator: coordinator)
 
         // Reduce-scatter: the non-finite flag travels with each chunk, so the
         // owner of a fully summed chunk knows whether any member's gradient failed.
@@ -147,31 +172,31 @@ final class RingMember {
         var carried = localNonFinite
         for round in 0..<ring.partition.rounds {
             let outgoing = ring.partition.chunk(ring.partition.reduceScatterSend(rank: ring.rank, round: round))
-            try exchange.send(reduceChunk(outgoing, ring: ring, step: work.step, round: round, nonFinite: carried))
+            try exchange.send(reduceChunk(outgoing, ring: ring, step: step, round: round, nonFinite: carried))
             let expected = ring.partition.reduceScatterReceive(rank: ring.rank, round: round)
             switch try exchange.receive(.reduceScatter, round: round, chunk: expected, keepAlive: keepAlive) {
             case .chunk(let chunk):
                 chunk.add(into: UnsafeMutableBufferPointer(rebasing: sum.values[ring.partition.chunk(expected)]))
                 carried = chunk.nonFinite || localNonFinite
             case .interrupted(let frames): return .interrupted(frames)
-            case .stalled: return done(.stalled)
+            case .stalled: return .finished(.stalled)
             }
         }
-        if carried { return done(.nonFinite) }
+        if carried { return .finished(.nonFinite) }
 
         let owned = ring.owned
         if !owned.isEmpty {
             let slice = UnsafeMutableBufferPointer(rebasing: mean[0..<owned.count])
-            FixedPoint.average(UnsafeBufferPointer(rebasing: sum.values[owned]), sampleCount: Int(work.batchSamples), into: slice)
+            FixedPoint.average(UnsafeBufferPointer(rebasing: sum.values[owned]), sampleCount: batchSamples, into: slice)
             ring.optimiser.step(
                 range: 0..<owned.count, parameters: UnsafeMutableBufferPointer(rebasing: weights[owned]),
-                gradient: UnsafeBufferPointer(slice), learningRate: work.learningRate)
+                gradient: UnsafeBufferPointer(slice), learningRate: learningRate)
         }
 
         for round in 0..<ring.partition.rounds {
             let outgoing = ring.partition.allGatherSend(rank: ring.rank, round: round)
             try exchange.send(try WireMessage.ringChunk(RingChunk(
-                generation: ring.generation, step: work.step, phase: .allGather, round: UInt32(round),
+                generation: ring.generation, step: step, phase: .allGather, round: UInt32(round),
                 chunk: UInt32(outgoing), nonFinite: false, encoding: .rawFloat,
                 valueCount: UInt32(ring.partition.chunk(outgoing).count),
                 values: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: weights[ring.partition.chunk(outgoing)]))))).encode())
@@ -180,10 +205,10 @@ final class RingMember {
             case .chunk(let chunk):
                 chunk.copyFloats(into: UnsafeMutableBufferPointer(rebasing: weights[ring.partition.chunk(expected)]))
             case .interrupted(let frames): return .interrupted(frames)
-            case .stalled: return done(.stalled)
+            case .stalled: return .finished(.stalled)
             }
         }
-        return done(.updated)
+        return .finished(.updated)
     }
 
     private func computeShards(_ work: RingWork, betweenShards: () -> Void) {
