@@ -74,6 +74,8 @@ public final class RingMember {
     deinit {
         inbox.close()
         outbox?.close()
+        // libzmq leaves a Unix socket's file behind when it closes.
+        if endpoint.hasPrefix("ipc://") { unlink(String(endpoint.dropFirst("ipc://".count))) }
         weights.deallocate()
         mean.deallocate()
         blockWidths.deallocate()
