@@ -29,6 +29,9 @@ public final class GradientWorker {
     private let socket: ZMQSocket
     private var lastHeard = monotonicNanoseconds()
     private var lastSent = monotonicNanoseconds()
+    /// Reused by every receive, so that the steady state allocates no frames.
+    private let received = ZMQFrames()
+    private let sender = WireSender()
 
     /// `parentProcess`: exit as soon as that process is gone (set by `simulate`,
     /// so that a killed simulation never leaves workers behind). `ringListen`:
@@ -62,9 +65,14 @@ public final class GradientWorker {
         while true {
             if let signal = stopSignal() { return .signalled(signal) }
             if let parent = parentProcess, getppid() != parent { return .parentGone }
-            let frames: [ZMQMessage]?
+            let frames: ArraySlice<ZMQMessage>?
             do {
-                frames = try carriedOver ?? socket.receive(timeoutMilliseconds: settings.heartbeatMilliseconds)
+                if let carried = carriedOver {
+                    frames = carried[...]
+                } else {
+                    frames = try socket.receive(into: received, timeoutMilliseconds: settings.heartbeatMilliseconds)
+                        ? received.received : nil
+                }
                 carriedOver = nil
             } catch let error as ZMQError where error.isInterrupted {
                 continue
@@ -109,14 +117,13 @@ public final class GradientWorker {
             case .work(let work):
                 guard let joined else { continue }
                 // A long block of shards must not look like silence to the coordinator.
-                let reply = try joined.answer(work) { keepAlive() }
-                try send(reply)
+                try send(try joined.answer(work) { keepAlive() })
             case .ringSetup(let setup):
                 try ring?.setUp(setup)
             case .ringWork(let work):
                 guard let ring else { continue }
                 switch try ring.run(work, coordinator: socket, keepAlive: { keepAlive() }) {
-                case .done(let done)?: try send(WireMessage.ringDone(done).encode())
+                case .done(let done)?: try send(.ringDone(done))
                 case .interrupted(let frames)?: carriedOver = frames
                 case nil: continue
                 }
@@ -133,12 +140,17 @@ public final class GradientWorker {
         }
     }
 
+    private func send(_ message: WireMessage) throws {
+        try sender.send(message, on: socket)
+        lastSent = monotonicNanoseconds()
+    }
+
     private func send(_ frames: [ZMQMessage]) throws {
         try socket.send(frames)
         lastSent = monotonicNanoseconds()
     }
 
-    private func sendHeartbeat() throws { try send(WireMessage.heartbeat.encode()) }
+    private func sendHeartbeat() throws { try send(.heartbeat) }
 
     /// A heartbeat if nothing was sent for an interval: long computations and
     /// ring waits must not look like silence to the coordinator.

@@ -30,6 +30,8 @@ final class Membership {
     private(set) var members: [Member] = []
     private var nextWorkerID: UInt32 = 1
     private(set) var rejectedMessages = 0
+    private let sender = WireSender()
+    private let received = ZMQFrames()
     /// Polled while waiting, so a stop request is not held up by a stuck step.
     var stopSignal: () -> Int32? = { nil }
     /// Every message from a member other than hello, heartbeat and ring address.
@@ -103,9 +105,9 @@ final class Membership {
 
     /// Sends to one member; a peer that is gone or stuck is marked silent
     /// (and lost at the next check) rather than failing the step.
-    func send(to peer: PeerID, _ frames: [ZMQMessage]) throws {
+    func send(to peer: PeerID, _ message: WireMessage) throws {
         do {
-            try socket.send(to: peer, frames)
+            try sender.send(message, on: socket, to: peer)
         } catch let error as ZMQError where error.isHostUnreachable || error.isWouldBlock {
             if let index = members.firstIndex(where: { $0.peer == peer }) { members[index].lastHeard = 0 }
         }
@@ -115,19 +117,26 @@ final class Membership {
 
     func receiveOne(timeoutMilliseconds: Int) throws {
         if let signal = stopSignal() { throw ClusterError.stopped(signal: signal) }
-        let received: (peer: PeerID, frames: [ZMQMessage])?
         do {
-            received = try socket.receiveRouted(timeoutMilliseconds: timeoutMilliseconds)
+            // One more frame than any message has: the routing identity in front.
+            guard try socket.receive(into: received, timeoutMilliseconds: timeoutMilliseconds,
+                                     maxFrames: ZMQSocket.defaultMaxFrames + 1) else { return }
         } catch let error as ZMQError where error.isInterrupted {
             return
         } catch let error as ZMQError {
             // An oversized or malformed multipart message is a stranger's problem, not ours.
             return reject(from: nil, because: "\(error)")
         }
-        guard let (peer, frames) = received else { return }
+        // A ROUTER always delivers the identity first. Members are found by
+        // comparing it in place, so a member's message builds no PeerID.
+        let frames = received.received
+        let index = frames[frames.startIndex].withUnsafeBytes { identity in
+            members.firstIndex { $0.peer.bytes.elementsEqual(identity) }
+        }
+        let peer = index.map { members[$0].peer } ?? PeerID(frames[frames.startIndex].bytes)
         let message: WireMessage
         do {
-            message = try WireMessage.decode(frames, limits: limits)
+            message = try WireMessage.decode(frames.dropFirst(), limits: limits)
         } catch let error as ProtocolError {
             reject(from: peer, because: "\(error)")
             try expel(peer, because: "sent a malformed message")
@@ -137,7 +146,7 @@ final class Membership {
             }
             return
         }
-        guard let index = members.firstIndex(where: { $0.peer == peer }) else {
+        guard let index else {
             if case .hello(let hello) = message { return try welcome(peer, name: hello.workerName) }
             reject(from: peer, because: "\(message.kind) from a peer that is not a member")
             // A worker we declared dead may still be alive: tell it to join again.
@@ -147,7 +156,7 @@ final class Membership {
         members[index].lastHeard = monotonicNanoseconds()
         switch message {
         case .heartbeat:
-            try? socket.send(to: peer, WireMessage.heartbeat.encode())
+            try? sender.send(.heartbeat, on: socket, to: peer)
         case .ringAddress(let address) where collective == .ring:
             members[index].ringEndpoint = address.endpoint
             log("coordinator: worker \(members[index].id) takes ring traffic at \(address.endpoint)")

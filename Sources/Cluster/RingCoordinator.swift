@@ -41,7 +41,15 @@ public final class RingCoordinator: ParameterUpdater {
     private var generation: UInt64 = 0
     private var brokenReason: String?
     private var failuresInARow = 0
-    private var pendingStep: (step: UInt64, waiting: Set<PeerID>, tally: StepTally, compute: UInt64, stalled: Bool)?
+    /// The step in flight: who has yet to report it, and what they reported.
+    private var pendingStep: UInt64?
+    private var waiting: [Bool] = []
+    private var waitingCount = 0
+    private var replies = StepTally()
+    private var slowestCompute: UInt64 = 0
+    private var stalled = false
+    /// Each ring member's work frames, by rank.
+    private var shardFrames: [ShardFrames] = []
     private var pendingState: (step: UInt64, waiting: Set<PeerID>)?
     private var lastStep: UInt64 = 0
     private var computeNanoseconds: UInt64 = 0
@@ -76,7 +84,7 @@ public final class RingCoordinator: ParameterUpdater {
 
     public var endpoint: String { membership.endpoint }
     public var rejectedMessages: Int { membership.rejectedMessages }
-    public var workerCount: Int { ring?.count ?? eligible.count }
+    public var workerCount: Int { ring?.count ?? membership.members.count { $0.ringEndpoint != nil } }
 
     public var stopSignal: () -> Int32? {
         get { membership.stopSignal }
@@ -165,10 +173,14 @@ public final class RingCoordinator: ParameterUpdater {
     /// (replaying since the snapshot) when there is none.
     private func prepareRing() throws {
         if ring != nil {
-            let joiners = eligible.filter { member in !ring!.contains { $0.peer == member.peer } }
-            if !joiners.isEmpty || replay.count >= Self.snapshotInterval {
+            let current = ring!
+            // Checked without building a list: this runs every step.
+            let joiners = membership.members.contains { member in
+                member.ringEndpoint != nil && !current.contains { $0.peer == member.peer }
+            }
+            if joiners || replay.count >= Self.snapshotInterval {
                 try gatherState()
-                if !joiners.isEmpty { ring = nil }
+                if joiners { ring = nil }
             }
         }
         guard ring == nil else { return }
@@ -198,7 +210,7 @@ public final class RingCoordinator: ParameterUpdater {
                 momentum: optimiser.momentum, nesterov: optimiser.nesterov, weightDecay: optimiser.weightDecay,
                 ownedStart: UInt64(owned.lowerBound), ownedCount: UInt64(owned.count), weights: weights,
                 velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: snapshotVelocity[owned]))))
-            try membership.send(to: member.peer, WireMessage.ringSetup(setup).encode())
+            try membership.send(to: member.peer, WireMessage.ringSetup(setup))
         }
         membership.log("coordinator: ring generation \(generation): \(members.map { "worker \($0.id)" }.joined(separator: " -> ")) -> back to the first")
     }
@@ -209,22 +221,26 @@ public final class RingCoordinator: ParameterUpdater {
         guard let ring else { throw RingBroken(reason: "no ring") }
         let step = UInt64(work.globalStep)
         let batchSamples = work.shards.reduce(0) { $0 + $1.count }
-        pendingStep = (step, Set(ring.map(\.peer)), StepTally(), 0, false)
+        pendingStep = step
         defer { pendingStep = nil }
+        waiting.removeAll(keepingCapacity: true)
+        waiting.append(contentsOf: repeatElement(true, count: ring.count))
+        waitingCount = ring.count
+        (replies, slowestCompute, stalled) = (StepTally(), 0, false)
+        while shardFrames.count < ring.count { shardFrames.append(ShardFrames()) }
         for (rank, member) in ring.enumerated() {
             let block = Self.block(of: (rank + rotation) % ring.count, shardCount: work.shards.count, members: ring.count)
-            let batch = try ShardBatch(of: data, shards: block.map { work.shards[$0] }, order: work.order)
+            let frames = shardFrames[rank]
+            frames.fill(from: data, work: work, block: block)
             let message = RingWork(
                 generation: generation, step: step, learningRate: rate, batchSamples: UInt32(batchSamples),
-                shards: zip(block, batch.sampleCounts).map { Work.Shard(shardID: UInt32($0.0), sampleCount: UInt32($0.1)) },
-                pixels: batch.pixels, labels: batch.labels)
-            try membership.send(to: member.peer, WireMessage.ringWork(message).encode())
+                shards: frames.shards, pixels: frames.pixelFrame, labels: frames.labelFrame)
+            try membership.send(to: member.peer, .ringWork(message))
         }
-        try waitFor { pendingStep!.waiting.isEmpty }
-        let result = pendingStep!
-        if result.stalled { throw RingBroken(reason: "a member stopped hearing from its neighbour in step \(step)") }
-        computeNanoseconds += result.compute
-        return result.tally
+        try waitFor { waitingCount == 0 }
+        if stalled { throw RingBroken(reason: "a member stopped hearing from its neighbour in step \(step)") }
+        computeNanoseconds += slowestCompute
+        return replies
     }
 
     /// Contiguous blocks, as even as possible: member `index` of `members` gets this one.
@@ -238,7 +254,7 @@ public final class RingCoordinator: ParameterUpdater {
         pendingState = (lastStep, Set(ring.map(\.peer)))
         defer { pendingState = nil }
         for member in ring {
-            try membership.send(to: member.peer, WireMessage.stateRequest(StateRequest(generation: generation, step: lastStep)).encode())
+            try membership.send(to: member.peer, WireMessage.stateRequest(StateRequest(generation: generation, step: lastStep)))
         }
         try waitFor { pendingState!.waiting.isEmpty }
         replay.removeAll()
@@ -258,18 +274,19 @@ public final class RingCoordinator: ParameterUpdater {
     private func receive(_ message: WireMessage, from member: Membership.Member) throws {
         switch message {
         case .ringDone(let done):
-            guard done.generation == generation, let pending = pendingStep, done.step == pending.step,
-                  pending.waiting.contains(member.peer) else {
+            guard done.generation == generation, done.step == pendingStep,
+                  let rank = ring?.firstIndex(where: { $0.peer == member.peer }), waiting[rank] else {
                 return membership.reject(from: member.peer, because: "ring done for generation \(done.generation), step \(done.step), not the current one; dropped")
             }
-            pendingStep!.waiting.remove(member.peer)
+            waiting[rank] = false
+            waitingCount -= 1
             switch done.status {
             case .updated: break
-            case .nonFinite: pendingStep!.tally.finite = false
-            case .stalled: pendingStep!.stalled = true
+            case .nonFinite: replies.finite = false
+            case .stalled: stalled = true
             }
-            pendingStep!.tally.add(lossFixed: done.lossSumFixedPoint, correct: Int(done.correct), samples: Int(done.sampleCount))
-            pendingStep!.compute = max(pending.compute, done.computeNanoseconds)
+            replies.add(lossFixed: done.lossSumFixedPoint, correct: Int(done.correct), samples: Int(done.sampleCount))
+            slowestCompute = max(slowestCompute, done.computeNanoseconds)
         case .stateSlice(let slice):
             guard slice.generation == generation, let pending = pendingState, pending.waiting.contains(member.peer),
                   let rank = ring?.firstIndex(where: { $0.peer == member.peer }) else {

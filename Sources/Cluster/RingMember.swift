@@ -43,7 +43,18 @@ public final class RingMember {
     private let sum: GradientSum
     private let mean: UnsafeMutableBufferPointer<Float>
     private let blockWidths: UnsafeMutableBufferPointer<UInt8>
+    /// Packed reduce-scatter chunks, each in a region of its own (sized at ring setup).
+    private var packed = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var packedChunkBytes = 0
+    /// The frame each bulk send refers to its bytes through.
+    private let outgoing = ZMQMessage()
+    private let sender = WireSender()
     private var rejected = 0
+    // Reused step after step, so the exchange allocates nothing of its own.
+    private var poller: ZMQPoller?
+    private var pollerCoordinator: ZMQSocket?
+    private let inboxFrames = ZMQFrames()
+    private let coordinatorFrames = ZMQFrames()
 
     public init(
         computer: ShardGradientComputer, limits: DecodingLimits, listen: String, settings: ClusterSettings,
@@ -79,6 +90,7 @@ public final class RingMember {
         weights.deallocate()
         mean.deallocate()
         blockWidths.deallocate()
+        packed.deallocate()
     }
 
     // MARK: - Forming the ring
@@ -102,8 +114,16 @@ public final class RingMember {
             outbox = socket
             outboxTarget = setup.rightNeighbour
         }
+        let pack = !setup.rightNeighbour.hasPrefix("ipc://")
+        let largestChunk = (0..<partition.size).map { partition.chunk($0).count }.max() ?? 0
+        let chunkBytes = PackedInt64s.largestPackedSize(count: largestChunk)
+        if pack, packed.count < chunkBytes * partition.size {
+            packed.deallocate()
+            packed = .allocate(byteCount: chunkBytes * partition.size, alignment: 64)
+        }
+        packedChunkBytes = chunkBytes
         ring = Ring(generation: setup.generation, rank: Int(setup.rank), partition: partition, owned: owned,
-                    optimiser: optimiser, pack: !setup.rightNeighbour.hasPrefix("ipc://"))
+                    optimiser: optimiser, pack: pack)
         log("worker: ring generation \(setup.generation): rank \(setup.rank) of \(setup.size), owns parameters \(owned), sends to \(setup.rightNeighbour)")
     }
 
@@ -197,11 +217,11 @@ public final class RingMember {
 
         for round in 0..<ring.partition.rounds {
             let outgoing = ring.partition.allGatherSend(rank: ring.rank, round: round)
-            try exchange.send(try WireMessage.ringChunk(RingChunk(
+            try exchange.send(.ringChunk(RingChunk(
                 generation: ring.generation, step: step, phase: .allGather, round: UInt32(round),
                 chunk: UInt32(outgoing), nonFinite: false, encoding: .rawFloat,
                 valueCount: UInt32(ring.partition.chunk(outgoing).count),
-                values: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: weights[ring.partition.chunk(outgoing)]))))).encode())
+                values: gatheredChunk(outgoing, ring: ring))))
             let expected = ring.partition.allGatherReceive(rank: ring.rank, round: round)
             switch try exchange.receive(.allGather, round: round, chunk: expected, keepAlive: keepAlive) {
             case .chunk(let chunk):
@@ -233,21 +253,36 @@ public final class RingMember {
         }
     }
 
-    /// A reduce-scatter chunk of the running sum, packed when it crosses a network.
-    private func reduceChunk(_ range: Range<Int>, ring: Ring, step: UInt64, round: Int, nonFinite: Bool) throws -> [ZMQMessage] {
+    /// A reduce-scatter chunk of the running sum, packed when it crosses a
+    /// network. The frame refers to the sum (or to the chunk's own region of
+    /// the packing buffer) without a copy: nothing writes there again before
+    /// the right neighbour has it, because it needs this chunk to finish the
+    /// reduce-scatter, and this member's step ends only with a chunk that
+    /// neighbour sends after finishing it.
+    private func reduceChunk(_ range: Range<Int>, ring: Ring, step: UInt64, round: Int, nonFinite: Bool) -> WireMessage {
         let values = UnsafeBufferPointer(rebasing: sum.values[range])
-        let frame: ZMQMessage
+        let index = ring.partition.reduceScatterSend(rank: ring.rank, round: round)
         if ring.pack {
             let widths = UnsafeMutableBufferPointer(rebasing: blockWidths[0..<(values.count + PackedInt64s.blockLength - 1) / PackedInt64s.blockLength])
-            frame = try ZMQMessage(size: PackedInt64s.measure(values, widths: widths))
-            frame.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: UnsafeBufferPointer(widths), into: $0) }
+            let size = PackedInt64s.measure(values, widths: widths)
+            let region = UnsafeMutableRawBufferPointer(rebasing: packed[(index * packedChunkBytes)..<(index * packedChunkBytes + size)])
+            PackedInt64s.pack(values, widths: UnsafeBufferPointer(widths), into: region)
+            outgoing.refer(to: UnsafeRawBufferPointer(region))
         } else {
-            frame = try ZMQMessage(copying: UnsafeRawBufferPointer(values))
+            outgoing.refer(to: UnsafeRawBufferPointer(values))
         }
-        return try WireMessage.ringChunk(RingChunk(
+        return .ringChunk(RingChunk(
             generation: ring.generation, step: step, phase: .reduceScatter, round: UInt32(round),
-            chunk: UInt32(ring.partition.reduceScatterSend(rank: ring.rank, round: round)), nonFinite: nonFinite,
-            encoding: ring.pack ? .packedInt64 : .rawInt64, valueCount: UInt32(range.count), values: frame)).encode()
+            chunk: UInt32(index), nonFinite: nonFinite,
+            encoding: ring.pack ? .packedInt64 : .rawInt64, valueCount: UInt32(range.count), values: outgoing))
+    }
+
+    /// An all-gather chunk: the weights themselves, without a copy. They
+    /// change next only after the next step's reduce-scatter, which the right
+    /// neighbour can only join once it has received everything sent here.
+    private func gatheredChunk(_ index: Int, ring: Ring) -> ZMQMessage {
+        outgoing.refer(to: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: weights[ring.partition.chunk(index)])))
+        return outgoing
     }
 
     // MARK: - Ring traffic
@@ -265,28 +300,28 @@ public final class RingMember {
         let step: UInt64
         let coordinator: ZMQSocket
 
-        func send(_ frames: [ZMQMessage]) throws {
+        func send(_ message: WireMessage) throws {
             // The outbox queues without blocking while the neighbour's pipe has room.
-            try member.outbox?.send(frames)
+            guard let outbox = member.outbox else { return }
+            try member.sender.send(message, on: outbox)
         }
 
         func receive(_ phase: RingChunk.Phase, round: Int, chunk: Int, keepAlive: () -> Void) throws -> Received {
             let limit = UInt64(member.settings.peerTimeoutMilliseconds) * 1_000_000
             var lastHeard = monotonicNanoseconds()
-            var poller = ZMQPoller()
-            let fromLeft = poller.add(member.inbox)
-            let fromCoordinator = poller.add(coordinator)
+            let (fromLeft, fromCoordinator) = (0, 1)
             while true {
                 keepAlive()
-                let ready = try poller.poll(timeoutMilliseconds: member.settings.heartbeatMilliseconds)
-                if ready.contains(fromCoordinator), let frames = try coordinator.tryReceive() {
+                let ready = try member.waitForTraffic(coordinator: coordinator)
+                if ready.contains(fromCoordinator), try coordinator.tryReceive(into: member.coordinatorFrames) {
+                    let frames = member.coordinatorFrames.received
                     if let message = try? WireMessage.decode(frames, limits: member.limits), case .heartbeat = message {
                         continue
                     }
-                    return .interrupted(frames)
+                    return .interrupted(Array(frames))
                 }
-                if ready.contains(fromLeft), let frames = try member.inbox.tryReceive() {
-                    if let chunk = member.accept(frames, phase: phase, step: step, round: round, chunk: chunk, ring: ring) {
+                if ready.contains(fromLeft), try member.inbox.tryReceive(into: member.inboxFrames) {
+                    if let chunk = member.accept(member.inboxFrames.received, phase: phase, step: step, round: round, chunk: chunk, ring: ring) {
                         return .chunk(chunk)
                     }
                     lastHeard = monotonicNanoseconds()
@@ -300,8 +335,20 @@ public final class RingMember {
         }
     }
 
+    /// Waits up to a heartbeat interval for the left neighbour (item 0) or the coordinator (item 1).
+    private func waitForTraffic(coordinator: ZMQSocket) throws -> ZMQPoller.Ready {
+        if poller == nil || pollerCoordinator !== coordinator {
+            var fresh = ZMQPoller()
+            fresh.add(inbox)
+            fresh.add(coordinator)
+            poller = fresh
+            pollerCoordinator = coordinator
+        }
+        return try poller!.wait(timeoutMilliseconds: settings.heartbeatMilliseconds)
+    }
+
     /// The chunk this round expects, or nil (logged unless merely stale).
-    private func accept(_ frames: [ZMQMessage], phase: RingChunk.Phase, step: UInt64, round: Int, chunk: Int, ring: Ring) -> RingChunk? {
+    private func accept(_ frames: ArraySlice<ZMQMessage>, phase: RingChunk.Phase, step: UInt64, round: Int, chunk: Int, ring: Ring) -> RingChunk? {
         let received: RingChunk
         do {
             guard case .ringChunk(let decoded) = try WireMessage.decode(frames, limits: limits) else {

@@ -36,7 +36,7 @@ final class WelcomedWorker {
 
     deinit { blockWidths.deallocate() }
 
-    func answer(_ work: Work, betweenShards: () -> Void) throws -> [ZMQMessage] {
+    func answer(_ work: Work, betweenShards: () -> Void) throws -> WireMessage {
         let started = monotonicNanoseconds()
         sum.reset()
         compute(work, into: sum, betweenShards: betweenShards)
@@ -55,7 +55,7 @@ final class WelcomedWorker {
             correct: UInt32(correct), sampleCount: UInt32(samples),
             computeNanoseconds: monotonicNanoseconds() - started,
             shardIDs: work.shards.map(\.shardID), gradient: gradient, encoding: packGradients ? .packed : .raw)
-        return try WireMessage.gradient(reply).encode()
+        return .gradient(reply)
     }
 
     private func compute(_ work: Work, into sum: GradientSum, betweenShards: () -> Void) {

@@ -108,7 +108,7 @@ public final class WorkerPool: GradientSource {
                 step: UInt64(work.globalStep), weightVersion: UInt64(work.globalStep),
                 shards: zip(shards, batch.sampleCounts).map { Work.Shard(shardID: UInt32($0.0), sampleCount: UInt32($0.1)) },
                 weights: weights, pixels: batch.pixels, labels: batch.labels)
-            try membership.send(to: peer, WireMessage.work(message).encode())
+            try membership.send(to: peer, WireMessage.work(message))
         }
     }
 

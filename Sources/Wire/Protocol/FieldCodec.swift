@@ -22,6 +22,12 @@ struct FieldWriter {
     }
 
     func frame() throws -> ZMQMessage { try ZMQMessage(copying: bytes) }
+
+    mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes(body)
+    }
 }
 
 /// Reads a header frame in place; every read checks the bytes are there first.

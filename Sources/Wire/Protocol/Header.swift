@@ -31,11 +31,17 @@ enum Header {
 
     static func writer(for kind: WireMessageKind, version: UInt16 = wireProtocolVersion) -> FieldWriter {
         var writer = FieldWriter()
+        start(&writer, kind: kind, version: version)
+        return writer
+    }
+
+    /// Empties `writer` (keeping its storage) and writes the header of `kind`.
+    static func start(_ writer: inout FieldWriter, kind: WireMessageKind, version: UInt16 = wireProtocolVersion) {
+        writer.removeAll()
         for byte in magic { writer.write(byte) }
         writer.write(version)
         writer.write(kind.rawValue)
         writer.write(UInt8(0))
-        return writer
     }
 
     /// Reads the header and leaves `reader` at the kind's first field. Magic

@@ -13,6 +13,11 @@ public enum PackedInt64s {
     static func blockCount(_ count: Int) -> Int { (count + blockLength - 1) / blockLength }
     static func roundUp8(_ bytes: Int) -> Int { (bytes + 7) & ~7 }
 
+    /// The size of a frame of `count` values whose every block is 8 bytes wide: no frame is larger.
+    public static func largestPackedSize(count: Int) -> Int {
+        roundUp8(blockCount(count)) + roundUp8(count * 8)
+    }
+
     /// Writes each block's width into `widths` (blockCount bytes) and returns the frame size.
     public static func measure(_ values: UnsafeBufferPointer<Int64>, widths: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let blocks = blockCount(values.count)

@@ -37,21 +37,29 @@ public enum WireMessage {
 
     /// The frames to send. Bulk frames are the caller's own messages, not copies.
     public func encode() throws -> [ZMQMessage] {
+        var header = Header.writer(for: kind)
+        let bulk = try encodeFields(into: &header)
+        return [try header.frame()] + bulk.frames
+    }
+
+    /// Writes this message's fields after the header `header` was started
+    /// with, and returns its bulk frames.
+    func encodeFields(into header: inout FieldWriter) throws -> BulkFrames {
         switch self {
-        case .hello(let hello): return try hello.encode()
-        case .welcome(let welcome): return try welcome.encode()
-        case .refuse(let reason): return try RefuseCodec.encode(reason: reason)
-        case .work(let work): return try work.encode()
-        case .gradient(let gradient): return try gradient.encode()
-        case .heartbeat: return try HeartbeatCodec.encode()
-        case .shutdown(let reason): return try ShutdownCodec.encode(reason: reason)
-        case .ringAddress(let address): return try address.encode()
-        case .ringSetup(let setup): return try setup.encode()
-        case .ringWork(let work): return try work.encode()
-        case .ringChunk(let chunk): return try chunk.encode()
-        case .ringDone(let done): return try done.encode()
-        case .stateRequest(let request): return try request.encode()
-        case .stateSlice(let slice): return try slice.encode()
+        case .hello(let hello): return try hello.encode(into: &header)
+        case .welcome(let welcome): return try welcome.encode(into: &header)
+        case .refuse(let reason): return try RefuseCodec.encode(reason: reason, into: &header)
+        case .work(let work): return try work.encode(into: &header)
+        case .gradient(let gradient): return try gradient.encode(into: &header)
+        case .heartbeat: return try HeartbeatCodec.encode(into: &header)
+        case .shutdown(let reason): return try ShutdownCodec.encode(reason: reason, into: &header)
+        case .ringAddress(let address): return try address.encode(into: &header)
+        case .ringSetup(let setup): return try setup.encode(into: &header)
+        case .ringWork(let work): return try work.encode(into: &header)
+        case .ringChunk(let chunk): return try chunk.encode(into: &header)
+        case .ringDone(let done): return try done.encode(into: &header)
+        case .stateRequest(let request): return try request.encode(into: &header)
+        case .stateSlice(let slice): return try slice.encode(into: &header)
         }
     }
 

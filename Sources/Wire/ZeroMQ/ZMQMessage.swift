@@ -65,6 +65,27 @@ public final class ZMQMessage {
         pointer.deallocate()
     }
 
+    /// Makes this frame point at `bytes` without copying them and without
+    /// any bookkeeping allocation (a libzmq constant message): a sender that
+    /// reuses one frame object and one buffer step after step allocates
+    /// nothing. The caller must keep the bytes alive and unchanged until the
+    /// peer has received them, and must not read this frame's bytes as its own.
+    public func refer(to bytes: UnsafeRawBufferPointer) {
+        zmq_msg_close(pointer)
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            zmq_msg_init(pointer)
+            return
+        }
+        // With no free function libzmq makes a constant message: it cannot fail or allocate.
+        zmq_msg_init_data(pointer, UnsafeMutableRawPointer(mutating: base), bytes.count, nil, nil)
+    }
+
+    /// Empties the frame for reuse, e.g. as the target of the next receive.
+    func clear() {
+        zmq_msg_close(pointer)
+        zmq_msg_init(pointer)
+    }
+
     /// A second frame sharing this one's buffer (reference counted, no data
     /// copy), e.g. to send the same weights to several peers.
     public func sharedCopy() throws -> ZMQMessage {

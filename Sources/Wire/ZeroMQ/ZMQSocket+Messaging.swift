@@ -40,6 +40,36 @@ extension ZMQSocket {
         }
     }
 
+    /// Sends an optional routing identity, `header` (copied by libzmq) and
+    /// the bulk frames (shared, as `send` does), allocating nothing of ours.
+    func send(header: UnsafeRawBufferPointer, bulk: BulkFrames, to peer: PeerID?) throws {
+        let handle = try openHandle("zmq_send")
+        let more = ZMQ_SNDMORE
+        if let peer {
+            let sent = peer.bytes.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, more) }
+            guard sent >= 0 else { throw ZMQError.last("zmq_send(routing id)") }
+        }
+        guard zmq_send(handle, header.baseAddress, header.count, bulk.count > 0 ? more : 0) >= 0 else {
+            throw ZMQError.last("zmq_send(header)")
+        }
+        guard bulk.count > 0 else { return }
+        try withUnsafeTemporaryAllocation(of: zmq_msg_t.self, capacity: 1) { buffer in
+            let outgoing = buffer.baseAddress!
+            for index in 0..<bulk.count {
+                zmq_msg_init(outgoing)
+                guard zmq_msg_copy(outgoing, bulk[index].pointer) == 0 else {
+                    zmq_msg_close(outgoing)
+                    throw ZMQError.last("zmq_msg_copy")
+                }
+                guard zmq_msg_send(outgoing, handle, index == bulk.count - 1 ? 0 : more) >= 0 else {
+                    let error = ZMQError.last("zmq_msg_send(frame \(index + 1) of \(bulk.count + 1))")
+                    zmq_msg_close(outgoing)
+                    throw error
+                }
+            }
+        }
+    }
+
     /// Receives one whole multipart message, waiting at most
     /// `timeoutMilliseconds` (which must be finite, >= 0); nil on timeout.
     /// A message of more than `maxFrames` frames is drained and reported as an error.
@@ -74,6 +104,42 @@ extension ZMQSocket {
                 message: "dropped a message of \(maxFrames + dropped) frames, more than the \(maxFrames) allowed")
         }
         return frames
+    }
+
+    /// Receives one whole multipart message into `frames`, reusing its frame
+    /// objects, waiting at most `timeoutMilliseconds`; false on timeout. A
+    /// steady stream of messages then costs no allocation of ours (see ZMQFrames).
+    public func receive(into frames: ZMQFrames, timeoutMilliseconds: Int, maxFrames: Int = defaultMaxFrames) throws -> Bool {
+        precondition(timeoutMilliseconds >= 0, "receive needs a finite timeout")
+        let deadline = Deadline(milliseconds: timeoutMilliseconds)
+        while true {
+            guard try waitReadable(timeoutMilliseconds: deadline.remainingMilliseconds) else { return false }
+            if try tryReceive(into: frames, maxFrames: maxFrames) { return true }
+            guard deadline.remainingMilliseconds > 0 else { return false }
+        }
+    }
+
+    /// Receives one whole multipart message into `frames` if one is waiting.
+    public func tryReceive(into frames: ZMQFrames, maxFrames: Int = defaultMaxFrames) throws -> Bool {
+        let handle = try openHandle("zmq_msg_recv")
+        frames.removeAll()
+        var dropped = 0
+        repeat {
+            let frame = frames.nextSlot()
+            guard zmq_msg_recv(frame.pointer, handle, ZMQ_DONTWAIT) >= 0 else {
+                if frames.count == 0 && dropped == 0 && zmq_errno() == EAGAIN { return false }
+                throw ZMQError.last("zmq_msg_recv")
+            }
+            if frames.count < maxFrames { frames.keepSlot() } else { dropped += 1 }
+            if !frame.hasMore { break }
+        } while true
+        guard dropped == 0 else {
+            frames.removeAll()
+            throw ZMQError(
+                operation: "zmq_msg_recv", code: EMSGSIZE,
+                message: "dropped a message of \(maxFrames + dropped) frames, more than the \(maxFrames) allowed")
+        }
+        return true
     }
 
     /// One poll item on the stack rather than a ZMQPoller's arrays.

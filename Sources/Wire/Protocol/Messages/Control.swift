@@ -1,8 +1,8 @@
 /// Heartbeat: header only. Any message counts as a heartbeat; this one is
 /// for when there is nothing else to say.
 enum HeartbeatCodec {
-    static func encode() throws -> [ZMQMessage] {
-        [try Header.writer(for: .heartbeat).frame()]
+    static func encode(into header: inout FieldWriter) throws -> BulkFrames {
+        BulkFrames()
     }
 
     static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>) throws {
@@ -13,10 +13,9 @@ enum HeartbeatCodec {
 
 /// Shutdown: either side says it is leaving, and why.
 enum ShutdownCodec {
-    static func encode(reason: String) throws -> [ZMQMessage] {
-        var header = Header.writer(for: .shutdown)
+    static func encode(reason: String, into header: inout FieldWriter) throws -> BulkFrames {
         try header.write(reason, field: "shutdown reason")
-        return [try header.frame()]
+        return BulkFrames()
     }
 
     static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>) throws -> String {

@@ -63,11 +63,10 @@ public struct Gradient {
         }
     }
 
-    func encode() throws -> [ZMQMessage] {
+    func encode(into header: inout FieldWriter) throws -> BulkFrames {
         try FrameCheck.range(shardIDs.count, 1, Int(UInt32.max), "shard count of gradient")
         try FrameCheck.range(Int(correct), 0, Int(sampleCount), "correct count of gradient")
         try FrameCheck.bytes(gradient, are: gradient.count / 8 * 8, "gradient frame")
-        var header = Header.writer(for: .gradient)
         header.write(step)
         header.write(weightVersion)
         header.write(lossSumFixedPoint)
@@ -77,7 +76,7 @@ public struct Gradient {
         header.write(encoding.rawValue)
         header.write(UInt32(shardIDs.count))
         for id in shardIDs { header.write(id) }
-        return [try header.frame(), gradient]
+        return BulkFrames(gradient)
     }
 
     static func decode(

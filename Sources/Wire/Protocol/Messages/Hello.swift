@@ -14,9 +14,14 @@ public struct Hello: Equatable {
     /// A `version` other than ours exists to test how a coordinator refuses a stranger.
     public func encode(version: UInt16 = wireProtocolVersion) throws -> [ZMQMessage] {
         var header = Header.writer(for: .hello, version: version)
+        _ = try encode(into: &header)
+        return [try header.frame()]
+    }
+
+    func encode(into header: inout FieldWriter) throws -> BulkFrames {
         header.write(pid)
         try header.write(workerName, field: "worker name")
-        return [try header.frame()]
+        return BulkFrames()
     }
 
     static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>) throws -> Hello {

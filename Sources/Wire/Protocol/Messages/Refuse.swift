@@ -4,10 +4,9 @@
 /// the reserved byte and anything after the reason, which a later version
 /// may add.
 enum RefuseCodec {
-    static func encode(reason: String) throws -> [ZMQMessage] {
-        var header = Header.writer(for: .refuse)
+    static func encode(reason: String, into header: inout FieldWriter) throws -> BulkFrames {
         try header.write(reason, field: "refuse reason")
-        return [try header.frame()]
+        return BulkFrames()
     }
 
     static func decode(_ header: inout FieldReader) throws -> String {

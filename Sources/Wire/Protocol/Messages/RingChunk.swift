@@ -60,7 +60,7 @@ public struct RingChunk {
         values.withUnsafeElements(of: Float.self) { _ = target.update(fromContentsOf: $0) }
     }
 
-    func encode() throws -> [ZMQMessage] {
+    func encode(into header: inout FieldWriter) throws -> BulkFrames {
         // The checks the receiver makes, so that a sender's mistake shows here.
         try FrameCheck.range(Int(encoding.rawValue), phase == .allGather ? 2 : 0, phase == .allGather ? 2 : 1,
                              "\(phase) chunk encoding")
@@ -69,7 +69,6 @@ public struct RingChunk {
         case .rawFloat: try FrameCheck.bytes(values, are: Int(valueCount) * 4, "ring chunk (\(valueCount) floats)")
         case .packedInt64: try values.withUnsafeBytes { try PackedInt64s.validate($0, count: Int(valueCount), "ring chunk") }
         }
-        var header = Header.writer(for: .ringChunk)
         header.write(generation)
         header.write(step)
         header.write(phase.rawValue)
@@ -78,7 +77,7 @@ public struct RingChunk {
         header.write(UInt8(nonFinite ? 1 : 0))
         header.write(encoding.rawValue)
         header.write(valueCount)
-        return [try header.frame(), values]
+        return BulkFrames(values)
     }
 
     static func decode(

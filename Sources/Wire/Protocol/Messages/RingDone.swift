@@ -27,9 +27,8 @@ public struct RingDone: Equatable {
         self.computeNanoseconds = computeNanoseconds
     }
 
-    func encode() throws -> [ZMQMessage] {
+    func encode(into header: inout FieldWriter) throws -> BulkFrames {
         try FrameCheck.range(Int(correct), 0, Int(sampleCount), "correct count of ring done")
-        var header = Header.writer(for: .ringDone)
         header.write(generation)
         header.write(step)
         header.write(status.rawValue)
@@ -37,7 +36,7 @@ public struct RingDone: Equatable {
         header.write(correct)
         header.write(sampleCount)
         header.write(computeNanoseconds)
-        return [try header.frame()]
+        return BulkFrames()
     }
 
     static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>) throws -> RingDone {

@@ -5,10 +5,9 @@ public struct RingAddress: Equatable {
 
     public init(endpoint: String) { self.endpoint = endpoint }
 
-    func encode() throws -> [ZMQMessage] {
-        var header = Header.writer(for: .ringAddress)
+    func encode(into header: inout FieldWriter) throws -> BulkFrames {
         try header.write(endpoint, field: "ring endpoint")
-        return [try header.frame()]
+        return BulkFrames()
     }
 
     static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>) throws -> RingAddress {
@@ -56,11 +55,10 @@ public struct RingSetup {
     /// The most members a ring may have; far more than any step has micro-shards to give.
     public static let maxSize = 4096
 
-    func encode() throws -> [ZMQMessage] {
+    func encode(into header: inout FieldWriter) throws -> BulkFrames {
         try FrameCheck.range(Int(size), 1, Self.maxSize, "ring size")
         try FrameCheck.range(Int(rank), 0, Int(size) - 1, "ring rank")
         try FrameCheck.bytes(velocity, are: Int(ownedCount) * 4, "velocity frame of ring setup")
-        var header = Header.writer(for: .ringSetup)
         header.write(generation)
         header.write(step)
         header.write(rank)
@@ -71,7 +69,7 @@ public struct RingSetup {
         header.write(weightDecay.bitPattern)
         header.write(ownedStart)
         header.write(ownedCount)
-        return [try header.frame(), weights, velocity]
+        return BulkFrames(weights, velocity)
     }
 
     static func decode(

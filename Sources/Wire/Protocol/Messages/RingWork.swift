@@ -32,12 +32,11 @@ public struct RingWork {
         try labels.withUnsafeElements(of: UInt8.self, body)
     }
 
-    func encode() throws -> [ZMQMessage] {
+    func encode(into header: inout FieldWriter) throws -> BulkFrames {
         try FrameCheck.range(Int(batchSamples), 1, Int(UInt32.max), "batch samples of ring work")
         let samples = sampleCount
         try FrameCheck.bytes(labels, are: samples, "labels frame of ring work")
         if samples == 0 { try FrameCheck.bytes(pixels, are: 0, "pixels frame of ring work") }
-        var header = Header.writer(for: .ringWork)
         header.write(generation)
         header.write(step)
         header.write(learningRate.bitPattern)
@@ -47,7 +46,7 @@ public struct RingWork {
             header.write(shard.shardID)
             header.write(shard.sampleCount)
         }
-        return [try header.frame(), pixels, labels]
+        return BulkFrames(pixels, labels)
     }
 
     static func decode(

@@ -9,11 +9,10 @@ public struct StateRequest: Equatable {
         self.step = step
     }
 
-    func encode() throws -> [ZMQMessage] {
-        var header = Header.writer(for: .stateRequest)
+    func encode(into header: inout FieldWriter) throws -> BulkFrames {
         header.write(generation)
         header.write(step)
-        return [try header.frame()]
+        return BulkFrames()
     }
 
     static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>) throws -> StateRequest {
@@ -41,15 +40,14 @@ public struct StateSlice {
         self.weights = weights; self.velocity = velocity
     }
 
-    func encode() throws -> [ZMQMessage] {
+    func encode(into header: inout FieldWriter) throws -> BulkFrames {
         try FrameCheck.bytes(weights, are: Int(count) * 4, "weights frame of state slice")
         try FrameCheck.bytes(velocity, are: Int(count) * 4, "velocity frame of state slice")
-        var header = Header.writer(for: .stateSlice)
         header.write(generation)
         header.write(step)
         header.write(start)
         header.write(count)
-        return [try header.frame(), weights, velocity]
+        return BulkFrames(weights, velocity)
     }
 
     static func decode(

@@ -34,9 +34,8 @@ public struct Welcome: Equatable {
     // A layer list names at least an input and an output width.
     static let layerCounts = 2...WireLimits.maxLayers
 
-    func encode() throws -> [ZMQMessage] {
+    func encode(into header: inout FieldWriter) throws -> BulkFrames {
         try Self.check(shardSize: shardSize, heartbeat: heartbeatMilliseconds, layerCount: layerSizes.count)
-        var header = Header.writer(for: .welcome)
         header.write(workerID)
         header.write(shardSize)
         header.write(heartbeatMilliseconds)
@@ -48,7 +47,7 @@ public struct Welcome: Equatable {
             try FrameCheck.range(Int(size), WireLimits.layerSizes.lowerBound, WireLimits.layerSizes.upperBound, "layer \(index) size")
             header.write(size)
         }
-        return [try header.frame()]
+        return BulkFrames()
     }
 
     static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>) throws -> Welcome {

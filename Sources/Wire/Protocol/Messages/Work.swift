@@ -49,7 +49,7 @@ public struct Work {
     }
 
     /// Checks what the encoder can know without the limits: the frames agree with the shards.
-    func encode() throws -> [ZMQMessage] {
+    func encode(into header: inout FieldWriter) throws -> BulkFrames {
         try FrameCheck.range(shards.count, 1, Int(UInt32.max), "shard count of work")
         let samples = sampleCount
         for shard in shards {
@@ -59,7 +59,6 @@ public struct Work {
         let inputSize = pixels.count / samples
         try FrameCheck.bytes(pixels, are: samples * inputSize, "pixels frame of work")
         try FrameCheck.bytes(weights, are: weights.count / 4 * 4, "weights frame of work")
-        var header = Header.writer(for: .work)
         header.write(step)
         header.write(weightVersion)
         header.write(UInt32(shards.count))
@@ -67,7 +66,7 @@ public struct Work {
             header.write(shard.shardID)
             header.write(shard.sampleCount)
         }
-        return [try header.frame(), weights, pixels, labels]
+        return BulkFrames(weights, pixels, labels)
     }
 
     static func decode(
