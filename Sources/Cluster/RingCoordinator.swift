@@ -36,7 +36,7 @@ public final class RingCoordinator: ParameterUpdater {
     private let parameterCount: Int
     private let snapshotWeights: UnsafeMutableBufferPointer<Float>
     private let snapshotVelocity: UnsafeMutableBufferPointer<Float>
-    private var replay: [(work: StepWork, rate: Float, rotation: Int)] = []
+    private var replay = ReplayLog()
     private var ring: [Membership.Member]?
     private var generation: UInt64 = 0
     private var brokenReason: String?
@@ -116,7 +116,7 @@ public final class RingCoordinator: ParameterUpdater {
                     rotation = 1
                     tally = try run(work, rate: learningRate, rotation: rotation)
                 }
-                if tally.finite { replay.append((work, learningRate, rotation)) }
+                if tally.finite { replay.append(work, rate: learningRate, rotation: rotation) }
                 failuresInARow = 0
                 lastStep = UInt64(work.globalStep + 1)
                 return tally
@@ -190,7 +190,7 @@ public final class RingCoordinator: ParameterUpdater {
             try membership.waitUntil({ eligible.count >= need }, seconds: settings.waitTimeoutSeconds, need: need)
         }
         try form(eligible)
-        for entry in replay {
+        for entry in replay.entries {
             let tally = try run(entry.work, rate: entry.rate, rotation: entry.rotation)
             guard tally.finite else { throw RingBroken(reason: "step \(entry.work.globalStep) was not finite when repeated") }
         }

@@ -90,7 +90,7 @@ public enum WireMessage {
             case .shutdown: return .shutdown(reason: try ShutdownCodec.decode(&header, bulk: bulk))
             case .ringAddress: return .ringAddress(try RingAddress.decode(&header, bulk: bulk))
             case .ringSetup: return .ringSetup(try RingSetup.decode(&header, bulk: bulk, limits: limits))
-            case .ringWork: return .ringWork(try RingWork.decode(&header, bulk: bulk, limits: limits))
+            case .ringWork: return .ringWork(try RingWork.decode(&header, frame: first, bulk: bulk, limits: limits))
             case .ringChunk: return .ringChunk(try RingChunk.decode(&header, bulk: bulk, limits: limits))
             case .ringDone: return .ringDone(try RingDone.decode(&header, bulk: bulk))
             case .stateRequest: return .stateRequest(try StateRequest.decode(&header, bulk: bulk))

@@ -10,7 +10,7 @@ public struct RingWork {
     public var learningRate: Float
     /// Samples in the whole global batch: the divisor of the mean gradient.
     public var batchSamples: UInt32
-    public var shards: [Work.Shard]
+    public var shards: ShardList
     public var pixels: ZMQMessage
     public var labels: ZMQMessage
 
@@ -19,7 +19,7 @@ public struct RingWork {
         shards: [Work.Shard], pixels: ZMQMessage, labels: ZMQMessage
     ) {
         self.generation = generation; self.step = step; self.learningRate = learningRate
-        self.batchSamples = batchSamples; self.shards = shards; self.pixels = pixels; self.labels = labels
+        self.batchSamples = batchSamples; self.shards = ShardList(shards); self.pixels = pixels; self.labels = labels
     }
 
     public var sampleCount: Int { shards.reduce(0) { $0 + Int($1.sampleCount) } }
@@ -50,7 +50,7 @@ public struct RingWork {
     }
 
     static func decode(
-        _ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>, limits: DecodingLimits
+        _ header: inout FieldReader, frame: ZMQMessage, bulk: ArraySlice<ZMQMessage>, limits: DecodingLimits
     ) throws -> RingWork {
         guard let inputSize = limits.inputSize else { throw ProtocolError.shapesUnknown(kind: "ring work") }
         try FrameCheck.count(bulk, is: 2, for: .ringWork)
@@ -63,19 +63,20 @@ public struct RingWork {
         let shardCount = Int(try header.read(UInt32.self, "shard count"))
         try FrameCheck.range(shardCount, 0, limits.maxShards, "shard count of ring work")
         try header.expectExactly(shardCount, of: 8, "shards")
-        var shards: [Work.Shard] = []
-        shards.reserveCapacity(shardCount)
+        let shardsOffset = header.offset
+        var samples = 0
         for index in 0..<shardCount {
             let shardID = try header.read(UInt32.self, "shard \(index) id")
-            let samples = try header.read(UInt32.self, "shard \(index) sample count")
-            try FrameCheck.range(Int(samples), 1, limits.shardSize, "sample count of shard \(shardID)")
-            shards.append(Work.Shard(shardID: shardID, sampleCount: samples))
+            let count = try header.read(UInt32.self, "shard \(index) sample count")
+            try FrameCheck.range(Int(count), 1, limits.shardSize, "sample count of shard \(shardID)")
+            samples += Int(count)
         }
         let first = bulk.startIndex
-        let work = RingWork(
+        var work = RingWork(
             generation: generation, step: step, learningRate: rate, batchSamples: batchSamples,
-            shards: shards, pixels: bulk[first], labels: bulk[first + 1])
-        let samples = work.sampleCount
+            shards: [], pixels: bulk[first], labels: bulk[first + 1])
+        // Read in place when used: decoding builds no list.
+        work.shards = ShardList(frame: frame, offset: shardsOffset, count: shardCount)
         try FrameCheck.range(samples, 0, Int(batchSamples), "samples of ring work")
         let pixelBytes = try FrameCheck.product(samples, inputSize, "samples × input size")
         try FrameCheck.bytes(work.pixels, are: pixelBytes, "pixels frame of ring work (\(samples) samples × \(inputSize))")
