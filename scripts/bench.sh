@@ -2,9 +2,10 @@
 # Benchmarks, measured in one run on this machine, reported as ratios where
 # a ratio is what matters (the machines are shared and noisy). The last line
 # is one JSON object with every figure: compute (dptrain-bench compute),
-# throughput of train and simulate, ZeroMQ transfer and all-reduce times
-# (dptrain-bench transfer, allreduce), heap allocations per step and peak
-# resident memory of separately started coordinator and worker processes.
+# throughput of train and simulate (central, and ring with 2 workers),
+# ZeroMQ transfer and all-reduce times (dptrain-bench transfer, allreduce),
+# heap allocations per step and peak resident memory of separately started
+# coordinator and worker processes, with either collective.
 #   scripts/bench.sh [--epochs E]     (default 1 epoch of Fashion-MNIST per throughput run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,10 +36,12 @@ for n in 1 2; do
   echo "bench: simulate --workers $n" >&2
   "$bin/dptrain" simulate --workers "$n" "${flags[@]}" --out "$work/sim$n" >&2
 done
+echo "bench: simulate --workers 2 --collective ring" >&2
+"$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --out "$work/sim2ring" >&2
 
 echo "bench: ZeroMQ transfer of one gradient, process to process (ipc://, tcp://127.0.0.1)" >&2
 "$bin/dptrain-bench" transfer >"$work/transfer.json"
-echo "bench: all-reduce of one gradient, 2 worker processes, central collective" >&2
+echo "bench: all-reduce of one gradient, 2 worker processes, central collective then ring" >&2
 "$bin/dptrain-bench" allreduce >"$work/allreduce.json"
 
 # Heap allocations per steady-state step, counted by an LD_PRELOAD-ed
@@ -78,7 +81,8 @@ counted() {
   LD_PRELOAD="$counter" ALLOCATION_COUNTER_FILE="$work/$name.count" "$@" >&2 &
   echo $! >"$work/$name.pid"
 }
-# cluster NAME TRAINING_FLAGS...: a coordinator and 2 workers, started separately, as on a cluster.
+# cluster NAME COORDINATOR_FLAGS...: a coordinator and 2 workers, started
+# separately, as on a cluster; `--collective ring` among the flags makes a ring.
 # Heartbeats every 5 s rather than 0.5 s: none then falls in a run's idle
 # moments (joining, the epoch's end), which would add allocations that
 # depend on timing, not on steps. Workers exit as soon as the coordinator
@@ -104,13 +108,15 @@ cluster() {
 }
 subset_flags=(--layers 784,512,256,10 --batch-size 128 --lr 0.05 --momentum 0.9 --epochs 1 --seed 1)
 for run in small large; do
-  echo "bench: allocations, train and coordinator + 2 workers, $run run" >&2
+  echo "bench: allocations, train and coordinator + 2 workers (central, ring), $run run" >&2
   counted "$run-train" "$bin/dptrain" train --data "$work/data-$run" "${subset_flags[@]}" --out "$work/$run-train"
   wait "$(cat "$work/$run-train.pid")"
   cluster "$run" --data "$work/data-$run" "${subset_flags[@]}"
+  cluster "$run-ring" --collective ring --data "$work/data-$run" "${subset_flags[@]}"
 done
-echo "bench: peak memory, coordinator + 2 workers, $epochs epoch(s) of Fashion-MNIST" >&2
+echo "bench: peak memory, coordinator + 2 workers (central, ring), $epochs epoch(s) of Fashion-MNIST" >&2
 cluster rss "${flags[@]}"
+cluster rss-ring --collective ring "${flags[@]}"
 
 python3 - "$work" "$small_steps" "$large_steps" <<'PY'
 import json, sys
@@ -125,22 +131,29 @@ def report(name):
         if fields["pid"] == pid:
             return int(fields["allocations"]), int(fields["peak_rss_kb"])
     sys.exit(f"bench: no allocation report from {name} (pid {pid})")
-def per_step(role):
-    return (report(f"large-{role}")[0] - report(f"small-{role}")[0]) / (large_steps - small_steps)
+def per_step(role, ring=""):
+    return (report(f"large{ring}-{role}")[0] - report(f"small{ring}-{role}")[0]) / (large_steps - small_steps)
+def peak_mb(role, ring=""):
+    return round(report(f"rss{ring}-{role}")[1] / 1024, 1)
 out = json.loads(open(f"{work}/compute.json").read())
-train, one, two = last("train"), last("sim1"), last("sim2")
+train, one, two, ring = last("train"), last("sim1"), last("sim2"), last("sim2ring")
 out["samples_per_second_train"] = train["samples_per_second"]
 out["samples_per_second_1w"] = one["samples_per_second"]
 out["samples_per_second_2w"] = two["samples_per_second"]
 out["step_comm_fraction_2w"] = two.get("comm_fraction")
 out["speedup_2w_over_1w"] = round(two["samples_per_second"] / one["samples_per_second"], 3)
 out["ratio_1w_to_train"] = round(one["samples_per_second"] / train["samples_per_second"], 3)
+out["samples_per_second_ring_2w"] = ring["samples_per_second"]
+out["step_comm_fraction_ring_2w"] = ring.get("comm_fraction")
+out["speedup_ring_2w_over_1w"] = round(ring["samples_per_second"] / one["samples_per_second"], 3)
 out.update(json.loads(open(f"{work}/transfer.json").read()))
 out.update(json.loads(open(f"{work}/allreduce.json").read()))
+out["allreduce_over_transfer"] = round(out["allreduce_ms"] / out["zmq_transfer_ms"], 3)
 out["allocations_per_step_train"] = round(per_step("train"), 2)
-out["allocations_per_step_coordinator"] = round(per_step("coordinator"), 2)
-out["allocations_per_step_worker"] = round((per_step("worker1") + per_step("worker2")) / 2, 2)
-out["peak_rss_mb_coordinator"] = round(report("rss-coordinator")[1] / 1024, 1)
-out["peak_rss_mb_worker"] = round(max(report(f"rss-worker{i}")[1] for i in (1, 2)) / 1024, 1)
+for ring, key in (("", ""), ("-ring", "ring_")):
+    out[f"allocations_per_step_{key}coordinator"] = round(per_step("coordinator", ring), 2)
+    out[f"allocations_per_step_{key}worker"] = round((per_step("worker1", ring) + per_step("worker2", ring)) / 2, 2)
+    out[f"peak_rss_mb_{key}coordinator"] = peak_mb("coordinator", ring)
+    out[f"peak_rss_mb_{key}worker"] = max(peak_mb(f"worker{i}", ring) for i in (1, 2))
 print(json.dumps(out))
 PY

@@ -1,5 +1,7 @@
+import Collective
 import Foundation
 import MLP
+import Wire
 
 #if canImport(Glibc)
 import Glibc
@@ -7,6 +9,14 @@ import Glibc
 
 /// The network every figure is about: 784-512-256-10, P = 535,818 parameters.
 let benchArchitecture = try! Architecture(layerSizes: ComputeBenchmark.sizes, activation: .relu)
+
+/// Samples per micro-shard, as dptrain's default: a global batch of 128 is 4 shards.
+let benchShardSize = 32
+
+/// What a worker of `benchArchitecture` accepts, as after a welcome.
+let benchLimits = DecodingLimits(
+    parameterCount: benchArchitecture.parameterCount, inputSize: benchArchitecture.inputSize,
+    shardSize: benchShardSize, maxShards: FixedPoint.maxShardsPerSum)
 
 /// A benchmark that could not finish; exits 1 with this line.
 struct BenchError: Error, CustomStringConvertible {

@@ -3,9 +3,9 @@ import Collective
 import Foundation
 import Wire
 
-/// allreduce_ms: one reduction of the whole fixed-point gradient over two
-/// workers through the central collective, measured without touching the
-/// product. The bench process plays the coordinator's part of WorkerPool
+/// allreduce_ms_central: one reduction of the whole fixed-point gradient
+/// over two workers through the central collective, measured without
+/// touching the product. The bench process plays the coordinator's part of WorkerPool
 /// (a ROUTER with its socket options and two I/O threads, decoding with
 /// WireMessage.decode, adding with GradientSum.addPartial); two peer
 /// processes play workers, each holding an encoded Gradient message of P
@@ -17,29 +17,25 @@ import Wire
 /// cores, decoding and the two additions. Not included: computing the
 /// gradients, and the broadcast of the new weights that the next step's
 /// work message carries.
-enum AllReduceBenchmark {
+enum CentralAllReduceBenchmark {
     static let workers = 2
     static let warmups = 5
     static let rounds = 100
     static let shardsPerWorker = 2
-    static let shardSize = 32
     static let peerTimeoutMilliseconds = 30_000
 
-    static var limits: DecodingLimits {
-        DecodingLimits(parameterCount: benchArchitecture.parameterCount, inputSize: benchArchitecture.inputSize,
-                       shardSize: shardSize, maxShards: FixedPoint.maxShardsPerSum)
-    }
-
-    static func run() throws {
+    /// The median timing in milliseconds.
+    static func run() throws -> Double {
         try ZMQContext.shared.setIOThreads(2)
         let socket = try ZMQSocket(context: .shared, kind: .router)
         try socket.setRouterMandatory(true)
         try socket.setKernelBufferSizes(bytes: 4 << 20)
-        try socket.setMaxMessageSize(limits.largestFrameBytes)
+        try socket.setMaxMessageSize(benchLimits.largestFrameBytes)
         let folder = try SocketFolder()
         let endpoint = try socket.bind("ipc://\(folder.path)/allreduce")
-        let peers = try (0..<workers).map { try PeerProcess(arguments: ["allreduce-peer", endpoint, String($0)]) }
-        defer { peers.forEach { $0.stop() } }
+        let peers = try (0..<workers).map { try PeerProcess(arguments: ["central-peer", endpoint, String($0)]) }
+        // The folder must outlive the peers: ARC could otherwise remove it right after the bind.
+        defer { peers.forEach { $0.stop() }; withExtendedLifetime(folder) {} }
 
         let sum = GradientSum(parameterCount: benchArchitecture.parameterCount)
         var members = Set<PeerID>()
@@ -60,7 +56,7 @@ enum AllReduceBenchmark {
         let result = median(timings)
         progress(String(format: "all-reduce of %d Int64s over %d workers (central): %.3f ms (median)",
                         benchArchitecture.parameterCount, workers, result))
-        print(String(format: "{\"allreduce_ms\": %.4f}", result))
+        return result
     }
 
     /// One message: a worker's one-frame "ready", or its gradient, which is added to `sum`.
@@ -68,15 +64,15 @@ enum AllReduceBenchmark {
         on socket: ZMQSocket, ready: inout Int, members: inout Set<PeerID>, into sum: GradientSum?
     ) throws {
         guard let (peer, frames) = try socket.receiveRouted(timeoutMilliseconds: peerTimeoutMilliseconds) else {
-            throw BenchError("allreduce: the workers were silent for \(peerTimeoutMilliseconds) ms")
+            throw BenchError("central all-reduce: the workers were silent for \(peerTimeoutMilliseconds) ms")
         }
         members.insert(peer)
         if frames.count == 1 {
             ready += 1
             return
         }
-        guard let sum, case .gradient(let gradient) = try WireMessage.decode(frames, limits: limits) else {
-            throw BenchError("allreduce: unexpected message from \(peer)")
+        guard let sum, case .gradient(let gradient) = try WireMessage.decode(frames, limits: benchLimits) else {
+            throw BenchError("central all-reduce: unexpected message from \(peer)")
         }
         // The coordinator's own path: the frame is read once, straight into the sum.
         sum.addPartial(lossFixed: gradient.lossSumFixedPoint, correct: Int(gradient.correct),
@@ -85,7 +81,7 @@ enum AllReduceBenchmark {
         }
     }
 
-    /// `dptrain-bench allreduce-peer ENDPOINT INDEX`: one worker. Its
+    /// `dptrain-bench central-peer ENDPOINT INDEX`: one worker. Its
     /// gradient is built once (computing it is not what is measured); each
     /// round encodes a fresh header around it before reporting ready.
     static func runPeer(endpoint: String, index: Int) throws {
@@ -100,12 +96,12 @@ enum AllReduceBenchmark {
         for step in UInt64(0)... {
             let gradient = Gradient(
                 step: step, weightVersion: step, lossSumFixedPoint: FixedPoint.encode(loss: 40),
-                correct: 30, sampleCount: UInt32(shardsPerWorker * shardSize), computeNanoseconds: 0,
+                correct: 30, sampleCount: UInt32(shardsPerWorker * benchShardSize), computeNanoseconds: 0,
                 shardIDs: shardIDs, gradient: frame)
             let message = try WireMessage.gradient(gradient).encode()
             try socket.send([ZMQMessage(copying: [0])])
             guard let start = try socket.receive(timeoutMilliseconds: peerTimeoutMilliseconds) else {
-                throw BenchError("allreduce-peer: no start signal from \(endpoint) within \(peerTimeoutMilliseconds) ms")
+                throw BenchError("central-peer: no start signal from \(endpoint) within \(peerTimeoutMilliseconds) ms")
             }
             if start[0].count == 0 { return }
             try socket.send(message)
