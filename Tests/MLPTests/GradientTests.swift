@@ -20,24 +20,18 @@ final class GradientTests: XCTestCase {
         for activation in Activation.allCases {
             for loss in Loss.allCases {
                 let architecture = try Architecture(layerSizes: sizes, activation: activation, loss: loss)
-                let (parameters, inputs, labels) = problem(architecture, seed: 3)
-                let (analytic, result) = gradient(architecture, parameters, inputs: inputs, labels: labels)
-
-                let reference = ReferenceNetwork(architecture: architecture, inputs: inputs, labels: labels)
-                let base = parameters.values.map(Double.init)
-                XCTAssertEqual(result.lossSum, reference.loss(base), accuracy: 1e-5 * max(1, result.lossSum))
-
-                let h = 1e-6
-                for i in base.indices {
-                    var plus = base, minus = base
-                    plus[i] += h
-                    minus[i] -= h
-                    let numeric = (reference.loss(plus) - reference.loss(minus)) / (2 * h)
-                    XCTAssertEqual(Double(analytic[i]), numeric, accuracy: 2e-5 * max(1, abs(numeric)),
-                                   "\(activation) \(loss) parameter \(i)")
-                }
+                assertMatchesFiniteDifferences(architecture, batch: batch, seed: 3)
             }
         }
+    }
+
+    /// Hidden layers sum their bias gradients sixteen samples at a time:
+    /// 37 = 2·16 + 5 exercises whole groups and the remainder, in a
+    /// workspace with room for more samples than the batch holds.
+    func testBatchOfSeveralLaneGroupsMatchesFiniteDifferences() throws {
+        let architecture = try Architecture(layerSizes: sizes, activation: .tanh)
+        assertMatchesFiniteDifferences(architecture, batch: 37, seed: 4,
+                                       workspace: GradientWorkspace(architecture: architecture, maxBatch: 40))
     }
 
     func testGradientOverwritesAndRepeatsExactly() throws {
@@ -54,8 +48,31 @@ final class GradientTests: XCTestCase {
         XCTAssertEqual(first.result, evaluate(architecture, parameters, inputs: inputs, labels: labels))
     }
 
+    private func assertMatchesFiniteDifferences(_ architecture: Architecture, batch: Int, seed: UInt64,
+                                                workspace: GradientWorkspace? = nil,
+                                                file: StaticString = #filePath, line: UInt = #line) {
+        let (parameters, inputs, labels) = problem(architecture, seed: seed, batch: batch)
+        let (analytic, result) = gradient(architecture, parameters, inputs: inputs, labels: labels, workspace: workspace)
+
+        let reference = ReferenceNetwork(architecture: architecture, inputs: inputs, labels: labels)
+        let base = parameters.values.map(Double.init)
+        XCTAssertEqual(result.lossSum, reference.loss(base), accuracy: 1e-5 * max(1, result.lossSum),
+                       file: file, line: line)
+
+        let h = 1e-6
+        for i in base.indices {
+            var plus = base, minus = base
+            plus[i] += h
+            minus[i] -= h
+            let numeric = (reference.loss(plus) - reference.loss(minus)) / (2 * h)
+            XCTAssertEqual(Double(analytic[i]), numeric, accuracy: 2e-5 * max(1, abs(numeric)),
+                           "\(architecture.activation) \(architecture.loss) parameter \(i)", file: file, line: line)
+        }
+    }
+
     /// Parameters with nonzero biases (so bias paths count), inputs and labels.
-    private func problem(_ architecture: Architecture, seed: UInt64) -> (ParameterBuffer, [Float], [UInt8]) {
+    private func problem(_ architecture: Architecture, seed: UInt64, batch: Int? = nil) -> (ParameterBuffer, [Float], [UInt8]) {
+        let batch = batch ?? self.batch
         let parameters = ParameterBuffer.initialised(architecture, seed: seed)
         var generator = SeededGenerator(seed: seed &+ 100)
         for layer in 0..<architecture.layerCount {
