@@ -115,11 +115,13 @@ public final class RingMember {
             outboxTarget = setup.rightNeighbour
         }
         let pack = !setup.rightNeighbour.hasPrefix("ipc://")
-        let largestChunk = (0..<partition.size).map { partition.chunk($0).count }.max() ?? 0
-        let chunkBytes = PackedInt64s.largestPackedSize(count: largestChunk)
-        if pack, packed.count < chunkBytes * partition.size {
+        // A region per piece of every chunk, each big enough for the largest piece.
+        let messages = partition.size * partition.pieces
+        let largestPiece = (0..<messages).map { partition.piece($0 % partition.pieces, of: $0 / partition.pieces).count }.max() ?? 0
+        let chunkBytes = PackedInt64s.largestPackedSize(count: largestPiece)
+        if pack, packed.count < chunkBytes * messages {
             packed.deallocate()
-            packed = .allocate(byteCount: chunkBytes * partition.size, alignment: 64)
+            packed = .allocate(byteCount: chunkBytes * messages, alignment: 64)
         }
         packedChunkBytes = chunkBytes
         ring = Ring(generation: setup.generation, rank: Int(setup.rank), partition: partition, owned: owned,
@@ -181,56 +183,95 @@ public final class RingMember {
 
     /// The collective itself, on the local sum: reduce-scatter, SGD on the
     /// owned slice, all-gather. Afterwards (if `.finished(.updated)`) the
-    /// weights are the step's result on every member.
+    /// weights are the step's result on every member. The sum is consumed:
+    /// it holds partial and whole chunk sums afterwards, not this member's own.
+    ///
+    /// Every chunk travels in pieces, and each piece moves on as soon as it
+    /// is ready: added and passed on in the reduce-scatter, updated and sent
+    /// out as soon as its sum is whole, copied and passed on in the
+    /// all-gather. So the wire, the adding and the update overlap.
     public func allReduce(
         step: UInt64, batchSamples: Int, learningRate: Float, coordinator: ZMQSocket, keepAlive: () -> Void
     ) throws -> AllReduceOutcome {
+        precondition(batchSamples > 0, "a step averages over at least one sample")
         guard let ring else { throw ClusterError.incompatibleCoordinator("ring work before any ring setup") }
         let exchange = Exchange(member: self, ring: ring, step: step, coordinator: coordinator)
-
-        // Reduce-scatter: the non-finite flag travels with each chunk, so the
-        // owner of a fully summed chunk knows whether any member's gradient failed.
+        let partition = ring.partition, rank = ring.rank, pieces = partition.pieces
+        let owned = partition.ownedChunk(rank: rank)
+        // The non-finite flag travels with each piece, so the owner of a whole
+        // sum knows whether any member's gradient failed. Every piece passes
+        // every member, so all pieces and all members agree on it.
         let localNonFinite = !sum.finite
-        var carried = localNonFinite
-        for round in 0..<ring.partition.rounds {
-            let outgoing = ring.partition.chunk(ring.partition.reduceScatterSend(rank: ring.rank, round: round))
-            try exchange.send(reduceChunk(outgoing, ring: ring, step: step, round: round, nonFinite: carried))
-            let expected = ring.partition.reduceScatterReceive(rank: ring.rank, round: round)
-            switch try exchange.receive(.reduceScatter, round: round, chunk: expected, keepAlive: keepAlive) {
-            case .chunk(let chunk):
-                chunk.add(into: UnsafeMutableBufferPointer(rebasing: sum.values[ring.partition.chunk(expected)]))
-                carried = chunk.nonFinite || localNonFinite
-            case .interrupted(let frames): return .interrupted(frames)
-            case .stalled: return .finished(.stalled)
+        var nonFinite = localNonFinite
+
+        func update(_ piece: Int) throws {
+            updateOwned(partition.piece(piece, of: owned), ring: ring, batchSamples: batchSamples, learningRate: learningRate)
+            if partition.rounds > 0 { try exchange.send(gathered(owned, piece, round: 0, ring: ring, step: step)) }
+        }
+
+        if partition.rounds == 0 {
+            if nonFinite { return .finished(.nonFinite) }
+            for piece in 0..<pieces { try update(piece) }
+            return .finished(.updated)
+        }
+        let first = partition.reduceScatterSend(rank: rank, round: 0)
+        for piece in 0..<pieces {
+            try exchange.send(reduced(first, piece, round: 0, ring: ring, step: step, nonFinite: localNonFinite))
+        }
+        for round in 0..<partition.rounds {
+            let chunk = partition.reduceScatterReceive(rank: rank, round: round)
+            let last = round == partition.rounds - 1
+            for piece in 0..<pieces {
+                let range = partition.piece(piece, of: chunk)
+                switch try exchange.receive(.reduceScatter, round: round, chunk: partition.messageIndex(chunk: chunk, piece: piece),
+                                            count: range.count, keepAlive: keepAlive) {
+                case .chunk(let received):
+                    received.add(into: UnsafeMutableBufferPointer(rebasing: sum.values[range]))
+                    nonFinite = received.nonFinite || localNonFinite
+                case .interrupted(let frames): return .interrupted(frames)
+                case .stalled: return .finished(.stalled)
+                }
+                if !last {
+                    try exchange.send(reduced(chunk, piece, round: round + 1, ring: ring, step: step, nonFinite: nonFinite))
+                } else if !nonFinite {
+                    try update(piece)
+                }
             }
         }
-        if carried { return .finished(.nonFinite) }
-
-        let owned = ring.owned
-        if !owned.isEmpty {
-            let slice = UnsafeMutableBufferPointer(rebasing: mean[0..<owned.count])
-            FixedPoint.average(UnsafeBufferPointer(rebasing: sum.values[owned]), sampleCount: batchSamples, into: slice)
-            ring.optimiser.step(
-                range: 0..<owned.count, parameters: UnsafeMutableBufferPointer(rebasing: weights[owned]),
-                gradient: UnsafeBufferPointer(slice), learningRate: learningRate)
-        }
-
-        for round in 0..<ring.partition.rounds {
-            let outgoing = ring.partition.allGatherSend(rank: ring.rank, round: round)
-            try exchange.send(.ringChunk(RingChunk(
-                generation: ring.generation, step: step, phase: .allGather, round: UInt32(round),
-                chunk: UInt32(outgoing), nonFinite: false, encoding: .rawFloat,
-                valueCount: UInt32(ring.partition.chunk(outgoing).count),
-                values: gatheredChunk(outgoing, ring: ring))))
-            let expected = ring.partition.allGatherReceive(rank: ring.rank, round: round)
-            switch try exchange.receive(.allGather, round: round, chunk: expected, keepAlive: keepAlive) {
-            case .chunk(let chunk):
-                chunk.copyFloats(into: UnsafeMutableBufferPointer(rebasing: weights[ring.partition.chunk(expected)]))
-            case .interrupted(let frames): return .interrupted(frames)
-            case .stalled: return .finished(.stalled)
+        if nonFinite { return .finished(.nonFinite) }
+        for round in 0..<partition.rounds {
+            let chunk = partition.allGatherReceive(rank: rank, round: round)
+            for piece in 0..<pieces {
+                let range = partition.piece(piece, of: chunk)
+                switch try exchange.receive(.allGather, round: round, chunk: partition.messageIndex(chunk: chunk, piece: piece),
+                                            count: range.count, keepAlive: keepAlive) {
+                case .chunk(let received):
+                    received.copyFloats(into: UnsafeMutableBufferPointer(rebasing: weights[range]))
+                case .interrupted(let frames): return .interrupted(frames)
+                case .stalled: return .finished(.stalled)
+                }
+                if round < partition.rounds - 1 {
+                    try exchange.send(gathered(chunk, piece, round: round + 1, ring: ring, step: step))
+                }
             }
         }
         return .finished(.updated)
+    }
+
+    /// Averages the whole sums of `range` and applies SGD there, a block at a
+    /// time, so each block's mean is still in cache when SGD reads it.
+    private func updateOwned(_ range: Range<Int>, ring: Ring, batchSamples: Int, learningRate: Float) {
+        let base = ring.owned.lowerBound
+        let ownedWeights = UnsafeMutableBufferPointer(rebasing: weights[ring.owned])
+        let ownedMean = UnsafeMutableBufferPointer(rebasing: mean[0..<ring.owned.count])
+        for start in stride(from: range.lowerBound, to: range.upperBound, by: 4096) {
+            let block = start..<min(start + 4096, range.upperBound)
+            let local = (block.lowerBound - base)..<(block.upperBound - base)
+            FixedPoint.average(UnsafeBufferPointer(rebasing: sum.values[block]), sampleCount: batchSamples,
+                               into: UnsafeMutableBufferPointer(rebasing: ownedMean[local]))
+            ring.optimiser.step(range: local, parameters: ownedWeights, gradient: UnsafeBufferPointer(ownedMean),
+                                learningRate: learningRate)
+        }
     }
 
     private func computeShards(_ work: RingWork, betweenShards: () -> Void) {
@@ -253,15 +294,16 @@ public final class RingMember {
         }
     }
 
-    /// A reduce-scatter chunk of the running sum, packed when it crosses a
-    /// network. The frame refers to the sum (or to the chunk's own region of
+    /// A reduce-scatter piece of the running sum, packed when it crosses a
+    /// network. The frame refers to the sum (or to the piece's own region of
     /// the packing buffer) without a copy: nothing writes there again before
-    /// the right neighbour has it, because it needs this chunk to finish the
-    /// reduce-scatter, and this member's step ends only with a chunk that
+    /// the right neighbour has it, because it needs this piece to finish the
+    /// reduce-scatter, and this member's step ends only with pieces that
     /// neighbour sends after finishing it.
-    private func reduceChunk(_ range: Range<Int>, ring: Ring, step: UInt64, round: Int, nonFinite: Bool) -> WireMessage {
+    private func reduced(_ chunk: Int, _ piece: Int, round: Int, ring: Ring, step: UInt64, nonFinite: Bool) -> WireMessage {
+        let range = ring.partition.piece(piece, of: chunk)
         let values = UnsafeBufferPointer(rebasing: sum.values[range])
-        let index = ring.partition.reduceScatterSend(rank: ring.rank, round: round)
+        let index = ring.partition.messageIndex(chunk: chunk, piece: piece)
         if ring.pack {
             let widths = UnsafeMutableBufferPointer(rebasing: blockWidths[0..<(values.count + PackedInt64s.blockLength - 1) / PackedInt64s.blockLength])
             let size = PackedInt64s.measure(values, widths: widths)
@@ -277,12 +319,16 @@ public final class RingMember {
             encoding: ring.pack ? .packedInt64 : .rawInt64, valueCount: UInt32(range.count), values: outgoing))
     }
 
-    /// An all-gather chunk: the weights themselves, without a copy. They
+    /// An all-gather piece: the weights themselves, without a copy. They
     /// change next only after the next step's reduce-scatter, which the right
     /// neighbour can only join once it has received everything sent here.
-    private func gatheredChunk(_ index: Int, ring: Ring) -> ZMQMessage {
-        outgoing.refer(to: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: weights[ring.partition.chunk(index)])))
-        return outgoing
+    private func gathered(_ chunk: Int, _ piece: Int, round: Int, ring: Ring, step: UInt64) -> WireMessage {
+        let range = ring.partition.piece(piece, of: chunk)
+        outgoing.refer(to: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: weights[range])))
+        return .ringChunk(RingChunk(
+            generation: ring.generation, step: step, phase: .allGather, round: UInt32(round),
+            chunk: UInt32(ring.partition.messageIndex(chunk: chunk, piece: piece)), nonFinite: false,
+            encoding: .rawFloat, valueCount: UInt32(range.count), values: outgoing))
     }
 
     // MARK: - Ring traffic
@@ -306,7 +352,7 @@ public final class RingMember {
             try member.sender.send(message, on: outbox)
         }
 
-        func receive(_ phase: RingChunk.Phase, round: Int, chunk: Int, keepAlive: () -> Void) throws -> Received {
+        func receive(_ phase: RingChunk.Phase, round: Int, chunk: Int, count: Int, keepAlive: () -> Void) throws -> Received {
             let limit = UInt64(member.settings.peerTimeoutMilliseconds) * 1_000_000
             var lastHeard = monotonicNanoseconds()
             let (fromLeft, fromCoordinator) = (0, 1)
@@ -321,7 +367,7 @@ public final class RingMember {
                     return .interrupted(Array(frames))
                 }
                 if ready.contains(fromLeft), try member.inbox.tryReceive(into: member.inboxFrames) {
-                    if let chunk = member.accept(member.inboxFrames.received, phase: phase, step: step, round: round, chunk: chunk, ring: ring) {
+                    if let chunk = member.accept(member.inboxFrames.received, phase: phase, step: step, round: round, chunk: chunk, count: count, ring: ring) {
                         return .chunk(chunk)
                     }
                     lastHeard = monotonicNanoseconds()
@@ -348,7 +394,9 @@ public final class RingMember {
     }
 
     /// The chunk this round expects, or nil (logged unless merely stale).
-    private func accept(_ frames: ArraySlice<ZMQMessage>, phase: RingChunk.Phase, step: UInt64, round: Int, chunk: Int, ring: Ring) -> RingChunk? {
+    private func accept(
+        _ frames: ArraySlice<ZMQMessage>, phase: RingChunk.Phase, step: UInt64, round: Int, chunk: Int, count expectedCount: Int, ring: Ring
+    ) -> RingChunk? {
         let received: RingChunk
         do {
             guard case .ringChunk(let decoded) = try WireMessage.decode(frames, limits: limits) else {
@@ -364,7 +412,6 @@ public final class RingMember {
         if received.generation < ring.generation || (received.generation == ring.generation && received.step < step) {
             return nil
         }
-        let expectedCount = ring.partition.chunk(chunk).count
         guard received.generation == ring.generation, received.step == step, received.phase == phase,
               received.round == UInt32(round), received.chunk == UInt32(chunk),
               received.valueCount == UInt32(expectedCount) else {

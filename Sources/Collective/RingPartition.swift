@@ -8,6 +8,11 @@
 /// All-gather: member r first sends its owned chunk, then passes on what it
 /// received, so in round k it sends chunk (r + 1 - k) and receives (r - k).
 /// (All indices modulo `size`.)
+/// The most chunk messages a ring's indices may name (RingChunk's chunk field).
+public enum RingSetupLimits {
+    public static let maxChunkMessages = 4096
+}
+
 public struct RingPartition: Equatable, Sendable {
     public let parameterCount: Int
     public let size: Int
@@ -33,6 +38,27 @@ public struct RingPartition: Equatable, Sendable {
         let even = parameterCount * index / size
         return even / Self.alignment * Self.alignment
     }
+
+    /// Each chunk travels as this many pieces, so that a member adds (or
+    /// updates, or copies) one piece while the next is still on the wire.
+    /// A function of the shape alone: both ends of a link agree on it.
+    public var pieces: Int {
+        let perChunk = parameterCount / size
+        return max(1, min(8, perChunk / (1 << 16), RingSetupLimits.maxChunkMessages / size))
+    }
+
+    /// Piece `piece` of chunk `chunk`, aligned like the chunks.
+    public func piece(_ piece: Int, of chunk: Int) -> Range<Int> {
+        let whole = self.chunk(chunk), count = pieces
+        func boundary(_ index: Int) -> Int {
+            index >= count ? whole.upperBound
+                : whole.lowerBound + (whole.count * index / count) / Self.alignment * Self.alignment
+        }
+        return boundary(piece)..<boundary(piece + 1)
+    }
+
+    /// The index a piece travels under in a ring chunk message.
+    public func messageIndex(chunk: Int, piece: Int) -> Int { chunk * pieces + piece }
 
     public func ownedChunk(rank: Int) -> Int { wrap(rank + 1) }
 

@@ -60,4 +60,23 @@ final class RingPartitionTests: XCTestCase {
             }
         }
     }
+
+    func testPiecesTileEveryChunkAndTheirIndicesFitTheMessageField() {
+        for (count, size) in [(535_818, 1), (535_818, 2), (535_818, 3), (203_530, 2), (25_450, 4), (1 << 24, 4096)] {
+            let partition = RingPartition(parameterCount: count, size: size)
+            XCTAssertGreaterThanOrEqual(partition.pieces, 1)
+            XCTAssertLessThanOrEqual(partition.messageIndex(chunk: size - 1, piece: partition.pieces - 1), RingSetupLimits.maxChunkMessages - 1)
+            for chunk in 0..<size {
+                var next = partition.chunk(chunk).lowerBound
+                for piece in 0..<partition.pieces {
+                    let range = partition.piece(piece, of: chunk)
+                    XCTAssertEqual(range.lowerBound, next, "\(count) over \(size): chunk \(chunk) piece \(piece)")
+                    next = range.upperBound
+                }
+                XCTAssertEqual(next, partition.chunk(chunk).upperBound)
+            }
+        }
+        // The benchmark's model over two members travels in several pieces.
+        XCTAssertGreaterThan(RingPartition(parameterCount: 535_818, size: 2).pieces, 1)
+    }
 }

@@ -27,6 +27,23 @@ final class RingTests: XCTestCase {
         }
     }
 
+    /// A model big enough that each chunk travels in several pieces, each
+    /// passed on (and updated) while the next is on the wire.
+    func testChunksInSeveralPiecesMatchTrain() throws {
+        func run(_ command: String, _ out: URL, _ extra: [String] = []) throws -> Data {
+            try model([command] + extra + [
+                "--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--layers", "784,512,256,10",
+                "--epochs", "1", "--batch-size", "128", "--lr", "0.05", "--momentum", "0.9", "--seed", "3",
+                "--out", out.path,
+            ], out: out)
+        }
+        let reference = try run("train", try temporaryFolder())
+        for workers in [2, 3] {
+            let bytes = try run("simulate", try temporaryFolder(), ["--workers", String(workers), "--collective", "ring"])
+            XCTAssertEqual(bytes, reference, "ring of \(workers) over 784-512-256-10 differs from train")
+        }
+    }
+
     /// More members than a step has micro-shards: the idle ones add zeros and still update their slices.
     func testMembersWithoutShardsStillTakeTheirPart() throws {
         let trainOut = try temporaryFolder()
