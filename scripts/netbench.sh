@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# The central collective across simulated hosts: one network namespace per
+# Both collectives across simulated hosts: one network namespace per
 # process (the coordinator and each worker), all on one bridge in a namespace
 # of its own, every link rate-limited in both directions with tc tbf. For
-# each link rate and worker count it trains a fixed number of steps of
-# 784-512-256-10 and reads samples_per_second and comm_fraction from the
-# run's metrics.jsonl, next to what docs/performance.md's cost model predicts.
+# each link rate, worker count and collective it trains a fixed number of
+# steps of 784-512-256-10 and reads samples_per_second and comm_fraction from
+# the run's metrics.jsonl, and the bytes every link carried from its
+# counters, next to what docs/performance.md's cost model predicts.
 #
 #   scripts/netbench.sh [--workers "2 4 8"] [--rates "1gbit 100mbit"]
-#                       [--batch-size B] [--steps K] [--quick]
+#                       [--collectives "central ring"] [--batch-size B] [--steps K] [--quick]
 #
-#   --workers     worker counts to measure (default "2 4 8")
-#   --rates       tc rates of every link (default "1gbit 100mbit"; kbit, mbit, gbit)
-#   --batch-size  global batch (default 128); a worker count with more workers than
-#                 micro-shards (N·32 > B) is also measured at B = N·32, so all of them work
-#   --steps       training steps per cell (default 20)
-#   --quick       one small cell (2 workers, 1gbit, 5 steps): a smoke test
+#   --workers      worker counts to measure (default "2 4 8")
+#   --rates        tc rates of every link (default "1gbit 100mbit"; kbit, mbit, gbit)
+#   --collectives  central, ring or both (default "central ring"); each cell runs once per collective
+#   --batch-size   global batch (default 128); a worker count with more workers than
+#                  micro-shards (N·32 > B) is also measured at B = N·32, so all of them work
+#   --steps        training steps per cell (default 20)
+#   --quick        2 workers at 1gbit, 5 steps, each collective asked for: a smoke test
 #
 # Needs root (network namespaces), ip and tc (iproute2), python3. Builds the
 # release binaries if missing or older than the sources. Addresses are
@@ -28,12 +30,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-workers_list="2 4 8" rates="1gbit 100mbit" batch=128 steps=20
-usage="known: --workers \"2 4 8\" --rates \"1gbit 100mbit\" --batch-size B --steps K --quick"
+workers_list="2 4 8" rates="1gbit 100mbit" collectives="central ring" batch=128 steps=20
+usage="known: --workers \"2 4 8\" --rates \"1gbit 100mbit\" --collectives \"central ring\" --batch-size B --steps K --quick"
 while [ $# -gt 0 ]; do
   case "$1" in
     --workers) workers_list=${2:?}; shift 2 ;;
     --rates) rates=${2:?}; shift 2 ;;
+    --collectives) collectives=${2:?}; shift 2 ;;
     --batch-size) batch=${2:?}; shift 2 ;;
     --steps) steps=${2:?}; shift 2 ;;
     --quick) workers_list=2 rates=1gbit steps=5; shift ;;
@@ -56,6 +59,10 @@ rate_bits() {  # 100mbit -> 100000000
 }
 for rate in $rates; do
   rate_bits "$rate" >/dev/null || { echo "netbench: a rate is a whole number with kbit, mbit or gbit, got '$rate'" >&2; exit 2; }
+done
+[ -n "${collectives// /}" ] || { echo "netbench: --collectives needs central, ring or both" >&2; exit 2; }
+for collective in $collectives; do
+  case $collective in central|ring) ;; *) echo "netbench: a collective is central or ring, got '$collective'" >&2; exit 2 ;; esac
 done
 
 [ "$(id -u)" -eq 0 ] || { echo "netbench: needs root for network namespaces (ip netns)" >&2; exit 2; }
@@ -208,22 +215,36 @@ training_flags=(--layers 784,512,256,10 --lr 0.05 --momentum 0.9 --epochs 1 --se
 # A step at 100 Mbit/s takes seconds; a slow peer must not be mistaken for a lost one.
 cluster_flags=(--peer-timeout-ms 60000)
 
-run_cell() {  # rate workers batch -> one JSON line appended to $results; 1 on failure
-  local rate=$1 n=$2 b=$3 name=$1-$2w-b$3 out coordinator i cell_pids=() deadline status started busy cell_timeout
+link_counters() {  # workers -> "rx tx" bytes of the coordinator's eth0, then of each worker's, one pair a line
+  local i
+  for i in c $(seq 1 "$1"); do
+    [ "$i" = c ] && i=$tag-c || i=$tag-w$i
+    ip -j -s -n "$i" link show dev eth0 |
+      python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["stats64"]; print(s["rx"]["bytes"], s["tx"]["bytes"])'
+  done
+}
+
+run_cell() {  # collective rate workers batch -> one JSON line appended to $results; 1 on failure
+  local collective=$1 rate=$2 n=$3 b=$4 name=$1-$2-$3w-b$4 out coordinator i cell_pids=() deadline status started busy
+  local cell_timeout ring_flags=()
   subset "$b"
   busy=$(( (b + shard - 1) / shard < n ? (b + shard - 1) / shard : n ))
-  # Three times the model's link time for a step, and two minutes for start and evaluation.
+  # Three times the central model's link time for a step (more than the ring
+  # needs), and two minutes for start and evaluation.
   cell_timeout=$(( 120 + steps * busy * 154000000 / $(rate_bits "$rate") ))
   out=$work/$name
+  link_counters "$n" >"$work/$name.counters-before"
   started=$SECONDS
   ip netns exec "$tag-c" "$bin/dptrain" coordinator --listen tcp://10.77.0.1:5555 --workers "$n" \
-    "${cluster_flags[@]}" "${training_flags[@]}" --data "$work/data-$b" --batch-size "$b" --out "$out" \
-    >"$work/$name.coordinator.log" 2>&1 &
+    --collective "$collective" "${cluster_flags[@]}" "${training_flags[@]}" --data "$work/data-$b" --batch-size "$b" \
+    --out "$out" >"$work/$name.coordinator.log" 2>&1 &
   coordinator=$!
   pids+=("$coordinator")
   for (( i = 1; i <= n; i++ )); do
+    # Every namespace has the same host name, so a worker announces its own address.
+    [ "$collective" = ring ] && ring_flags=(--ring-listen "tcp://10.77.0.$((10 + i)):*")
     ip netns exec "$tag-w$i" "$bin/dptrain" worker --coordinator tcp://10.77.0.1:5555 "${cluster_flags[@]}" \
-      >"$work/$name.worker$i.log" 2>&1 &
+      "${ring_flags[@]}" >"$work/$name.worker$i.log" 2>&1 &
     cell_pids+=($!)
     pids+=($!)
   done
@@ -245,15 +266,26 @@ run_cell() {  # rate workers batch -> one JSON line appended to $results; 1 on f
     tail -5 "$work/$name.coordinator.log" >&2
     return 1
   fi
-  local disturbed
-  disturbed=$(grep -cE 'silent for|rejected|goes to the others' "$work/$name.coordinator.log")
-  python3 - "$out/metrics.jsonl" "$rate" "$n" "$b" "$steps" "$((SECONDS - started))" "$disturbed" >>"$results" <<'PY'
+  link_counters "$n" >"$work/$name.counters-after"
+  # A lost, expelled or rejected worker, a broken ring, or a member whose ring
+  # traffic stopped or was rejected: the cell's figures include a recovery.
+  local disturbances
+  disturbances=$(grep -hE 'silent for|rejected|goes to the others|broke|no ring traffic' \
+                   "$work/$name.coordinator.log" "$work/$name".worker*.log)
+  [ -n "$disturbances" ] && { echo "netbench: $name was disturbed:"; head -20 <<<"$disturbances"; } >&2
+  python3 - "$out/metrics.jsonl" "$collective" "$rate" "$n" "$b" "$((SECONDS - started))" \
+    "$(grep -c . <<<"$disturbances")" "$work/$name.counters-before" "$work/$name.counters-after" >>"$results" <<'PY'
 import json, sys
-path, rate, n, b, steps, wall, disturbed = sys.argv[1:]
+path, collective, rate, n, b, wall, disturbances, before, after = sys.argv[1:]
 last = [json.loads(l) for l in open(path) if l.strip()][-1]
-print(json.dumps({"rate": rate, "workers": int(n), "batch": int(b), "steps": last["step"],
+# Bytes each eth0 carried during the cell (start, steps, evaluation, shutdown),
+# headers included: [rx, tx] of the coordinator, then of each worker.
+moved = [[a - b for a, b in zip(map(int, la.split()), map(int, lb.split()))]
+         for la, lb in zip(open(after), open(before))]
+print(json.dumps({"collective": collective, "rate": rate, "workers": int(n), "batch": int(b), "steps": last["step"],
                   "samples_per_second": last["samples_per_second"], "comm_fraction": last.get("comm_fraction"),
-                  "live_workers": last["workers"], "wall_seconds": int(wall), "disturbed": int(disturbed) > 0}))
+                  "live_workers": last["workers"], "wall_seconds": int(wall), "disturbed": int(disturbances) > 0,
+                  "coordinator_bytes": moved[0], "worker_bytes": moved[1:]}))
 PY
 }
 
@@ -274,11 +306,13 @@ for rate in $rates; do
     batches=$batch
     (( n * shard > batch )) && batches="$batch $(( n * shard ))"
     for b in $batches; do
-      echo "netbench: $rate, $n workers, batch $b, $steps steps" >&2
-      if ! run_cell "$rate" "$n" "$b"; then
-        failed=1
-        echo "{\"rate\": \"$rate\", \"workers\": $n, \"batch\": $b, \"failed\": true}" >>"$results"
-      fi
+      for collective in $collectives; do
+        echo "netbench: $collective, $rate, $n workers, batch $b, $steps steps" >&2
+        if ! run_cell "$collective" "$rate" "$n" "$b"; then
+          failed=1
+          echo "{\"collective\": \"$collective\", \"rate\": \"$rate\", \"workers\": $n, \"batch\": $b, \"failed\": true}" >>"$results"
+        fi
+      done
     done
   done
 done

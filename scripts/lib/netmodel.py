@@ -6,7 +6,7 @@
 Prints the table, then one JSON line. Symbols as in docs/performance.md:
 P parameters, N workers (A of them busy), B global batch, S shard size,
 F FLOPs per sample, R_c one worker's compute rate, beta link goodput,
-alpha one-way latency.
+alpha one-way latency, K steps in a cell.
 """
 import json
 import math
@@ -14,12 +14,18 @@ import sys
 
 LAYERS = [784, 512, 256, 10]
 S = 32                  # micro-shard size
-WEIGHT_BYTES = 4        # Float32 weights, coordinator -> each busy worker
-# Fixed-point gradient sum, each busy worker -> coordinator, packed in blocks
-# of 0, 4 or 8 bytes a value (PackedInt64s): measured on Fashion-MNIST sums,
-# ~5.9 bytes a value in the first steps and ~4.0 after a hundred; 4.2 overall.
+WEIGHT_BYTES = 4        # Float32 weights: central's broadcast, the ring's all-gather, snapshots
+# Fixed-point gradient sum, packed in blocks of 0, 4 or 8 bytes a value
+# (PackedInt64s) over tcp: measured on Fashion-MNIST sums, ~5.9 bytes a value
+# in the first steps and ~4.0 after a hundred; 4.2 overall. Central sends a
+# worker's sum to the coordinator, the ring's reduce-scatter partial sums.
+# Both pack worse in a short run's first steps, and partial sums over more
+# shards worse again: netbench's link counters saw 4.3-5.1 (central) and
+# 4.8-5.9 (the ring's busiest member) over 20 steps at 1 Gbit/s.
 GRADIENT_BYTES = 4.2
 SAMPLE_BYTES = 784 + 1  # UInt8 pixels and label
+DONE_BYTES = 64         # a "ring done" message (header only), each member -> coordinator
+SNAPSHOT_INTERVAL = 64  # RingCoordinator.snapshotInterval: steps between gathers of the state
 
 pairs = list(zip(LAYERS, LAYERS[1:]))
 P = sum(i * o + o for i, o in pairs)
@@ -28,27 +34,88 @@ W = sum(i * o for i, o in pairs)
 F = 4 * W + 2 * (W - LAYERS[0] * LAYERS[1])
 
 
-def central(n, b, rc, beta, alpha):
-    """Seconds of one step, the share of it outside gradient computation, and
-    the step's lower bound if the coordinator's link overlapped perfectly."""
+def compute_seconds(n, b, rc):
+    """The busiest worker's shards: both collectives hand out contiguous blocks as even as possible."""
+    shards = math.ceil(b / S)
+    return math.ceil(shards / min(n, shards)) * S * F / rc
+
+
+def central(n, b, rc, beta, alpha, g=GRADIENT_BYTES):
+    """One step: seconds, the share outside gradient computation, the full-duplex
+    lower bound, and payload bytes per step as {link: [in, out]}."""
     shards = math.ceil(b / S)
     busy = min(n, shards)
-    compute = math.ceil(shards / busy) * S * F / rc
-    link = (busy * (WEIGHT_BYTES + GRADIENT_BYTES) * P + b * SAMPLE_BYTES) / beta
+    compute = compute_seconds(n, b, rc)
+    link = (busy * (WEIGHT_BYTES + g) * P + b * SAMPLE_BYTES) / beta
     step = compute + link + 2 * alpha
     # Full duplex: gradients may start coming in once the first worker has its
     # weights, while the others' weights still go out.
-    pipelined = compute + (WEIGHT_BYTES * P + busy * GRADIENT_BYTES * P + b * SAMPLE_BYTES) / beta + 2 * alpha
-    return step, 1 - compute / step, pipelined
+    pipelined = compute + (WEIGHT_BYTES * P + busy * g * P + b * SAMPLE_BYTES) / beta + 2 * alpha
+    per_worker_samples = math.ceil(shards / busy) * S
+    moved = {"coordinator": [busy * g * P, busy * WEIGHT_BYTES * P + b * SAMPLE_BYTES],
+             "worker": [WEIGHT_BYTES * P + per_worker_samples * SAMPLE_BYTES, g * P]}
+    return step, 1 - compute / step, pipelined, moved
 
 
-def ring(n, b, rc, beta, alpha):
-    """Reduce-scatter of gradients, sharded update, all-gather of weights (not built yet)."""
+def ring(n, b, rc, beta, alpha, steps, g=GRADIENT_BYTES):
+    """One step as built (RingCoordinator, RingMember): the coordinator sends
+    every member its samples; the members compute, reduce-scatter packed
+    Int64 sums (N - 1 rounds of P/N values), update their slice, all-gather
+    Float32 weights (N - 1 rounds), and each sends the coordinator a done.
+
+    Returns the steady step (a snapshot of P weights and P velocities into
+    the coordinator every 64 steps, amortised), the step a K-step cell
+    measures (its first step also forms the ring: every member gets all
+    weights and its velocity slice through the coordinator's link; the
+    epoch-end snapshot lies outside the steps' timing), that cell's share
+    outside gradient computation, and payload bytes over the whole cell
+    per step as {link: [in, out]}."""
     shards = math.ceil(b / S)
-    compute = math.ceil(shards / min(n, shards)) * S * F / rc
-    link = (n - 1) / n * (GRADIENT_BYTES + WEIGHT_BYTES) * P / beta + b * SAMPLE_BYTES / beta
-    step = compute + link + 2 * (n - 1) * alpha
-    return step, 1 - compute / step
+    compute = compute_seconds(n, b, rc)
+    samples = b * SAMPLE_BYTES / beta + 2 * alpha  # all members' samples share the coordinator's link
+    exchange = (n - 1) / n * (g + WEIGHT_BYTES) * P / beta + 2 * (n - 1) * alpha
+    snapshot = 2 * WEIGHT_BYTES * P / beta + 2 * alpha
+    formation = (n + 1) * WEIGHT_BYTES * P / beta + 2 * alpha
+    bare = samples + compute + exchange
+    steady = bare + snapshot / SNAPSHOT_INTERVAL
+    cell = bare + (formation + (steps - 1) // SNAPSHOT_INTERVAL * snapshot) / steps
+    per_worker_samples = math.ceil(shards / min(n, shards)) * S
+    snapshots = (steps - 1) // SNAPSHOT_INTERVAL + 1  # and the one at the epoch's end
+    ring_bytes = (n - 1) / n * (g + WEIGHT_BYTES) * P
+    moved = {"coordinator": [n * DONE_BYTES + snapshots * 2 * WEIGHT_BYTES * P / steps,
+                             b * SAMPLE_BYTES + (n + 1) * WEIGHT_BYTES * P / steps],
+             "worker": [ring_bytes + per_worker_samples * SAMPLE_BYTES + (1 + 1 / n) * WEIGHT_BYTES * P / steps,
+                        ring_bytes + DONE_BYTES + snapshots * 2 * WEIGHT_BYTES * P / n / steps]}
+    return steady, cell, 1 - compute / cell, moved
+
+
+def counted_gradient_bytes(cell):
+    """Bytes per gradient value that the links' counters saw (tx of the
+    workers' eth0, which GSO lets count close to payload; at 100 Mbit/s it
+    also holds retransmissions of what tbf dropped). Central: the mean
+    over busy workers, since the coordinator's link carries them all. Ring:
+    the busiest member, since every round waits for its largest chunk."""
+    n, steps, sent = cell["workers"], cell["steps"], [out for _, out in cell["worker_bytes"]]
+    if cell["collective"] == "central":
+        busy = [out for out in sent if out > P]
+        return sum(out / steps / P for out in busy) / len(busy)
+    share = (n - 1) / n
+    return max((out / steps - share * WEIGHT_BYTES * P - 2 * WEIGHT_BYTES * P / n / steps) / (share * P) for out in sent)
+
+
+def predict(cell, links, rc, g=GRADIENT_BYTES):
+    collective, rate, n, b = cell.get("collective", "central"), cell["rate"], cell["workers"], cell["batch"]
+    link = links[rate]
+    beta = link["mbit_per_s"] * 1e6 / 8
+    alpha = link["rtt_us_median"] / 2 * 1e-6
+    if collective == "central":
+        step, comm, bound, moved = central(n, b, rc, beta, alpha, g)
+        return {"predicted_step_ms": step * 1e3, "steady_step_ms": step * 1e3, "bound_step_ms": bound * 1e3,
+                "predicted_comm_fraction": comm, "predicted_bytes_per_step": moved}
+    steps = cell.get("steps") or 20
+    steady, step, comm, moved = ring(n, b, rc, beta, alpha, steps, g)
+    return {"predicted_step_ms": step * 1e3, "steady_step_ms": steady * 1e3, "bound_step_ms": None,
+            "predicted_comm_fraction": comm, "predicted_bytes_per_step": moved}
 
 
 def main():
@@ -63,41 +130,64 @@ def main():
     for rate, link in links.items():
         print(f"{rate}: one TCP flow through the shaped path {link['mbit_per_s']:.0f} Mbit/s (beta), "
               f"round trip {link['rtt_us_median']:.0f} us (2 alpha)")
-    header = ("rate", "N", "busy", "B", "steps", "samples/s", "predicted", "meas/pred",
-              "comm", "pred comm", "step ms", "pred ms", "bound ms", "ring pred samples/s")
+    header = ("collective", "rate", "N", "busy", "B", "steps", "samples/s", "predicted", "meas/pred",
+              "comm", "pred comm", "step ms", "pred ms", "steady ms", "bound ms",
+              "worker out MB/step", "pred", "coord MB/step", "pred", "g seen", "pred at g seen", "meas/pred")
     rows = [header]
     for cell in cells:
-        rate, n, b = cell["rate"], cell["workers"], cell["batch"]
-        link = links[rate]
-        beta = link["mbit_per_s"] * 1e6 / 8
-        alpha = link["rtt_us_median"] / 2 * 1e-6
-        step, comm, pipelined = central(n, b, rc, beta, alpha)
-        ring_step, ring_comm = ring(n, b, rc, beta, alpha)
-        cell.update(busy=min(n, math.ceil(b / S)), predicted_samples_per_second=round(b / step, 1),
-                    predicted_comm_fraction=round(comm, 4), predicted_step_ms=round(step * 1e3, 2),
-                    pipelined_bound_step_ms=round(pipelined * 1e3, 2),
-                    ring_predicted_samples_per_second=round(b / ring_step, 1),
-                    ring_predicted_comm_fraction=round(ring_comm, 4))
+        n, b = cell["workers"], cell["batch"]
+        cell.setdefault("collective", "central")
+        prediction = predict(cell, links, rc)
+        step_ms = prediction["predicted_step_ms"]
+        moved = prediction["predicted_bytes_per_step"]
+        cell.update(busy=min(n, math.ceil(b / S)),
+                    predicted_samples_per_second=round(b / step_ms * 1e3, 1),
+                    predicted_comm_fraction=round(prediction["predicted_comm_fraction"], 4),
+                    predicted_step_ms=round(step_ms, 2), steady_step_ms=round(prediction["steady_step_ms"], 2),
+                    pipelined_bound_step_ms=None if prediction["bound_step_ms"] is None
+                    else round(prediction["bound_step_ms"], 2),
+                    predicted_bytes_per_step={k: [round(v) for v in io] for k, io in moved.items()})
+        bound = "" if prediction["bound_step_ms"] is None else f"{prediction['bound_step_ms']:,.1f}"
+        predicted_worker_mb = f"{moved['worker'][1] / 1e6:.2f}"
+        predicted_coordinator_mb = f"{sum(moved['coordinator']) / 1e6:.2f}"
         if cell.get("failed"):
             measured = ("failed", "", "", "", "", "")
+            worker_mb = coordinator_mb = ""
+            seen = ("", "", "")
         else:
             sps = cell["samples_per_second"]
             cell["step_ms"] = round(b / sps * 1e3, 2)
             frac = cell.get("comm_fraction")
-            measured = (f"{sps:,.0f}", f"{b / step:,.0f}", f"{sps * step / b:.2f}",
-                        "" if frac is None else f"{frac:.3f}", f"{comm:.3f}", f"{cell['step_ms']:,.1f}")
+            measured = (f"{sps:,.0f}", f"{cell['predicted_samples_per_second']:,.0f}", f"{sps * step_ms / 1e3 / b:.2f}",
+                        "" if frac is None else f"{frac:.3f}", f"{prediction['predicted_comm_fraction']:.3f}",
+                        f"{cell['step_ms']:,.1f}")
             if cell.get("disturbed"):
                 measured = (measured[0] + "*",) + measured[1:]
-        rows.append((rate, str(n), str(cell["busy"]), str(b), str(cell.get("steps", "")), measured[0],
-                     measured[1], measured[2], measured[3], measured[4], measured[5], f"{step * 1e3:,.1f}",
-                     f"{pipelined * 1e3:,.1f}", f"{b / ring_step:,.0f} (not built yet)"))
+            steps = cell["steps"]
+            # Counters include TCP/IP and Ethernet headers (about 4.5%) and start-up and shutdown.
+            worker_mb = f"{max(out for _, out in cell['worker_bytes']) / steps / 1e6:.2f}" if "worker_bytes" in cell else ""
+            coordinator_mb = f"{sum(cell['coordinator_bytes']) / steps / 1e6:.2f}" if "coordinator_bytes" in cell else ""
+            seen = ("", "", "")
+            if "worker_bytes" in cell:
+                g = counted_gradient_bytes(cell)
+                at_g = b / predict(cell, links, rc, g)["predicted_step_ms"] * 1e3
+                cell.update(counted_gradient_bytes=round(g, 2), predicted_samples_per_second_at_counted_g=round(at_g, 1))
+                seen = (f"{g:.2f}", f"{at_g:,.0f}", f"{sps / at_g:.2f}")
+        rows.append((cell["collective"], cell["rate"], str(n), str(cell["busy"]), str(b), str(cell.get("steps", "")),
+                     *measured, f"{step_ms:,.1f}", f"{prediction['steady_step_ms']:,.1f}", bound,
+                     worker_mb, predicted_worker_mb, coordinator_mb, predicted_coordinator_mb, *seen))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(value.rjust(width) for value, width in zip(row, widths)))
-    print("pred: the model's sequential step; bound: its full-duplex lower bound (gradients start coming in "
-          "while later workers' weights still go out); ring: docs/performance.md's model, not built yet")
+    print("pred: the model's step for this cell (for the ring including its formation, spread over the cell's "
+          "steps); steady: a long run's step (the ring's snapshot every 64 steps amortised); bound: central's "
+          "full-duplex lower bound (gradients start coming in while later workers' weights still go out); "
+          "MB/step: the busiest worker's bytes out and the coordinator's in + out per step, from the links' "
+          "counters (close to payload: GSO packets count their headers once) against the model's payload; "
+          "g seen: bytes per gradient value those counters imply (ring: its busiest member), and the model "
+          "with that g in place of GRADIENT_BYTES")
     if any(c.get("disturbed") for c in cells):
-        print("* the coordinator logged a lost, expelled or rejected worker during this cell")
+        print("* a worker was lost, expelled or rejected, a ring broke or stalled, or a message was rejected during this cell")
     print(json.dumps({"parameters": P, "flops_per_sample": F, "shard_size": S,
                       "rc_gflops": compute["mlp_shard_gflops"], "blas_kernels": compute.get("blas_kernels"),
                       "links": links, "cells": cells, "wall_seconds": int(wall)}))
