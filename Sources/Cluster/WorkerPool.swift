@@ -24,6 +24,7 @@ public final class WorkerPool: GradientSource {
     private var current: (work: StepWork, weights: ZMQMessage, sum: GradientSum)?
     private var stepComputeNanoseconds: UInt64 = 0
     private var computeNanoseconds: UInt64 = 0
+    private let weightFrame = ZMQMessage()
 
     public init(
         listen: String, architecture: Architecture, shardSize: Int, data: LabeledImages,
@@ -66,7 +67,10 @@ public final class WorkerPool: GradientSource {
             membership.log("coordinator: \(workerCount) live worker\(workerCount == 1 ? "" : "s"), fewer than --min-workers \(settings.minWorkers); waiting up to \(Int(settings.waitTimeoutSeconds)) s")
             try membership.waitUntil({ workerCount >= settings.minWorkers }, seconds: settings.waitTimeoutSeconds, need: settings.minWorkers)
         }
-        let weightFrame = try ZMQMessage(copying: UnsafeRawBufferPointer(weights))
+        // Sent without a copy: the weights change only after every member
+        // that was sent them has answered (or was dropped, and then its late
+        // answer is refused), so libzmq is done with these bytes by then.
+        weightFrame.refer(to: UnsafeRawBufferPointer(weights))
         current = (work, weightFrame, sum)
         defer { current = nil }
         stepComputeNanoseconds = 0

@@ -74,7 +74,13 @@ public final class GradientSum {
 
     /// The mean gradient the optimiser applies.
     public func average(into mean: UnsafeMutableBufferPointer<Float>) {
+        average(0..<values.count, into: mean)
+    }
+
+    /// The mean gradient at `range` only, written to the same range of `mean`.
+    public func average(_ range: Range<Int>, into mean: UnsafeMutableBufferPointer<Float>) {
         precondition(!isEmpty, "average of an empty sum")
-        FixedPoint.average(UnsafeBufferPointer(values), sampleCount: samples, into: mean)
+        FixedPoint.average(UnsafeBufferPointer(rebasing: values[range]), sampleCount: samples,
+                           into: UnsafeMutableBufferPointer(rebasing: mean[range]))
     }
 }
