@@ -15,6 +15,7 @@ final class WelcomedWorker {
     /// same machine its two extra passes cost about what they save.
     private let packGradients: Bool
     private let blockWidths: UnsafeMutableBufferPointer<UInt8>
+    private let gradient = ZMQMessage()
 
     init(_ welcome: Welcome, packGradients: Bool) throws {
         self.packGradients = packGradients
@@ -41,20 +42,22 @@ final class WelcomedWorker {
         sum.reset()
         compute(work, into: sum, betweenShards: betweenShards)
         let values = UnsafeBufferPointer(sum.values)
-        let gradient: ZMQMessage
+        // Fresh content in the same frame object: the last reply's content
+        // stays with libzmq until it has gone out, however soon this runs again.
         if packGradients {
             // Mostly 4 bytes a value instead of 8, written once into the frame.
-            gradient = try ZMQMessage(size: PackedInt64s.measure(values, widths: blockWidths))
+            try gradient.reinitialise(size: PackedInt64s.measure(values, widths: blockWidths))
             gradient.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: UnsafeBufferPointer(blockWidths), into: $0) }
         } else {
-            gradient = try ZMQMessage(copying: UnsafeRawBufferPointer(values))
+            try gradient.reinitialise(size: values.count * 8)
+            gradient.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(values)) }
         }
         let (lossFixed, correct, samples) = (sum.finite ? sum.lossFixed : FixedPoint.nonFiniteLoss, sum.correct, sum.samples)
         let reply = Gradient(
             step: work.step, weightVersion: work.weightVersion, lossSumFixedPoint: lossFixed,
             correct: UInt32(correct), sampleCount: UInt32(samples),
             computeNanoseconds: monotonicNanoseconds() - started,
-            shardIDs: work.shards.map(\.shardID), gradient: gradient, encoding: packGradients ? .packed : .raw)
+            shardIDs: ShardIDs(of: work.shards), gradient: gradient, encoding: packGradients ? .packed : .raw)
         return .gradient(reply)
     }
 

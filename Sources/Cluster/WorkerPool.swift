@@ -25,6 +25,8 @@ public final class WorkerPool: GradientSource {
     private var stepComputeNanoseconds: UInt64 = 0
     private var computeNanoseconds: UInt64 = 0
     private let weightFrame = ZMQMessage()
+    /// Each member's frames for its first work of a step.
+    private var startFrames: [PeerID: ShardFrames] = [:]
 
     public init(
         listen: String, architecture: Architecture, shardSize: Int, data: LabeledImages,
@@ -42,6 +44,7 @@ public final class WorkerPool: GradientSource {
             try accept(reply, from: member)
         }
         membership.onLoss = { [unowned self] member in
+            startFrames[member.peer] = nil
             if current != nil { try send(assignment.reassign(from: member.peer, to: membership.peers)) }
         }
     }
@@ -75,7 +78,11 @@ public final class WorkerPool: GradientSource {
         defer { current = nil }
         stepComputeNanoseconds = 0
         suspect = [:]
-        try send(assignment.start(shardCount: work.shards.count, workers: membership.peers))
+        try assignment.startBlocks(
+            shardCount: work.shards.count, workerCount: workerCount, worker: { membership.members[$0].peer }
+        ) { peer, block in
+            try sendFirst(block, to: peer)
+        }
         var orphanedSince: UInt64?
         while !assignment.isComplete {
             try membership.receiveOne(timeoutMilliseconds: 50)
@@ -104,6 +111,26 @@ public final class WorkerPool: GradientSource {
 
     // MARK: - Sending work
 
+    /// A step's first work for `peer`, in that member's kept frames: it has
+    /// answered the last work they carried before the step could end.
+    /// (Later sends in a step, after a failure, use fresh frames: the kept
+    /// ones may still be on their way.)
+    private func sendFirst(_ block: Range<Int>, to peer: PeerID) throws {
+        guard let (work, weights, _) = current else { return }
+        let frames: ShardFrames
+        if let kept = startFrames[peer] {
+            frames = kept
+        } else {
+            frames = ShardFrames()
+            startFrames[peer] = frames
+        }
+        frames.fill(from: data, work: work, block: block)
+        let message = Work(
+            step: UInt64(work.globalStep), weightVersion: UInt64(work.globalStep), shards: frames.shards,
+            weights: weights, pixels: frames.pixelFrame, labels: frames.labelFrame)
+        try membership.send(to: peer, .work(message))
+    }
+
     private func send(_ blocks: [(PeerID, [Int])]) throws {
         guard let (work, weights, _) = current else { return }
         for (peer, shards) in blocks {
@@ -122,17 +149,17 @@ public final class WorkerPool: GradientSource {
         guard let (work, _, sum) = current, reply.step == UInt64(work.globalStep) else {
             return membership.reject(from: member.peer, because: "gradient for step \(reply.step), not the current step; dropped")
         }
-        let shards = reply.shardIDs.map(Int.init)
+        let shards = reply.shardIDs.lazy.map(Int.init)
         let expectedSamples = shards.reduce(0) { $0 + ($1 < work.shards.count ? work.shards[$1].count : 0) }
         guard Int(reply.sampleCount) == expectedSamples else {
             membership.reject(from: member.peer, because: "gradient claims \(reply.sampleCount) samples, its shards hold \(expectedSamples)")
             return try membership.expel(member.peer, because: "sent a gradient that does not match its work")
         }
-        guard shards.allSatisfy({ assignment.outstanding.contains($0) && assignment.owner[$0] == member.peer }) else {
-            membership.reject(from: member.peer, because: "gradient for shards \(shards) it does not hold; dropped")
+        guard shards.allSatisfy({ assignment.holds($0, member.peer) }) else {
+            membership.reject(from: member.peer, because: "gradient for shards \(Array(shards)) it does not hold; dropped")
             return try membership.expel(member.peer, because: "sent a gradient that does not match its work")
         }
-        if reply.lossSumFixedPoint == FixedPoint.nonFiniteLoss, try recheck(shards, from: member) { return }
+        if reply.lossSumFixedPoint == FixedPoint.nonFiniteLoss, try recheck(Array(shards), from: member) { return }
         _ = assignment.complete(shards, by: member.peer)
         sum.addPartial(lossFixed: reply.lossSumFixedPoint, correct: Int(reply.correct),
                        samples: Int(reply.sampleCount), shards: shards.count) { target, overwrite in

@@ -97,7 +97,7 @@ enum CentralAllReduceBenchmark {
             let gradient = Gradient(
                 step: step, weightVersion: step, lossSumFixedPoint: FixedPoint.encode(loss: 40),
                 correct: 30, sampleCount: UInt32(shardsPerWorker * benchShardSize), computeNanoseconds: 0,
-                shardIDs: shardIDs, gradient: frame)
+                shardIDs: ShardIDs(shardIDs), gradient: frame)
             let message = try WireMessage.gradient(gradient).encode()
             try socket.send([ZMQMessage(copying: [0])])
             guard let start = try socket.receive(timeoutMilliseconds: peerTimeoutMilliseconds) else {

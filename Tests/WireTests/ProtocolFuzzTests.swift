@@ -433,7 +433,7 @@ private struct FuzzSeed {
             message = .gradient(Gradient(
                 step: random.next(), weightVersion: random.next(), lossSumFixedPoint: Int64(bitPattern: random.next()),
                 correct: .random(in: 0...samples, using: &random), sampleCount: samples, computeNanoseconds: random.next(),
-                shardIDs: ids,
+                shardIDs: ShardIDs(ids),
                 gradient: packed ? try packedFrame(&random) : try ZMQMessage(copying: randomBytes(80...80, &random)),
                 encoding: packed ? .packed : .raw))
         case .heartbeat:

@@ -48,7 +48,7 @@ func makeWork(sampleCounts: [UInt32] = [3, 2], parameterCount: Int = 10, inputSi
 func makeGradient(parameterCount: Int = 10, shardIDs: [UInt32] = [100, 101], samples: UInt32 = 5) throws -> Gradient {
     Gradient(
         step: 12, weightVersion: 11, lossSumFixedPoint: -123_456_789_012, correct: 4, sampleCount: samples,
-        computeNanoseconds: 987_654_321, shardIDs: shardIDs,
+        computeNanoseconds: 987_654_321, shardIDs: ShardIDs(shardIDs),
         gradient: try int64Frame((0..<parameterCount).map { Int64($0) * -3 }))
 }
 

@@ -42,7 +42,7 @@ final class FaultyWorkerTests: XCTestCase {
                 let reply = Gradient(
                     step: work.step, weightVersion: work.weightVersion, lossSumFixedPoint: Int64.min,
                     correct: 0, sampleCount: UInt32(work.sampleCount), computeNanoseconds: 0,
-                    shardIDs: work.shards.map(\.shardID), gradient: gradient)
+                    shardIDs: ShardIDs(of: work.shards), gradient: gradient)
                 try liar.send(WireMessage.gradient(reply).encode())
             case .refuse:
                 refused = true

@@ -82,8 +82,8 @@ public enum WireMessage {
             case .hello: return .hello(try Hello.decode(&header, bulk: bulk))
             case .welcome: return .welcome(try Welcome.decode(&header, bulk: bulk))
             case .refuse: return .refuse(reason: try RefuseCodec.decode(&header))
-            case .work: return .work(try Work.decode(&header, bulk: bulk, limits: limits))
-            case .gradient: return .gradient(try Gradient.decode(&header, bulk: bulk, limits: limits))
+            case .work: return .work(try Work.decode(&header, frame: first, bulk: bulk, limits: limits))
+            case .gradient: return .gradient(try Gradient.decode(&header, frame: first, bulk: bulk, limits: limits))
             case .heartbeat:
                 try HeartbeatCodec.decode(&header, bulk: bulk)
                 return .heartbeat

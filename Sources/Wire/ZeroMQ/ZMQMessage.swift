@@ -80,6 +80,19 @@ public final class ZMQMessage {
         zmq_msg_init_data(pointer, UnsafeMutableRawPointer(mutating: base), bytes.count, nil, nil)
     }
 
+    /// Gives this frame fresh content of `size` uninitialised bytes, as
+    /// `init(size:)` does, but in the same object: a sender that refills one
+    /// frame object per message allocates only the content, which libzmq
+    /// owns and frees once every copy of the old content has been sent.
+    public func reinitialise(size: Int) throws {
+        zmq_msg_close(pointer)
+        guard zmq_msg_init_size(pointer, size) == 0 else {
+            let error = ZMQError.last("zmq_msg_init_size(\(size))")
+            zmq_msg_init(pointer)
+            throw error
+        }
+    }
+
     /// Empties the frame for reuse, e.g. as the target of the next receive.
     func clear() {
         zmq_msg_close(pointer)

@@ -16,13 +16,13 @@ public struct Gradient {
     public var correct: UInt32
     public var sampleCount: UInt32
     public var computeNanoseconds: UInt64
-    public var shardIDs: [UInt32]
+    public var shardIDs: ShardIDs
     public var gradient: ZMQMessage
     public var encoding: Encoding
 
     public init(
         step: UInt64, weightVersion: UInt64, lossSumFixedPoint: Int64, correct: UInt32,
-        sampleCount: UInt32, computeNanoseconds: UInt64, shardIDs: [UInt32], gradient: ZMQMessage,
+        sampleCount: UInt32, computeNanoseconds: UInt64, shardIDs: ShardIDs, gradient: ZMQMessage,
         encoding: Encoding = .raw
     ) {
         self.encoding = encoding
@@ -80,7 +80,7 @@ public struct Gradient {
     }
 
     static func decode(
-        _ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>, limits: DecodingLimits
+        _ header: inout FieldReader, frame: ZMQMessage, bulk: ArraySlice<ZMQMessage>, limits: DecodingLimits
     ) throws -> Gradient {
         guard let parameterCount = limits.parameterCount else { throw ProtocolError.shapesUnknown(kind: "gradient") }
         try FrameCheck.count(bulk, is: 1, for: .gradient)
@@ -101,9 +101,8 @@ public struct Gradient {
         try FrameCheck.range(Int(samples), 1, maxSamples, "sample count of gradient")
         try FrameCheck.range(Int(correct), 0, Int(samples), "correct count of gradient")
         try header.expectExactly(shardCount, of: 4, "shard ids")
-        var shardIDs: [UInt32] = []
-        shardIDs.reserveCapacity(shardCount)
-        for index in 0..<shardCount { shardIDs.append(try header.read(UInt32.self, "shard id \(index)")) }
+        // Read in place when used: decoding builds no list.
+        let shardIDs = ShardIDs(frame: frame, offset: header.offset, count: shardCount)
         let gradient = bulk[bulk.startIndex]
         switch encoding {
         case .raw:

@@ -16,7 +16,7 @@ public struct Work {
 
     public var step: UInt64
     public var weightVersion: UInt64
-    public var shards: [Shard]
+    public var shards: ShardList
     public var weights: ZMQMessage
     public var pixels: ZMQMessage
     public var labels: ZMQMessage
@@ -27,7 +27,7 @@ public struct Work {
     ) {
         self.step = step
         self.weightVersion = weightVersion
-        self.shards = shards
+        self.shards = ShardList(shards)
         self.weights = weights
         self.pixels = pixels
         self.labels = labels
@@ -70,7 +70,7 @@ public struct Work {
     }
 
     static func decode(
-        _ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>, limits: DecodingLimits
+        _ header: inout FieldReader, frame: ZMQMessage, bulk: ArraySlice<ZMQMessage>, limits: DecodingLimits
     ) throws -> Work {
         guard let parameterCount = limits.parameterCount, let inputSize = limits.inputSize else {
             throw ProtocolError.shapesUnknown(kind: "work")
@@ -82,18 +82,18 @@ public struct Work {
         let shardCount = Int(try header.read(UInt32.self, "shard count"))
         try FrameCheck.range(shardCount, 1, limits.maxShards, "shard count of work")
         try header.expectExactly(shardCount, of: 8, "shards")
-        var shards: [Shard] = []
-        shards.reserveCapacity(shardCount)
+        let shardsOffset = header.offset
         for index in 0..<shardCount {
             let shardID = try header.read(UInt32.self, "shard \(index) id")
             let samples = try header.read(UInt32.self, "shard \(index) sample count")
             try FrameCheck.range(Int(samples), 1, limits.shardSize, "sample count of shard \(shardID)")
-            shards.append(Shard(shardID: shardID, sampleCount: samples))
         }
         let first = bulk.startIndex
-        let work = Work(
-            step: step, weightVersion: weightVersion, shards: shards,
+        var work = Work(
+            step: step, weightVersion: weightVersion, shards: [],
             weights: bulk[first], pixels: bulk[first + 1], labels: bulk[first + 2])
+        // Read in place when used: decoding builds no list.
+        work.shards = ShardList(frame: frame, offset: shardsOffset, count: shardCount)
         let samples = work.sampleCount
         let weightBytes = try FrameCheck.product(parameterCount, 4, "parameter count")
         let pixelBytes = try FrameCheck.product(samples, inputSize, "samples × input size")
