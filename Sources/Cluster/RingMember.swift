@@ -114,7 +114,11 @@ public final class RingMember {
             outbox = socket
             outboxTarget = setup.rightNeighbour
         }
-        let pack = !setup.rightNeighbour.hasPrefix("ipc://")
+        // Packed even between processes on one machine: there the kernel's
+        // socket copies dominate the exchange, and halving the bytes pays for
+        // packing (2 workers over ipc://: 21,600-21,900 -> 22,500-22,700
+        // samples/s). `rawInt64` stays in the protocol for peers that do not pack.
+        let pack = true
         // A region per piece of every chunk, each big enough for the largest piece.
         let messages = partition.size * partition.pieces
         let largestPiece = (0..<messages).map { partition.piece($0 % partition.pieces, of: $0 / partition.pieces).count }.max() ?? 0
@@ -294,8 +298,7 @@ public final class RingMember {
         }
     }
 
-    /// A reduce-scatter piece of the running sum, packed when it crosses a
-    /// network. The frame refers to the sum (or to the piece's own region of
+    /// A reduce-scatter piece of the running sum, packed. The frame refers to the sum (or to the piece's own region of
     /// the packing buffer) without a copy: nothing writes there again before
     /// the right neighbour has it, because it needs this piece to finish the
     /// reduce-scatter, and this member's step ends only with pieces that
