@@ -4,7 +4,7 @@
 # and resumed, must write the same model.safetensors as an undisturbed
 # `train` with the same flags.
 #
-#   scripts/chaos.sh [--kills N] [--workers W] [--seed S] [--epochs E]
+#   scripts/chaos.sh [--kills N] [--workers W] [--seed S] [--epochs E] [--collective central|ring]
 #
 #   --kills N    worker kills in all (default 20); about half are followed at once
 #                by a replacement `dptrain worker`; the last live worker is never
@@ -12,6 +12,8 @@
 #   --workers W  workers simulate starts (default 3)
 #   --seed S     seeds the chaos (victims, pauses, replacements) and training (default 1)
 #   --epochs E   training length (default 12 on Fashion-MNIST, 200 on mnist-5k)
+#   --collective central (default) or ring: with the ring, every kill breaks
+#                the ring and makes the coordinator repeat the steps since its snapshot
 #
 # Trains 784-128-10 on Fashion-MNIST (/usr/share/datasets/fashion-mnist), or
 # 784-64-10 on ../shared/datasets/mnist-5k when that is missing. Builds the
@@ -23,20 +25,22 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-kills=20 workers=3 seed=1 epochs=
+kills=20 workers=3 seed=1 epochs= collective=central
 while [ $# -gt 0 ]; do
   case "$1" in
     --kills) kills=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --epochs) epochs=$2; shift 2 ;;
-    *) echo "chaos: unknown option $1 (known: --kills N --workers W --seed S --epochs E)" >&2; exit 2 ;;
+    --collective) collective=$2; shift 2 ;;
+    *) echo "chaos: unknown option $1 (known: --kills N --workers W --seed S --epochs E --collective central|ring)" >&2; exit 2 ;;
   esac
 done
 for value in "$kills" "$workers" "$seed" ${epochs:+"$epochs"}; do
   [[ $value =~ ^[0-9]+$ ]] || { echo "chaos: options take whole numbers, got '$value'" >&2; exit 2; }
 done
 (( workers >= 1 )) || { echo "chaos: --workers must be at least 1" >&2; exit 2; }
+[[ $collective == central || $collective == ring ]] || { echo "chaos: --collective is central or ring, got '$collective'" >&2; exit 2; }
 RANDOM=$seed
 
 bin=.build/release/dptrain
@@ -82,7 +86,7 @@ trap 'exit 143' TERM
 starts=0
 start_simulate() {  # extra flags, e.g. --resume RUN
   starts=$((starts + 1))
-  "$bin" simulate --workers "$workers" "${cluster[@]}" --checkpoint-every 50 "$@" "${training[@]}" --out "$run" \
+  "$bin" simulate --workers "$workers" --collective "$collective" "${cluster[@]}" --checkpoint-every 50 "$@" "${training[@]}" --out "$run" \
     >"$dir/simulate-$starts.out" 2>"$dir/simulate-$starts.err" &
   sim=$!
   endpoint=
@@ -122,7 +126,7 @@ reference=$(md5sum <"$dir/reference/model.safetensors" | cut -d' ' -f1)
 
 # --- The chaos run ----------------------------------------------------------
 
-echo "chaos: simulate --workers $workers: $kills worker kills, and the coordinator killed once"
+echo "chaos: simulate --workers $workers --collective $collective: $kills worker kills, and the coordinator killed once"
 done_kills=0 replaced=0 late=0 coordinator_killed=0
 coordinator_at=$(( kills / 3 + RANDOM % (kills / 3 + 1) ))  # after this many worker kills
 start_simulate || exit 1
