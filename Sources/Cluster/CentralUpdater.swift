@@ -29,7 +29,8 @@ public final class CentralUpdater: ParameterUpdater {
 
     public var workerCount: Int { source.workerCount }
 
-    public func step(_ work: StepWork, learningRate: Float) throws -> StepTally {
+    /// `next` is not used: each step's work carries the weights of the step before.
+    public func step(_ work: StepWork, learningRate: Float, next: UpcomingStep?) throws -> StepTally {
         sum.reset()
         try source.compute(work, weights: UnsafeBufferPointer(parameters.values), into: sum)
         var tally = StepTally()
@@ -54,7 +55,7 @@ public final class CentralUpdater: ParameterUpdater {
         ModelState(weights: UnsafeBufferPointer(parameters.values), velocity: UnsafeBufferPointer(optimiser.velocity.values))
     }
 
-    public func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) throws {
+    public func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>, step: Int) throws {
         _ = parameters.values.update(fromContentsOf: weights)
         _ = optimiser.velocity.values.update(fromContentsOf: velocity)
     }

@@ -122,13 +122,28 @@ public final class GradientWorker {
                 try ring?.setUp(setup)
             case .ringWork(let work):
                 guard let ring else { continue }
-                switch try ring.run(work, coordinator: socket, keepAlive: { keepAlive() }) {
-                case .done(let done)?: try send(.ringDone(done))
-                case .interrupted(let frames)?: carriedOver = frames
-                case nil: continue
+                // Work sent ahead waits its turn; each step done may free the next.
+                var next = ring.admit(work) == .run ? work : nil
+                while let current = next {
+                    next = nil
+                    switch try ring.run(current, coordinator: socket, keepAlive: { keepAlive() }) {
+                    case .done(let done)?:
+                        try send(.ringDone(done))
+                        next = ring.takeHeld()
+                    case .interrupted(let frames)?: carriedOver = frames
+                    case nil: break
+                    }
                 }
             case .stateRequest(let request):
-                if let slice = try ring?.stateSlice(for: request) { try send(slice) }
+                guard let ring else { continue }
+                if let slice = try ring.stateSlice(for: request) {
+                    try send(slice)
+                } else if ring.cannotGive(request) {
+                    // Half way through a step sent ahead, or past the one asked about.
+                    try send(.ringDone(RingDone(
+                        generation: request.generation, step: request.step, status: .stalled,
+                        lossSumFixedPoint: 0, correct: 0, sampleCount: 0, computeNanoseconds: 0)))
+                }
             case .shutdown(let reason):
                 log("worker: coordinator says stop: \(reason)")
                 return .toldToStop

@@ -26,6 +26,19 @@ public struct StepTally: Equatable {
     public var lossSum: Double { FixedPoint.decode(loss: lossFixed) }
 }
 
+/// The step the loop will take after the current one, unless it is
+/// stopped: a collective may send its data out ahead, so that workers
+/// receive it while they still compute the current step.
+public struct UpcomingStep {
+    public var work: StepWork
+    public var learningRate: Float
+
+    public init(work: StepWork, learningRate: Float) {
+        self.work = work
+        self.learningRate = learningRate
+    }
+}
+
 /// Weights and momentum as one step left them.
 public struct ModelState {
     public var weights: UnsafeBufferPointer<Float>
@@ -39,12 +52,20 @@ public struct ModelState {
 public protocol ParameterUpdater: AnyObject {
     /// Live workers (1 when this process computes alone).
     var workerCount: Int { get }
-    /// Computes the gradient of `work` and, if it is finite, applies SGD at `learningRate`.
-    func step(_ work: StepWork, learningRate: Float) throws -> StepTally
+    /// Computes the gradient of `work` and, if it is finite, applies SGD at
+    /// `learningRate`. `next`, when given, is the step that follows.
+    func step(_ work: StepWork, learningRate: Float, next: UpcomingStep?) throws -> StepTally
     /// Nanoseconds spent in gradient computation since the last call (for comm_fraction).
     func takeComputeNanoseconds() -> UInt64
     /// Weights and velocity after the last step (a ring gathers them from its members first).
     func state() throws -> ModelState
-    /// Starts from these weights and velocity: a new run's, or a checkpoint's.
-    func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) throws
+    /// Starts from these weights and velocity, as they are before global
+    /// step `step`: a new run's (0), or a checkpoint's.
+    func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>, step: Int) throws
+}
+
+extension ParameterUpdater {
+    public func step(_ work: StepWork, learningRate: Float) throws -> StepTally {
+        try step(work, learningRate: learningRate, next: nil)
+    }
 }

@@ -48,10 +48,17 @@ public final class RingCoordinator: ParameterUpdater {
     private var replies = StepTally()
     private var slowestCompute: UInt64 = 0
     private var stalled = false
-    /// Each ring member's work frames, by rank.
-    private var shardFrames: [ShardFrames] = []
+    /// Each ring member's work frames, by step parity and rank.
+    private var shardFrames: [[ShardFrames]] = [[], []]
+    /// The step whose work went out ahead, and to which ring.
+    private var announced: (UInt64, UInt64)?
+    /// Reports of that step that came before its turn.
+    private var early: [(rank: Int, done: RingDone)] = []
     private var pendingState: (step: UInt64, waiting: Set<PeerID>)?
+    /// Steps taken so far, and steps the snapshot has taken: a new ring
+    /// starts from the snapshot's and repeats the ones between.
     private var lastStep: UInt64 = 0
+    private var snapshotStep: UInt64 = 0
     private var computeNanoseconds: UInt64 = 0
 
     public init(
@@ -103,18 +110,19 @@ public final class RingCoordinator: ParameterUpdater {
 
     // MARK: - ParameterUpdater
 
-    public func step(_ work: StepWork, learningRate: Float) throws -> StepTally {
+    public func step(_ work: StepWork, learningRate: Float, next: UpcomingStep?) throws -> StepTally {
         while true {
             do {
                 try prepareRing()
                 var rotation = 0
-                var tally = try run(work, rate: learningRate, rotation: rotation)
+                var tally = try run(work, rate: learningRate, rotation: rotation, next: next)
                 if !tally.finite, let size = ring?.count, size > 1 {
                     // As with the central collective: another member computes the
                     // same shards once more, outvoting a faulty worker.
                     membership.log("coordinator: non-finite gradient in step \(work.globalStep); computing it again with the shards moved")
                     rotation = 1
-                    tally = try run(work, rate: learningRate, rotation: rotation)
+                    // Members still hold the next step's work and take it after this one.
+                    tally = try run(work, rate: learningRate, rotation: rotation, next: next)
                 }
                 if tally.finite { replay.append(work, rate: learningRate, rotation: rotation) }
                 failuresInARow = 0
@@ -152,7 +160,9 @@ public final class RingCoordinator: ParameterUpdater {
         return ModelState(weights: UnsafeBufferPointer(snapshotWeights), velocity: UnsafeBufferPointer(snapshotVelocity))
     }
 
-    public func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) throws {
+    public func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>, step: Int) throws {
+        snapshotStep = UInt64(step)
+        lastStep = UInt64(step)
         _ = snapshotWeights.update(fromContentsOf: weights)
         _ = snapshotVelocity.update(fromContentsOf: velocity)
         replay.removeAll()
@@ -173,11 +183,8 @@ public final class RingCoordinator: ParameterUpdater {
     /// (replaying since the snapshot) when there is none.
     private func prepareRing() throws {
         if ring != nil {
-            let current = ring!
-            // Checked without building a list: this runs every step.
-            let joiners = membership.members.contains { member in
-                member.ringEndpoint != nil && !current.contains { $0.peer == member.peer }
-            }
+            // Joiners wait while a step's work is out ahead: members may be taking it.
+            let joiners = announced == nil && joinersWaiting(ring!)
             if joiners || replay.count >= Self.snapshotInterval {
                 try gatherState()
                 if joiners { ring = nil }
@@ -198,6 +205,8 @@ public final class RingCoordinator: ParameterUpdater {
 
     private func form(_ members: [Membership.Member]) throws {
         generation += 1
+        announced = nil
+        early.removeAll(keepingCapacity: true)
         brokenReason = nil
         ring = members
         let partition = RingPartition(parameterCount: parameterCount, size: members.count)
@@ -205,7 +214,7 @@ public final class RingCoordinator: ParameterUpdater {
         for (rank, member) in members.enumerated() {
             let owned = partition.owned(rank: rank)
             let setup = RingSetup(
-                generation: generation, step: lastStep, rank: UInt32(rank), size: UInt32(members.count),
+                generation: generation, step: snapshotStep, rank: UInt32(rank), size: UInt32(members.count),
                 rightNeighbour: members[(rank + 1) % members.count].ringEndpoint!,
                 momentum: optimiser.momentum, nesterov: optimiser.nesterov, weightDecay: optimiser.weightDecay,
                 ownedStart: UInt64(owned.lowerBound), ownedCount: UInt64(owned.count), weights: weights,
@@ -217,30 +226,69 @@ public final class RingCoordinator: ParameterUpdater {
 
     // MARK: - One step on the ring
 
-    private func run(_ work: StepWork, rate: Float, rotation: Int) throws -> StepTally {
+    /// Sends the step's work (unless it went out ahead) and, given `next`,
+    /// the next step's, so members have it when they finish this one; then
+    /// waits for every member's report.
+    private func run(_ work: StepWork, rate: Float, rotation: Int, next: UpcomingStep? = nil) throws -> StepTally {
         guard let ring else { throw RingBroken(reason: "no ring") }
         let step = UInt64(work.globalStep)
-        let batchSamples = work.shards.reduce(0) { $0 + $1.count }
         pendingStep = step
         defer { pendingStep = nil }
         waiting.removeAll(keepingCapacity: true)
         waiting.append(contentsOf: repeatElement(true, count: ring.count))
         waitingCount = ring.count
         (replies, slowestCompute, stalled) = (StepTally(), 0, false)
-        while shardFrames.count < ring.count { shardFrames.append(ShardFrames()) }
-        for (rank, member) in ring.enumerated() {
-            let block = Self.block(of: (rank + rotation) % ring.count, shardCount: work.shards.count, members: ring.count)
-            let frames = shardFrames[rank]
-            frames.fill(from: data, work: work, block: block)
-            let message = RingWork(
-                generation: generation, step: step, learningRate: rate, batchSamples: UInt32(batchSamples),
-                shards: frames.shards, pixels: frames.pixelFrame, labels: frames.labelFrame)
-            try membership.send(to: member.peer, .ringWork(message))
+        let sentAhead = rotation == 0 && announced.map { $0 == (step, generation) } == true
+        if sentAhead {
+            for (rank, done) in early { record(done, rank: rank) }
+        }
+        early.removeAll(keepingCapacity: true)
+        announced = nil
+        if !sentAhead { try send(work, rate: rate, rotation: rotation, to: ring) }
+        // Not when the state is read before the next step: members would
+        // already be taking it.
+        if let next, replay.count + 1 < Self.snapshotInterval, !joinersWaiting(ring) {
+            try send(next.work, rate: next.learningRate, rotation: 0, to: ring)
+            announced = (UInt64(next.work.globalStep), generation)
         }
         try waitFor { waitingCount == 0 }
         if stalled { throw RingBroken(reason: "a member stopped hearing from its neighbour in step \(step)") }
         computeNanoseconds += slowestCompute
         return replies
+    }
+
+    /// One step's work to every member, in the frames kept for that step's
+    /// parity: the other set may still carry the step before, sent ahead.
+    private func send(_ work: StepWork, rate: Float, rotation: Int, to ring: [Membership.Member]) throws {
+        let batchSamples = work.shards.reduce(0) { $0 + $1.count }
+        let parity = work.globalStep & 1
+        while shardFrames[parity].count < ring.count { shardFrames[parity].append(ShardFrames()) }
+        for (rank, member) in ring.enumerated() {
+            let block = Self.block(of: (rank + rotation) % ring.count, shardCount: work.shards.count, members: ring.count)
+            let frames = shardFrames[parity][rank]
+            frames.fill(from: data, work: work, block: block)
+            let message = RingWork(
+                generation: generation, step: UInt64(work.globalStep), learningRate: rate,
+                batchSamples: UInt32(batchSamples), shards: frames.shards, pixels: frames.pixelFrame,
+                labels: frames.labelFrame)
+            try membership.send(to: member.peer, .ringWork(message))
+        }
+    }
+
+    private func joinersWaiting(_ ring: [Membership.Member]) -> Bool {
+        membership.members.contains { member in member.ringEndpoint != nil && !ring.contains { $0.peer == member.peer } }
+    }
+
+    private func record(_ done: RingDone, rank: Int) {
+        waiting[rank] = false
+        waitingCount -= 1
+        switch done.status {
+        case .updated: break
+        case .nonFinite: replies.finite = false
+        case .stalled: stalled = true
+        }
+        replies.add(lossFixed: done.lossSumFixedPoint, correct: Int(done.correct), samples: Int(done.sampleCount))
+        slowestCompute = max(slowestCompute, done.computeNanoseconds)
     }
 
     /// Contiguous blocks, as even as possible: member `index` of `members` gets this one.
@@ -258,6 +306,7 @@ public final class RingCoordinator: ParameterUpdater {
         }
         try waitFor { pendingState!.waiting.isEmpty }
         replay.removeAll()
+        snapshotStep = lastStep
     }
 
     private func waitFor(_ done: () -> Bool) throws {
@@ -273,20 +322,24 @@ public final class RingCoordinator: ParameterUpdater {
 
     private func receive(_ message: WireMessage, from member: Membership.Member) throws {
         switch message {
+        case .ringDone(let done) where pendingState != nil && done.status == .stalled && done.generation == generation:
+            // Asked for its state while not at the step it was asked about (it
+            // took work sent ahead, and a stop came between): the ring cannot
+            // give a consistent state, so a new one is formed from the snapshot.
+            brokenReason = "worker \(member.id) was not at step \(done.step) when asked for its state"
         case .ringDone(let done):
-            guard done.generation == generation, done.step == pendingStep,
-                  let rank = ring?.firstIndex(where: { $0.peer == member.peer }), waiting[rank] else {
+            guard done.generation == generation, let rank = ring?.firstIndex(where: { $0.peer == member.peer }) else {
                 return membership.reject(from: member.peer, because: "ring done for generation \(done.generation), step \(done.step), not the current one; dropped")
             }
-            waiting[rank] = false
-            waitingCount -= 1
-            switch done.status {
-            case .updated: break
-            case .nonFinite: replies.finite = false
-            case .stalled: stalled = true
+            if done.step == pendingStep, waiting[rank] {
+                record(done, rank: rank)
+            } else if let (step, ring) = announced, done.step == step, ring == generation, !early.contains(where: { $0.rank == rank }) {
+                // A member that finished this step went straight on to the one
+                // sent ahead, and its report overtook a slower member's.
+                early.append((rank, done))
+            } else {
+                membership.reject(from: member.peer, because: "ring done for generation \(done.generation), step \(done.step), not the current one; dropped")
             }
-            replies.add(lossFixed: done.lossSumFixedPoint, correct: Int(done.correct), samples: Int(done.sampleCount))
-            slowestCompute = max(slowestCompute, done.computeNanoseconds)
         case .stateSlice(let slice):
             guard slice.generation == generation, let pending = pendingState, pending.waiting.contains(member.peer),
                   let rank = ring?.firstIndex(where: { $0.peer == member.peer }) else {

@@ -14,6 +14,14 @@ import Wire
 /// exchange at once: the coordinator then re-forms the ring from a snapshot,
 /// so a member never has to guess which half-finished state is right.
 public final class RingMember {
+    /// What to do with a step's work when it arrives.
+    enum Admission {
+        case run
+        /// Work sent ahead, for after the step now under way.
+        case hold
+        case ignore
+    }
+
     public enum Outcome {
         case done(RingDone)
         /// The coordinator said something that ends the exchange (a new ring, a
@@ -39,6 +47,14 @@ public final class RingMember {
     private var outbox: ZMQSocket?
     private var outboxTarget = ""
     private var ring: Ring?
+    /// The step the weights are ready to take: the setup's, then one past
+    /// each step this member updated.
+    private var nextStep: UInt64 = 0
+    /// False once a step was abandoned midway: the weights may then be half
+    /// updated, and only a new setup makes them right again.
+    private var consistent = false
+    /// A later step's work that arrived while this one was under way.
+    private var held: RingWork?
     private let weights: UnsafeMutableBufferPointer<Float>
     private let sum: GradientSum
     private let mean: UnsafeMutableBufferPointer<Float>
@@ -55,6 +71,8 @@ public final class RingMember {
     private var pollerCoordinator: ZMQSocket?
     private let inboxFrames = ZMQFrames()
     private let coordinatorFrames = ZMQFrames()
+    /// Ring traffic that arrived before its ring or step (rare: a ring being re-formed).
+    private var ahead: [[ZMQMessage]] = []
 
     public init(
         computer: ShardGradientComputer, limits: DecodingLimits, listen: String, settings: ClusterSettings,
@@ -128,6 +146,13 @@ public final class RingMember {
             packed = .allocate(byteCount: chunkBytes * messages, alignment: 64)
         }
         packedChunkBytes = chunkBytes
+        nextStep = setup.step
+        consistent = true
+        held = nil
+        ahead.removeAll { frames in
+            guard case .ringChunk(let chunk)? = try? WireMessage.decode(frames, limits: limits) else { return true }
+            return chunk.generation < setup.generation
+        }
         ring = Ring(generation: setup.generation, rank: Int(setup.rank), partition: partition, owned: owned,
                     optimiser: optimiser, pack: pack)
         log("worker: ring generation \(setup.generation): rank \(setup.rank) of \(setup.size), owns parameters \(owned), sends to \(setup.rightNeighbour)")
@@ -135,7 +160,7 @@ public final class RingMember {
 
     /// The owned slice of weights and momentum, for the coordinator's snapshot.
     func stateSlice(for request: StateRequest) throws -> [ZMQMessage]? {
-        guard let ring, request.generation == ring.generation else { return nil }
+        guard let ring, request.generation == ring.generation, consistent, request.step == nextStep else { return nil }
         let slice = StateSlice(
             generation: ring.generation, step: request.step, start: UInt64(ring.owned.lowerBound),
             count: UInt64(ring.owned.count),
@@ -151,6 +176,28 @@ public final class RingMember {
     public var currentWeights: UnsafeBufferPointer<Float> { UnsafeBufferPointer(weights) }
 
     // MARK: - One step
+
+    /// Whether `work` is for the step the weights are ready to take, a later
+    /// one sent ahead, or stale.
+    func admit(_ work: RingWork) -> Admission {
+        guard let ring, work.generation == ring.generation, consistent, work.step >= nextStep else { return .ignore }
+        if work.step == nextStep { return .run }
+        held = work
+        return .hold
+    }
+
+    /// Held work whose turn has come.
+    func takeHeld() -> RingWork? {
+        guard let work = held, admit(work) == .run else { return nil }
+        held = nil
+        return work
+    }
+
+    /// Whether the coordinator asked for state this member cannot give.
+    func cannotGive(_ request: StateRequest) -> Bool {
+        guard let ring, request.generation == ring.generation else { return false }
+        return !consistent || request.step != nextStep
+    }
 
     /// `coordinator` is watched while waiting for ring traffic; `keepAlive`
     /// sends the coordinator a heartbeat when one is due.
@@ -173,7 +220,14 @@ public final class RingMember {
             step: work.step, batchSamples: Int(work.batchSamples), learningRate: work.learningRate,
             coordinator: coordinator, keepAlive: keepAlive) {
         case .finished(let finished): status = finished
-        case .interrupted(let frames): return .interrupted(frames)
+        case .interrupted(let frames):
+            consistent = false
+            return .interrupted(frames)
+        }
+        switch status {
+        case .updated: nextStep = work.step + 1
+        case .nonFinite: break
+        case .stalled: consistent = false
         }
         return .done(RingDone(
             generation: ring.generation, step: work.step, status: status, lossSumFixedPoint: lossFixed,
@@ -364,10 +418,24 @@ public final class RingMember {
                 let ready = try member.waitForTraffic(coordinator: coordinator)
                 if ready.contains(fromCoordinator), try coordinator.tryReceive(into: member.coordinatorFrames) {
                     let frames = member.coordinatorFrames.received
-                    if let message = try? WireMessage.decode(frames, limits: member.limits), case .heartbeat = message {
+                    switch try? WireMessage.decode(frames, limits: member.limits) {
+                    case .heartbeat?:
                         continue
+                    case .ringWork(let work)? where work.generation == ring.generation && work.step > step:
+                        // The next step's work, sent ahead: kept for when this one is done.
+                        member.held = work
+                        continue
+                    default:
+                        return .interrupted(Array(frames))
                     }
-                    return .interrupted(Array(frames))
+                }
+                // Traffic that came ahead of its ring or step, first.
+                if let index = member.ahead.firstIndex(where: { member.isDue($0, step: step) }) {
+                    let frames = member.ahead.remove(at: index)
+                    if let chunk = member.accept(frames[...], phase: phase, step: step, round: round, chunk: chunk, count: count, ring: ring) {
+                        return .chunk(chunk)
+                    }
+                    continue
                 }
                 if ready.contains(fromLeft), try member.inbox.tryReceive(into: member.inboxFrames) {
                     if let chunk = member.accept(member.inboxFrames.received, phase: phase, step: step, round: round, chunk: chunk, count: count, ring: ring) {
@@ -415,6 +483,12 @@ public final class RingMember {
         if received.generation < ring.generation || (received.generation == ring.generation && received.step < step) {
             return nil
         }
+        // A neighbour already in a newer ring, whose setup for this member
+        // is on its way from the coordinator: kept for then, not lost.
+        if received.generation > ring.generation || received.step > step {
+            ahead.append(Array(frames))
+            return nil
+        }
         guard received.generation == ring.generation, received.step == step, received.phase == phase,
               received.round == UInt32(round), received.chunk == UInt32(chunk),
               received.valueCount == UInt32(expectedCount) else {
@@ -422,6 +496,12 @@ public final class RingMember {
             return nil
         }
         return received
+    }
+
+    /// Whether kept-back traffic belongs to this ring and step.
+    private func isDue(_ frames: [ZMQMessage], step: UInt64) -> Bool {
+        guard let ring, case .ringChunk(let chunk)? = try? WireMessage.decode(frames, limits: limits) else { return false }
+        return chunk.generation == ring.generation && chunk.step == step
     }
 
     private func rejectRing(_ reason: String) {

@@ -29,6 +29,7 @@ public final class TrainingLoop {
     private var totals = EpochTotals()
     private var elapsedBefore: UInt64 = 0
     private var shardRanges: [Range<Int>] = []
+    private var nextShardRanges: [Range<Int>] = []
 
     /// `resume`: a checkpoint already checked against this configuration.
     public init(
@@ -50,7 +51,7 @@ public final class TrainingLoop {
         } else {
             let initial = ParameterBuffer.initialised(architecture, seed: configuration.seed)
             let velocity = ParameterBuffer(count: architecture.parameterCount)
-            try updater.load(weights: initial.readOnly, velocity: velocity.readOnly)
+            try updater.load(weights: initial.readOnly, velocity: velocity.readOnly, step: 0)
         }
     }
 
@@ -106,7 +107,8 @@ public final class TrainingLoop {
             shardRanges.append(plan.shardRange(step: stepInEpoch, shard: shard))
         }
         let tally = try updater.step(
-            StepWork(globalStep: globalStep, shards: shardRanges, order: order), learningRate: rate)
+            StepWork(globalStep: globalStep, shards: shardRanges, order: order), learningRate: rate,
+            next: upcoming(order: order))
         guard tally.finite else { throw TrainingError.diverged(epoch: epoch + 1, step: globalStep) }
         totals.stepNanoseconds += monotonicNanoseconds() - stepStarted
         totals.computeNanoseconds += updater.takeComputeNanoseconds()
@@ -115,6 +117,21 @@ public final class TrainingLoop {
         totals.samples += tally.samples
         totals.learningRate = rate
         stepInEpoch += 1
+    }
+
+    /// The next step, if nothing but it comes next: not across an epoch's
+    /// end or a checkpoint, where the state is read between the two steps.
+    private func upcoming(order: [Int32]) -> UpcomingStep? {
+        let next = stepInEpoch + 1
+        guard next < plan.stepsPerEpoch, checkpointEvery == 0 || (globalStep + 1) % checkpointEvery != 0 else { return nil }
+        nextShardRanges.removeAll(keepingCapacity: true)
+        for shard in 0..<plan.shardCount(step: next) {
+            nextShardRanges.append(plan.shardRange(step: next, shard: shard))
+        }
+        let rate = configuration.schedule.rate(
+            base: configuration.baseLearningRate, epoch: epoch, globalStep: globalStep + 1,
+            stepsPerEpoch: plan.stepsPerEpoch)
+        return UpcomingStep(work: StepWork(globalStep: globalStep + 1, shards: nextShardRanges, order: order), learningRate: rate)
     }
 
     private func finishEpoch(elapsed: UInt64) throws {
@@ -158,7 +175,9 @@ public final class TrainingLoop {
             throw CheckpointError(file: run.checkpointURL.path, problem: "its position (epoch \(checkpoint.epoch), step \(checkpoint.stepInEpoch)) does not fit this run")
         }
         try checkpoint.weights.withUnsafeBufferPointer { weights in
-            try checkpoint.velocity.withUnsafeBufferPointer { try updater.load(weights: weights, velocity: $0) }
+            try checkpoint.velocity.withUnsafeBufferPointer {
+                try updater.load(weights: weights, velocity: $0, step: checkpoint.globalStep)
+            }
         }
         epoch = checkpoint.epoch
         stepInEpoch = checkpoint.stepInEpoch

@@ -3,9 +3,12 @@
 /// (a decoded message keeping its bulk frame, say): that frame is left to
 /// its holder and a fresh one takes its slot. So a loop that is done with
 /// each message before it receives the next allocates nothing per message,
-/// and one that keeps frames is still safe.
+/// one that keeps frames is still safe, and one that keeps some for a while
+/// (work sent ahead) soon allocates nothing either: kept frames wait among
+/// spares until released, then serve again.
 public final class ZMQFrames {
     private var slots: [ZMQMessage] = []
+    private var spares: [ZMQMessage] = []
     public private(set) var count = 0
 
     public init() {}
@@ -22,7 +25,15 @@ public final class ZMQFrames {
         } else if isKnownUniquelyReferenced(&slots[count]) {
             slots[count].clear()
         } else {
-            slots[count] = ZMQMessage()
+            // Still held elsewhere: it waits among the spares until released,
+            // and a spare nobody holds any more takes its place.
+            if let free = spares.indices.first(where: { isKnownUniquelyReferenced(&spares[$0]) }) {
+                swap(&slots[count], &spares[free])
+                slots[count].clear()
+            } else {
+                spares.append(slots[count])
+                slots[count] = ZMQMessage()
+            }
         }
         return slots[count]
     }
