@@ -58,7 +58,6 @@ public final class RingMember {
     private let weights: UnsafeMutableBufferPointer<Float>
     private let sum: GradientSum
     private let mean: UnsafeMutableBufferPointer<Float>
-    private let blockWidths: UnsafeMutableBufferPointer<UInt8>
     /// Packed reduce-scatter chunks, each in a region of its own (sized at ring setup).
     private var packed = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var packedChunkBytes = 0
@@ -97,7 +96,6 @@ public final class RingMember {
         weights.initialize(repeating: 0)
         sum = GradientSum(parameterCount: count)
         mean = .allocate(capacity: count)
-        blockWidths = .allocate(capacity: count / PackedInt64s.blockLength + 1)
     }
 
     deinit {
@@ -107,7 +105,6 @@ public final class RingMember {
         if endpoint.hasPrefix("ipc://") { unlink(String(endpoint.dropFirst("ipc://".count))) }
         weights.deallocate()
         mean.deallocate()
-        blockWidths.deallocate()
         packed.deallocate()
     }
 
@@ -362,11 +359,9 @@ public final class RingMember {
         let values = UnsafeBufferPointer(rebasing: sum.values[range])
         let index = ring.partition.messageIndex(chunk: chunk, piece: piece)
         if ring.pack {
-            let widths = UnsafeMutableBufferPointer(rebasing: blockWidths[0..<(values.count + PackedInt64s.blockLength - 1) / PackedInt64s.blockLength])
-            let size = PackedInt64s.measure(values, widths: widths)
-            let region = UnsafeMutableRawBufferPointer(rebasing: packed[(index * packedChunkBytes)..<(index * packedChunkBytes + size)])
-            PackedInt64s.pack(values, widths: UnsafeBufferPointer(widths), into: region)
-            outgoing.refer(to: UnsafeRawBufferPointer(region))
+            let region = UnsafeMutableRawBufferPointer(rebasing: packed[(index * packedChunkBytes)..<((index + 1) * packedChunkBytes)])
+            let size = PackedInt64s.pack(values, into: region)
+            outgoing.refer(to: UnsafeRawBufferPointer(rebasing: region[0..<size]))
         } else {
             outgoing.refer(to: UnsafeRawBufferPointer(values))
         }

@@ -68,4 +68,24 @@ final class PackedInt64sTests: XCTestCase {
             }
         }
     }
+
+    /// The one-pass packer writes exactly the bytes of measure then pack.
+    func testOnePassPackingGivesTheTwoPassBytes() throws {
+        var random = SystemRandomNumberGenerator()
+        for count in [1, 255, 256, 257, 1000, 4096 + 7] {
+            let values: [Int64] = (0..<count).map { index in
+                switch (index / 256) % 3 {
+                case 0: return 0
+                case 1: return Int64.random(in: -(1 << 31)...((1 << 31) - 1), using: &random)
+                default: return Int64.random(in: Int64.min...Int64.max, using: &random)
+                }
+            }
+            let twoPass = try packedInt64Frame(values).bytes
+            var buffer = [UInt8](repeating: 0xEE, count: PackedInt64s.largestPackedSize(count: count))
+            let size = values.withUnsafeBufferPointer { source in
+                buffer.withUnsafeMutableBytes { PackedInt64s.pack(source, into: $0) }
+            }
+            XCTAssertEqual(Array(buffer.prefix(size)), twoPass, "\(count) values")
+        }
+    }
 }

@@ -64,6 +64,41 @@ public enum PackedInt64s {
         }
     }
 
+    /// `measure` and `pack` in one pass over `values`: each block is measured
+    /// and written while it is still in cache. `buffer` must hold
+    /// `largestPackedSize(count:)` bytes; returns the bytes the frame takes
+    /// (a prefix of `buffer`), the same bytes `measure` and `pack` write.
+    public static func pack(_ values: UnsafeBufferPointer<Int64>, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let blocks = blockCount(values.count)
+        precondition(buffer.count >= largestPackedSize(count: values.count), "packing buffer too small")
+        for pad in blocks..<roundUp8(blocks) { buffer[pad] = 0 }
+        var offset = roundUp8(blocks)
+        for block in 0..<blocks {
+            let start = block * blockLength, length = min(blockLength, values.count - start)
+            let source = values.baseAddress! + start
+            var any: Int64 = 0, magnitude: Int64 = 0
+            for i in 0..<length {
+                any |= source[i]
+                magnitude |= source[i] ^ (source[i] >> 63)
+            }
+            let width: UInt8 = any == 0 ? 0 : (magnitude >> 31 == 0 ? 4 : 8)
+            buffer[block] = width
+            switch width {
+            case 4:
+                let target = (buffer.baseAddress! + offset).bindMemory(to: Int32.self, capacity: length)
+                for i in 0..<length { target[i] = Int32(truncatingIfNeeded: source[i]) }
+            case 8:
+                (buffer.baseAddress! + offset).copyMemory(from: source, byteCount: length * 8)
+            default:
+                break
+            }
+            offset += Int(width) * length
+        }
+        let size = roundUp8(offset)
+        for pad in offset..<size { buffer[pad] = 0 }
+        return size
+    }
+
     /// The whole structure checked against `count` values: every width is
     /// 0, 4 or 8 and the frame is exactly as long as the widths say.
     static func validate(_ frame: UnsafeRawBufferPointer, count: Int, _ what: @autoclosure () -> String) throws {
