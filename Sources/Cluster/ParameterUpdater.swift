@@ -13,12 +13,8 @@ public struct StepTally: Equatable {
     public init() {}
 
     public mutating func add(lossFixed loss: Int64, correct: Int, samples: Int) {
-        if loss == FixedPoint.nonFiniteLoss || lossFixed == FixedPoint.nonFiniteLoss {
-            lossFixed = FixedPoint.nonFiniteLoss
-            finite = false
-        } else {
-            lossFixed &+= loss
-        }
+        lossFixed = FixedPoint.add(loss: lossFixed, loss)
+        if lossFixed == FixedPoint.nonFiniteLoss { finite = false }
         self.correct += correct
         self.samples += samples
     }

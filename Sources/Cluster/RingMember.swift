@@ -330,21 +330,11 @@ public final class RingMember {
     }
 
     private func computeShards(_ work: RingWork, betweenShards: () -> Void) {
-        let inputSize = computer.architecture.inputSize
-        let readOnly = UnsafeBufferPointer(weights)
         work.withPixels { pixels in
             work.withLabels { labels in
-                var offset = 0
-                for shard in work.shards {
-                    let samples = Int(shard.sampleCount)
-                    computer.addShard(
-                        weights: readOnly,
-                        pixels: UnsafeBufferPointer(rebasing: pixels[(offset * inputSize)..<((offset + samples) * inputSize)]),
-                        labels: UnsafeBufferPointer(rebasing: labels[offset..<(offset + samples)]),
-                        samples: samples, into: sum)
-                    offset += samples
-                    betweenShards()
-                }
+                computer.addShards(
+                    weights: UnsafeBufferPointer(weights), pixels: pixels, labels: labels,
+                    sampleCounts: work.shards.lazy.map { Int($0.sampleCount) }, into: sum, betweenShards: betweenShards)
             }
         }
     }

@@ -26,6 +26,25 @@ public final class ShardGradientComputer {
         gradient.deallocate()
     }
 
+    /// Adds every shard of a work message: `pixels` and `labels` hold the
+    /// shards one after another, `sampleCounts` how many samples each has.
+    public func addShards<Counts: Sequence>(
+        weights: UnsafeBufferPointer<Float>, pixels: UnsafeBufferPointer<UInt8>, labels: UnsafeBufferPointer<UInt8>,
+        sampleCounts: Counts, into sum: GradientSum, betweenShards: () -> Void
+    ) where Counts.Element == Int {
+        let inputSize = architecture.inputSize
+        var offset = 0
+        for samples in sampleCounts {
+            addShard(
+                weights: weights,
+                pixels: UnsafeBufferPointer(rebasing: pixels[(offset * inputSize)..<((offset + samples) * inputSize)]),
+                labels: UnsafeBufferPointer(rebasing: labels[offset..<(offset + samples)]),
+                samples: samples, into: sum)
+            offset += samples
+            betweenShards()
+        }
+    }
+
     /// `pixels` holds `samples` images as UInt8, `labels` their classes.
     public func addShard(
         weights: UnsafeBufferPointer<Float>, pixels: UnsafeBufferPointer<UInt8>,

@@ -6,7 +6,6 @@ import Wire
 /// the welcome: it turns each work message into a gradient reply.
 final class WelcomedWorker {
     let limits: DecodingLimits
-    let inputSize: Int
     let computer: ShardGradientComputer
     let parameterCount: Int
     private let sum: GradientSum
@@ -27,7 +26,6 @@ final class WelcomedWorker {
         } catch {
             throw ClusterError.incompatibleCoordinator("its welcome describes a network this worker cannot build: \(error)")
         }
-        inputSize = architecture.inputSize
         limits = Membership.limits(architecture, shardSize: Int(welcome.shardSize))
         computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))
         parameterCount = architecture.parameterCount
@@ -65,17 +63,9 @@ final class WelcomedWorker {
         work.withWeights { weights in
             work.withPixels { pixels in
                 work.withLabels { labels in
-                    var offset = 0
-                    for shard in work.shards {
-                        let samples = Int(shard.sampleCount)
-                        computer.addShard(
-                            weights: weights,
-                            pixels: UnsafeBufferPointer(rebasing: pixels[(offset * inputSize)..<((offset + samples) * inputSize)]),
-                            labels: UnsafeBufferPointer(rebasing: labels[offset..<(offset + samples)]),
-                            samples: samples, into: sum)
-                        offset += samples
-                        betweenShards()
-                    }
+                    computer.addShards(
+                        weights: weights, pixels: pixels, labels: labels,
+                        sampleCounts: work.shards.lazy.map { Int($0.sampleCount) }, into: sum, betweenShards: betweenShards)
                 }
             }
         }

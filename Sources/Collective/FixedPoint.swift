@@ -105,6 +105,11 @@ public enum FixedPoint {
         loss == nonFiniteLoss ? .nan : Double(loss) / Double(scale)
     }
 
+    /// Two loss sums added; a non-finite one makes the sum non-finite for good.
+    public static func add(loss a: Int64, _ b: Int64) -> Int64 {
+        a == nonFiniteLoss || b == nonFiniteLoss ? nonFiniteLoss : a &+ b
+    }
+
     /// Sentinel a worker sends when its gradient or loss was not finite.
     public static let nonFiniteLoss = Int64.min
 }

@@ -59,12 +59,8 @@ public final class GradientSum {
     }
 
     private func addCounts(lossFixed loss: Int64, correct: Int, samples: Int, shards: Int) {
-        if loss == FixedPoint.nonFiniteLoss || lossFixed == FixedPoint.nonFiniteLoss {
-            lossFixed = FixedPoint.nonFiniteLoss
-            finite = false
-        } else {
-            lossFixed &+= loss
-        }
+        lossFixed = FixedPoint.add(loss: lossFixed, loss)
+        if lossFixed == FixedPoint.nonFiniteLoss { finite = false }
         self.correct += correct
         self.samples += samples
         self.shards += shards
