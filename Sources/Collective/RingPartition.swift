@@ -44,7 +44,7 @@ public struct RingPartition: Equatable, Sendable {
     /// A function of the shape alone: both ends of a link agree on it.
     public var pieces: Int {
         let perChunk = parameterCount / size
-        return max(1, min(8, perChunk / (1 << 16), RingSetupLimits.maxChunkMessages / size))
+        return max(1, min(8, perChunk / (1 << 17), RingSetupLimits.maxChunkMessages / size))
     }
 
     /// Piece `piece` of chunk `chunk`, aligned like the chunks.

@@ -27,7 +27,7 @@ final class RingTests: XCTestCase {
         }
     }
 
-    /// A model big enough that each chunk travels in several pieces, each
+    /// A model big enough that each chunk (with 2 workers) travels in several pieces, each
     /// passed on (and updated) while the next is on the wire.
     func testChunksInSeveralPiecesMatchTrain() throws {
         func run(_ command: String, _ out: URL, _ extra: [String] = []) throws -> Data {
