@@ -59,9 +59,3 @@ public protocol ParameterUpdater: AnyObject {
     /// step `step`: a new run's (0), or a checkpoint's.
     func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>, step: Int) throws
 }
-
-extension ParameterUpdater {
-    public func step(_ work: StepWork, learningRate: Float) throws -> StepTally {
-        try step(work, learningRate: learningRate, next: nil)
-    }
-}

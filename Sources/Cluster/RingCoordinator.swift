@@ -55,10 +55,10 @@ public final class RingCoordinator: ParameterUpdater {
     /// Reports of that step that came before its turn.
     private var early: [(rank: Int, done: RingDone)] = []
     private var pendingState: (step: UInt64, waiting: Set<PeerID>)?
-    /// Steps taken so far, and steps the snapshot has taken: a new ring
-    /// starts from the snapshot's and repeats the ones between.
+    /// Steps taken so far. The snapshot has taken all but those in the
+    /// replay log: a new ring starts from its step and repeats the rest.
     private var lastStep: UInt64 = 0
-    private var snapshotStep: UInt64 = 0
+    private var snapshotStep: UInt64 { lastStep - UInt64(replay.count) }
     private var computeNanoseconds: UInt64 = 0
 
     public init(
@@ -124,9 +124,12 @@ public final class RingCoordinator: ParameterUpdater {
                     // Members still hold the next step's work and take it after this one.
                     tally = try run(work, rate: learningRate, rotation: rotation, next: next)
                 }
-                if tally.finite { replay.append(work, rate: learningRate, rotation: rotation) }
+                // A step that was not finite changed nothing (every member skipped it).
+                if tally.finite {
+                    replay.append(work, rate: learningRate, rotation: rotation)
+                    lastStep = UInt64(work.globalStep + 1)
+                }
                 failuresInARow = 0
-                lastStep = UInt64(work.globalStep + 1)
                 return tally
             } catch let broken as RingBroken {
                 try ringFailed(broken)
@@ -161,7 +164,6 @@ public final class RingCoordinator: ParameterUpdater {
     }
 
     public func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>, step: Int) throws {
-        snapshotStep = UInt64(step)
         lastStep = UInt64(step)
         _ = snapshotWeights.update(fromContentsOf: weights)
         _ = snapshotVelocity.update(fromContentsOf: velocity)
@@ -306,7 +308,6 @@ public final class RingCoordinator: ParameterUpdater {
         }
         try waitFor { pendingState!.waiting.isEmpty }
         replay.removeAll()
-        snapshotStep = lastStep
     }
 
     private func waitFor(_ done: () -> Bool) throws {

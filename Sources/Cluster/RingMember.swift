@@ -35,7 +35,6 @@ public final class RingMember {
         let partition: RingPartition
         let owned: Range<Int>
         let optimiser: SGD
-        let pack: Bool
     }
 
     public let endpoint: String
@@ -129,16 +128,11 @@ public final class RingMember {
             outbox = socket
             outboxTarget = setup.rightNeighbour
         }
-        // Packed even between processes on one machine: there the kernel's
-        // socket copies dominate the exchange, and halving the bytes pays for
-        // packing (2 workers over ipc://: 21,600-21,900 -> 22,500-22,700
-        // samples/s). `rawInt64` stays in the protocol for peers that do not pack.
-        let pack = true
-        // A region per piece of every chunk, each big enough for the largest piece.
+        // A packing region per piece of every chunk, each big enough for the largest piece.
         let messages = partition.size * partition.pieces
         let largestPiece = (0..<messages).map { partition.piece($0 % partition.pieces, of: $0 / partition.pieces).count }.max() ?? 0
         let chunkBytes = PackedInt64s.largestPackedSize(count: largestPiece)
-        if pack, packed.count < chunkBytes * messages {
+        if packed.count < chunkBytes * messages {
             packed.deallocate()
             packed = .allocate(byteCount: chunkBytes * messages, alignment: 64)
         }
@@ -151,7 +145,7 @@ public final class RingMember {
             return chunk.generation < setup.generation
         }
         ring = Ring(generation: setup.generation, rank: Int(setup.rank), partition: partition, owned: owned,
-                    optimiser: optimiser, pack: pack)
+                    optimiser: optimiser)
         log("worker: ring generation \(setup.generation): rank \(setup.rank) of \(setup.size), owns parameters \(owned), sends to \(setup.rightNeighbour)")
     }
 
@@ -339,8 +333,12 @@ public final class RingMember {
         }
     }
 
-    /// A reduce-scatter piece of the running sum, packed. The frame refers to the sum (or to the piece's own region of
-    /// the packing buffer) without a copy: nothing writes there again before
+    /// A reduce-scatter piece of the running sum, packed, even between
+    /// processes on one machine: there the kernel's socket copies dominate
+    /// the exchange, and halving the bytes pays for packing (2 workers over
+    /// ipc://: 21,600-21,900 -> 22,500-22,700 samples/s); `rawInt64` stays in
+    /// the protocol for peers that do not pack. The frame refers to the
+    /// piece's own region of the packing buffer: nothing writes there again before
     /// the right neighbour has it, because it needs this piece to finish the
     /// reduce-scatter, and this member's step ends only with pieces that
     /// neighbour sends after finishing it.
@@ -348,17 +346,13 @@ public final class RingMember {
         let range = ring.partition.piece(piece, of: chunk)
         let values = UnsafeBufferPointer(rebasing: sum.values[range])
         let index = ring.partition.messageIndex(chunk: chunk, piece: piece)
-        if ring.pack {
-            let region = UnsafeMutableRawBufferPointer(rebasing: packed[(index * packedChunkBytes)..<((index + 1) * packedChunkBytes)])
-            let size = PackedInt64s.pack(values, into: region)
-            outgoing.refer(to: UnsafeRawBufferPointer(rebasing: region[0..<size]))
-        } else {
-            outgoing.refer(to: UnsafeRawBufferPointer(values))
-        }
+        let region = UnsafeMutableRawBufferPointer(rebasing: packed[(index * packedChunkBytes)..<((index + 1) * packedChunkBytes)])
+        let size = PackedInt64s.pack(values, into: region)
+        outgoing.refer(to: UnsafeRawBufferPointer(rebasing: region[0..<size]))
         return .ringChunk(RingChunk(
             generation: ring.generation, step: step, phase: .reduceScatter, round: UInt32(round),
             chunk: UInt32(index), nonFinite: nonFinite,
-            encoding: ring.pack ? .packedInt64 : .rawInt64, valueCount: UInt32(range.count), values: outgoing))
+            encoding: .packedInt64, valueCount: UInt32(range.count), values: outgoing))
     }
 
     /// An all-gather piece: the weights themselves, without a copy. They

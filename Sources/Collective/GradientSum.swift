@@ -68,12 +68,7 @@ public final class GradientSum {
 
     public var lossSum: Double { FixedPoint.decode(loss: lossFixed) }
 
-    /// The mean gradient the optimiser applies.
-    public func average(into mean: UnsafeMutableBufferPointer<Float>) {
-        average(0..<values.count, into: mean)
-    }
-
-    /// The mean gradient at `range` only, written to the same range of `mean`.
+    /// The mean gradient the optimiser applies, at `range` (written to the same range of `mean`).
     public func average(_ range: Range<Int>, into mean: UnsafeMutableBufferPointer<Float>) {
         precondition(!isEmpty, "average of an empty sum")
         FixedPoint.average(UnsafeBufferPointer(rebasing: values[range]), sampleCount: samples,

@@ -31,23 +31,9 @@ final class CoordinatorFailureTests: XCTestCase {
     }
 
     func testTerminatedSimulationExits143WithACheckpointAndResumesWithOtherWorkerCount() throws {
-        let reference = try FailureRun.reference()
-        let out = try temporaryFolder()
-        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: ["--workers", "3"]))
-        let workers = joinedWorkers(of: simulate, count: 3)
-        waitForEpochs(2, of: simulate)
-        usleep(30_000)
-        simulate.signal(SIGTERM)
-        let result = try simulate.wait(timeout: 60)
-        XCTAssertEqual(result.status, 143, result.stderr)
-        XCTAssertNotNil(fileBytes(out.appendingPathComponent("checkpoint.safetensors")), "SIGTERM left no checkpoint")
-        waitUntil("the workers of a terminated simulate to exit", timeout: 10) { workers.filter(isAlive).isEmpty }
-
         // The worker count is not part of the result, so a resume may use another.
-        let resumed = try DPTrain.run(
-            FailureRun.arguments("simulate", out: out, extra: ["--workers", "2", "--resume", out.path]), timeout: 120)
-        XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        try assertFinished(out, matches: reference, "SIGTERMed simulate, resumed with 2 workers")
+        try assertTerminatedRunResumes(
+            extra: [], workers: 3, resume: ["--workers", "2"], "SIGTERMed simulate, resumed with 2 workers")
     }
 
     func testInterruptedTrainExits130AndResumesToTheSameBytes() throws {

@@ -107,6 +107,40 @@ extension XCTestCase {
         return workers.sorted()
     }
 
+    /// Runs dptrain to the end and returns the model it wrote.
+    func modelBytes(_ arguments: [String], out: URL, file: StaticString = #filePath, line: UInt = #line) throws -> Data {
+        let result = try DPTrain.run(arguments, timeout: 300)
+        XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
+        return try XCTUnwrap(fileBytes(out.appendingPathComponent("model.safetensors")), result.stderr, file: file, line: line)
+    }
+
+    /// SIGTERMs a FailureRun simulate started with `extra` and `workers`
+    /// workers mid-run: it must exit 143 with a checkpoint and take its
+    /// workers with it. Then resumes it with `resume` and checks the result
+    /// is the undisturbed run's.
+    func assertTerminatedRunResumes(
+        extra: [String], workers: Int, resume: [String], _ context: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let reference = try FailureRun.reference()
+        let out = try temporaryFolder()
+        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: extra + ["--workers", String(workers)]))
+        let children = joinedWorkers(of: simulate, count: workers, file: file, line: line)
+        waitForEpochs(2, of: simulate, file: file, line: line)
+        usleep(30_000)
+        simulate.signal(SIGTERM)
+        let result = try simulate.wait(timeout: 60)
+        XCTAssertEqual(result.status, 143, result.stderr, file: file, line: line)
+        XCTAssertNotNil(fileBytes(out.appendingPathComponent("checkpoint.safetensors")), "SIGTERM left no checkpoint",
+                        file: file, line: line)
+        waitUntil("the workers of a terminated simulate to exit", timeout: 10, file: file, line: line) {
+            children.filter(isAlive).isEmpty
+        }
+        let resumed = try DPTrain.run(FailureRun.arguments("simulate", out: out, extra: resume + ["--resume", out.path]), timeout: 120)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr, file: file, line: line)
+        try assertFinished(out, matches: reference, context, file: file, line: line)
+    }
+
     /// SIGKILLs `pid` and waits until it is really gone.
     func killHard(_ pid: Int32, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertTrue(isAlive(pid), "process \(pid) was already gone before the kill", file: file, line: line)

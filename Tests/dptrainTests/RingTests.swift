@@ -9,19 +9,13 @@ import Glibc
 /// ZeroMQ sockets, and the bytes are still train's, for any worker count,
 /// when members die mid-step, and across a checkpoint and resume.
 final class RingTests: XCTestCase {
-    private func model(_ arguments: [String], out: URL) throws -> Data {
-        let result = try DPTrain.run(arguments, timeout: 300)
-        XCTAssertEqual(result.status, 0, result.stderr)
-        return try XCTUnwrap(fileBytes(out.appendingPathComponent("model.safetensors")), result.stderr)
-    }
-
     func testRingWithOneToFourWorkersMatchesTrainByteForByte() throws {
         let trainOut = try temporaryFolder()
-        let reference = try model(Fixture.smallRun(out: trainOut, command: "train"), out: trainOut)
+        let reference = try modelBytes(Fixture.smallRun(out: trainOut, command: "train"), out: trainOut)
         for workers in 1...4 {
             let out = try temporaryFolder()
             let extra = ["--workers", String(workers), "--collective", "ring"]
-            let bytes = try model(Fixture.smallRun(out: out, command: "simulate", extra: extra), out: out)
+            let bytes = try modelBytes(Fixture.smallRun(out: out, command: "simulate", extra: extra), out: out)
             XCTAssertEqual(bytes, reference, "simulate --collective ring --workers \(workers) differs from train")
             XCTAssertEqual(try metrics(in: out).last?["workers"] as? Int, workers)
         }
@@ -31,7 +25,7 @@ final class RingTests: XCTestCase {
     /// passed on (and updated) while the next is on the wire.
     func testChunksInSeveralPiecesMatchTrain() throws {
         func run(_ command: String, _ out: URL, _ extra: [String] = []) throws -> Data {
-            try model([command] + extra + [
+            try modelBytes([command] + extra + [
                 "--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--layers", "784,512,256,10",
                 "--epochs", "1", "--batch-size", "128", "--lr", "0.05", "--momentum", "0.9", "--seed", "3",
                 "--out", out.path,
@@ -47,15 +41,15 @@ final class RingTests: XCTestCase {
     /// More members than a step has micro-shards: the idle ones add zeros and still update their slices.
     func testMembersWithoutShardsStillTakeTheirPart() throws {
         let trainOut = try temporaryFolder()
-        let reference = try model(Fixture.smallRun(out: trainOut, batchSize: 40, command: "train"), out: trainOut)
+        let reference = try modelBytes(Fixture.smallRun(out: trainOut, batchSize: 40, command: "train"), out: trainOut)
         let out = try temporaryFolder()
         let extra = ["--workers", "3", "--collective", "ring"]
-        XCTAssertEqual(try model(Fixture.smallRun(out: out, batchSize: 40, command: "simulate", extra: extra), out: out), reference)
+        XCTAssertEqual(try modelBytes(Fixture.smallRun(out: out, batchSize: 40, command: "simulate", extra: extra), out: out), reference)
     }
 
     func testRingCoordinatorWithSeparateWorkersOverTCPMatchesTrain() throws {
         let trainOut = try temporaryFolder()
-        let reference = try model(Fixture.smallRun(out: trainOut, command: "train"), out: trainOut)
+        let reference = try modelBytes(Fixture.smallRun(out: trainOut, command: "train"), out: trainOut)
         let out = try temporaryFolder()
         let endpoint = "tcp://127.0.0.1:\(freePort())"
         let coordinator = try launch(Fixture.smallRun(
@@ -113,21 +107,8 @@ final class RingTests: XCTestCase {
     /// fresh ring to get a consistent state, checkpoints, and exits 143; the
     /// checkpoint resumes under the other collective to the same bytes.
     func testTerminatedRingRunCheckpointsAndResumesUnderTheCentralCollective() throws {
-        let reference = try FailureRun.reference()
-        let out = try temporaryFolder()
-        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: ["--workers", "2", "--collective", "ring"]))
-        let workers = joinedWorkers(of: simulate, count: 2)
-        waitForEpochs(2, of: simulate)
-        usleep(30_000)
-        simulate.signal(SIGTERM)
-        let result = try simulate.wait(timeout: 60)
-        XCTAssertEqual(result.status, 143, result.stderr)
-        XCTAssertNotNil(fileBytes(out.appendingPathComponent("checkpoint.safetensors")), "SIGTERM left no checkpoint")
-        waitUntil("the workers of a terminated simulate to exit", timeout: 10) { workers.filter(isAlive).isEmpty }
-
-        let resumed = try DPTrain.run(
-            FailureRun.arguments("simulate", out: out, extra: ["--workers", "3", "--resume", out.path]), timeout: 120)
-        XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        try assertFinished(out, matches: reference, "SIGTERMed ring simulate, resumed with the central collective")
+        try assertTerminatedRunResumes(
+            extra: ["--collective", "ring"], workers: 2, resume: ["--workers", "3"],
+            "SIGTERMed ring simulate, resumed with the central collective")
     }
 }

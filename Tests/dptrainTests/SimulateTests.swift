@@ -8,18 +8,12 @@ import Glibc
 /// Real worker processes over real ZeroMQ sockets give exactly what one
 /// process gives: DESIGN.md's determinism promise.
 final class SimulateTests: XCTestCase {
-    private func model(_ arguments: [String], out: URL) throws -> Data {
-        let result = try DPTrain.run(arguments, timeout: 300)
-        XCTAssertEqual(result.status, 0, result.stderr)
-        return try XCTUnwrap(fileBytes(out.appendingPathComponent("model.safetensors")), result.stderr)
-    }
-
     func testSimulateWithOneToEightWorkersMatchesTrainByteForByte() throws {
         let trainOut = try temporaryFolder()
-        let reference = try model(Fixture.smallRun(out: trainOut, command: "train"), out: trainOut)
+        let reference = try modelBytes(Fixture.smallRun(out: trainOut, command: "train"), out: trainOut)
         for workers in [1, 2, 3, 4, 8] {
             let out = try temporaryFolder()
-            let bytes = try model(Fixture.smallRun(out: out, command: "simulate", extra: ["--workers", String(workers)]), out: out)
+            let bytes = try modelBytes(Fixture.smallRun(out: out, command: "simulate", extra: ["--workers", String(workers)]), out: out)
             XCTAssertEqual(bytes, reference, "simulate --workers \(workers) differs from train")
             let lines = try metrics(in: out)
             XCTAssertEqual(lines.last?["workers"] as? Int, workers)
@@ -29,10 +23,10 @@ final class SimulateTests: XCTestCase {
     /// Eight shards a step (250 = 7 x 32 + 26), so every one of up to eight workers computes.
     func testFiveToEightBusyWorkersMatchTrain() throws {
         let trainOut = try temporaryFolder()
-        let reference = try model(Fixture.smallRun(out: trainOut, batchSize: 250, command: "train"), out: trainOut)
+        let reference = try modelBytes(Fixture.smallRun(out: trainOut, batchSize: 250, command: "train"), out: trainOut)
         for workers in 5...8 {
             let out = try temporaryFolder()
-            let bytes = try model(Fixture.smallRun(out: out, batchSize: 250, command: "simulate", extra: ["--workers", String(workers)]), out: out)
+            let bytes = try modelBytes(Fixture.smallRun(out: out, batchSize: 250, command: "simulate", extra: ["--workers", String(workers)]), out: out)
             XCTAssertEqual(bytes, reference, "simulate --workers \(workers) differs from train")
         }
     }
