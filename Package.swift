@@ -34,7 +34,9 @@ let package = Package(
             "CZlib", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Wire", dependencies: ["CZeroMQ"]),
-        .target(name: "Collective", dependencies: ["MLP", "Wire"]),
+        // C only to build its loops for AVX-512, AVX2 and SSE2 and pick one at run time.
+        .target(name: "FixedPointKernels"),
+        .target(name: "Collective", dependencies: ["MLP", "Wire", "FixedPointKernels"]),
         .target(name: "Cluster", dependencies: [
             "MLP", "Datasets", "Wire", "Collective", .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -49,7 +51,7 @@ let package = Package(
         .testTarget(name: "MLPTests", dependencies: ["MLP"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
-        .testTarget(name: "CollectiveTests", dependencies: ["Collective", "MLP"]),
+        .testTarget(name: "CollectiveTests", dependencies: ["Collective", "MLP", "FixedPointKernels"]),
         .testTarget(name: "ClusterTests", dependencies: [
             "Cluster", "MLP", "Datasets", .product(name: "Crypto", package: "swift-crypto"),
         ]),

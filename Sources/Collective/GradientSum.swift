@@ -35,13 +35,19 @@ public final class GradientSum {
         lossFixed = 0; correct = 0; samples = 0; shards = 0; finite = true; isEmpty = true
     }
 
-    /// Adds one micro-shard's Float gradient sum and its loss and counts.
-    public func addShard(gradient: UnsafeBufferPointer<Float>, lossSum: Double, correct: Int, samples: Int) {
-        let gradientFinite = isEmpty
-            ? FixedPoint.store(gradient, into: values)
-            : FixedPoint.accumulate(gradient, into: values)
+    /// Adds micro-shards' Float gradient sums, `group[i]` with `results[i]`,
+    /// rounding them all in one pass over the sum (`FixedPoint.add`).
+    public func addShards(
+        _ group: ArraySlice<UnsafeMutableBufferPointer<Float>>, results: ArraySlice<ShardResult>
+    ) {
+        precondition(group.count == results.count, "one result per shard gradient")
+        guard !group.isEmpty else { return }
+        let gradientFinite = FixedPoint.add(group, into: values, overwrite: isEmpty)
         isEmpty = false
-        addCounts(lossFixed: FixedPoint.encode(loss: lossSum), correct: correct, samples: samples, shards: 1)
+        for result in results {
+            addCounts(lossFixed: FixedPoint.encode(loss: result.lossSum), correct: result.correct,
+                      samples: result.samples, shards: 1)
+        }
         finite = finite && gradientFinite
     }
 
@@ -73,5 +79,18 @@ public final class GradientSum {
         precondition(!isEmpty, "average of an empty sum")
         FixedPoint.average(UnsafeBufferPointer(rebasing: values[range]), sampleCount: samples,
                            into: UnsafeMutableBufferPointer(rebasing: mean[range]))
+    }
+}
+
+/// One micro-shard's summed loss, correct count and size, beside its gradient.
+public struct ShardResult {
+    public var lossSum: Double
+    public var correct: Int
+    public var samples: Int
+
+    public init(lossSum: Double, correct: Int, samples: Int) {
+        self.lossSum = lossSum
+        self.correct = correct
+        self.samples = samples
     }
 }

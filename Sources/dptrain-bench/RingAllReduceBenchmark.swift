@@ -179,8 +179,8 @@ enum RingAllReduceBenchmark {
             let labels = (0..<benchShardSize).map { _ in UInt8(generator.next() % 10) }
             pixels.withUnsafeBufferPointer { pixels in
                 labels.withUnsafeBufferPointer { labels in
-                    computer.addShard(weights: member.currentWeights, pixels: pixels, labels: labels,
-                                      samples: benchShardSize, into: member.localSum)
+                    computer.addShards(weights: member.currentWeights, pixels: pixels, labels: labels,
+                                       sampleCounts: [benchShardSize], into: member.localSum)
                 }
             }
         }
