@@ -37,17 +37,25 @@ final class WelcomedWorker {
 
     func answer(_ work: Work, betweenShards: () -> Void) throws -> WireMessage {
         let started = monotonicNanoseconds()
-        sum.reset()
-        compute(work, into: sum, betweenShards: betweenShards)
-        let values = UnsafeBufferPointer(sum.values)
         // Fresh content in the same frame object: the last reply's content
         // stays with libzmq until it has gone out, however soon this runs again.
+        // A raw reply is summed straight into that frame (no copy of 4 MB);
+        // a packed one is packed from the sum, mostly 4 bytes a value.
+        var inFrame: UnsafeMutableBufferPointer<Int64>?
+        if !packGradients {
+            try gradient.reinitialise(size: parameterCount * 8)
+            inFrame = gradient.withUnsafeMutableBytes { raw in
+                Int(bitPattern: raw.baseAddress) % MemoryLayout<Int64>.alignment == 0
+                    ? raw.bindMemory(to: Int64.self) : nil
+            }
+        }
+        sum.reset(storage: inFrame)
+        compute(work, into: sum, betweenShards: betweenShards)
+        let values = UnsafeBufferPointer(sum.values)
         if packGradients {
-            // Mostly 4 bytes a value instead of 8, written once into the frame.
             try gradient.reinitialise(size: PackedInt64s.measure(values, widths: blockWidths))
             gradient.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: UnsafeBufferPointer(blockWidths), into: $0) }
-        } else {
-            try gradient.reinitialise(size: values.count * 8)
+        } else if inFrame == nil {
             gradient.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(values)) }
         }
         let (lossFixed, correct, samples) = (sum.finite ? sum.lossFixed : FixedPoint.nonFiniteLoss, sum.correct, sum.samples)

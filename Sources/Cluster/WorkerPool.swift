@@ -25,6 +25,9 @@ public final class WorkerPool: GradientSource {
     private var stepComputeNanoseconds: UInt64 = 0
     private var computeNanoseconds: UInt64 = 0
     private let weightFrame = ZMQMessage()
+    /// The first raw gradient frame of a step, kept as the sum's storage
+    /// (no 4 MB copy) until the step is over.
+    private var adoptedFrame: ZMQMessage?
     /// Each member's frames for its first work of a step.
     private var startFrames: [PeerID: ShardFrames] = [:]
 
@@ -74,6 +77,7 @@ public final class WorkerPool: GradientSource {
         // that was sent them has answered (or was dropped, and then its late
         // answer is refused), so libzmq is done with these bytes by then.
         weightFrame.refer(to: UnsafeRawBufferPointer(weights))
+        adoptedFrame = nil
         current = (work, weightFrame, sum)
         defer { current = nil }
         stepComputeNanoseconds = 0
@@ -161,9 +165,16 @@ public final class WorkerPool: GradientSource {
         }
         if reply.lossSumFixedPoint == FixedPoint.nonFiniteLoss, try recheck(Array(shards), from: member) { return }
         _ = assignment.complete(shards, by: member.peer)
-        sum.addPartial(lossFixed: reply.lossSumFixedPoint, correct: Int(reply.correct),
-                       samples: Int(reply.sampleCount), shards: shards.count) { target, overwrite in
-            reply.unpack(into: target, overwrite: overwrite)
+        if let values = reply.valuesInPlace, values.count == sum.values.count {
+            if sum.addPartial(adopting: values, lossFixed: reply.lossSumFixedPoint, correct: Int(reply.correct),
+                              samples: Int(reply.sampleCount), shards: shards.count) {
+                adoptedFrame = reply.gradient
+            }
+        } else {
+            sum.addPartial(lossFixed: reply.lossSumFixedPoint, correct: Int(reply.correct),
+                           samples: Int(reply.sampleCount), shards: shards.count) { target, overwrite in
+                reply.unpack(into: target, overwrite: overwrite)
+            }
         }
         stepComputeNanoseconds = max(stepComputeNanoseconds, reply.computeNanoseconds)
     }

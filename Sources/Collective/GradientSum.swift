@@ -5,8 +5,10 @@
 /// The first contribution after `reset` is stored rather than added, so a
 /// step never pays for clearing megabytes it is about to overwrite.
 public final class GradientSum {
-    public let values: UnsafeMutableBufferPointer<Int64>
-    private let ownsValues: Bool
+    /// Where the sum lives: its own buffer, or one `reset(storage:)` or
+    /// `addPartial(adopting:...)` handed it until the next reset.
+    public private(set) var values: UnsafeMutableBufferPointer<Int64>
+    private let ownValues: UnsafeMutableBufferPointer<Int64>
     public private(set) var lossFixed: Int64 = 0
     public private(set) var correct = 0
     public private(set) var samples = 0
@@ -17,21 +19,19 @@ public final class GradientSum {
     public private(set) var isEmpty = true
 
     public init(parameterCount: Int) {
-        values = .allocate(capacity: parameterCount)
-        values.initialize(repeating: 0)
-        ownsValues = true
+        ownValues = .allocate(capacity: parameterCount)
+        ownValues.initialize(repeating: 0)
+        values = ownValues
     }
 
-    /// A sum kept in someone else's buffer, e.g. an outgoing message, so the
-    /// result needs no copy to be sent. The buffer must outlive this object.
-    public init(wrapping buffer: UnsafeMutableBufferPointer<Int64>) {
-        values = buffer
-        ownsValues = false
-    }
+    deinit { ownValues.deallocate() }
 
-    deinit { if ownsValues { values.deallocate() } }
-
-    public func reset() {
+    /// Empties the sum. With `storage` (as long as the sum), the sum is then
+    /// kept there, e.g. in an outgoing message's frame, so that the result
+    /// needs no copy to be sent; the buffer must outlive its use.
+    public func reset(storage: UnsafeMutableBufferPointer<Int64>? = nil) {
+        precondition(storage.map { $0.count == ownValues.count } ?? true, "storage of the wrong length")
+        values = storage ?? ownValues
         lossFixed = 0; correct = 0; samples = 0; shards = 0; finite = true; isEmpty = true
     }
 
@@ -62,6 +62,27 @@ public final class GradientSum {
         write(values, isEmpty)
         isEmpty = false
         addCounts(lossFixed: lossFixed, correct: correct, samples: samples, shards: shards)
+    }
+
+    /// Adds a partial sum received as values laid out like this sum's, in
+    /// `frame`. An empty sum makes `frame` its storage instead of copying it
+    /// (later partials are added there), so the caller keeps the frame alive
+    /// and unchanged until the next `reset`. Returns whether it did.
+    @discardableResult
+    public func addPartial(
+        adopting frame: UnsafeMutableBufferPointer<Int64>, lossFixed: Int64, correct: Int, samples: Int, shards: Int
+    ) -> Bool {
+        precondition(frame.count == ownValues.count, "partial sum of the wrong length")
+        let adopted = isEmpty
+        if adopted {
+            values = frame
+        } else {
+            let target = values.baseAddress!, source = frame.baseAddress!
+            for i in 0..<frame.count { target[i] &+= source[i] }
+        }
+        isEmpty = false
+        addCounts(lossFixed: lossFixed, correct: correct, samples: samples, shards: shards)
+        return adopted
     }
 
     private func addCounts(lossFixed loss: Int64, correct: Int, samples: Int, shards: Int) {

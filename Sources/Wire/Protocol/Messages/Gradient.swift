@@ -42,6 +42,17 @@ public struct Gradient {
         return try gradient.withUnsafeElements(of: Int64.self, body)
     }
 
+    /// A raw frame's values where they lie, for a reducer that keeps the
+    /// frame rather than copying it (nil for a packed or misaligned frame).
+    /// Valid while `gradient` holds this content.
+    public var valuesInPlace: UnsafeMutableBufferPointer<Int64>? {
+        guard encoding == .raw else { return nil }
+        return gradient.withUnsafeMutableBytes { raw in
+            Int(bitPattern: raw.baseAddress) % MemoryLayout<Int64>.alignment == 0
+                ? raw.bindMemory(to: Int64.self) : nil
+        }
+    }
+
     /// Adds the gradient onto `sum` (or stores it, with `overwrite`), from
     /// either encoding, reading the received frame in place.
     public func unpack(into sum: UnsafeMutableBufferPointer<Int64>, overwrite: Bool) {
