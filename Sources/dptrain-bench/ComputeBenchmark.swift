@@ -4,6 +4,10 @@ import MLP
 /// How close one training step comes to the machine's single-thread sgemm
 /// peak. Every figure is the best of several timed repeats after warm-up,
 /// because the cores are shared and only interference makes a run slower.
+/// Both are timed in windows of about the same length (one 1024³ sgemm,
+/// 512 samples of MLP steps: 10-15 ms): a longer window for the MLP than
+/// for the peak is less often free of interference, which made the
+/// fraction swing from 0.56 to 0.76 between runs on a busy host.
 ///
 /// FLOPs of one step of an MLP with batch B, summed over layers (in, out):
 ///   forward 2·B·in·out; dW 2·B·in·out; dX 2·B·in·out except the first
@@ -42,7 +46,7 @@ enum ComputeBenchmark {
         let b = (0..<n * n).map { _ in generator.nextSymmetric(bound: 1) }
         var c = [Float](repeating: 0, count: n * n)
         let seconds = c.withUnsafeMutableBufferPointer { c in
-            bestTime(warmups: 2, repeats: 7, iterations: 1) {
+            bestTime(warmups: 2, repeats: 30, iterations: 1) {
                 BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1,
                            a: a, lda: n, b: b, ldb: n, beta: 0, c: c.baseAddress!, ldc: n)
             }
@@ -71,7 +75,7 @@ enum ComputeBenchmark {
 
         let seconds = inputs.withUnsafeBufferPointer { allInputs in
             labels.withUnsafeBufferPointer { allLabels in
-                bestTime(warmups: 10, repeats: 5, iterations: 2 * samples / batch) {
+                bestTime(warmups: 10, repeats: 60, iterations: max(1, 512 / batch)) {
                     let x = UnsafeBufferPointer(rebasing: allInputs[next * architecture.inputSize..<(next + batch) * architecture.inputSize])
                     let y = UnsafeBufferPointer(rebasing: allLabels[next..<next + batch])
                     next = (next + batch) % samples
