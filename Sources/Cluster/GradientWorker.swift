@@ -47,7 +47,7 @@ public final class GradientWorker {
         self.protocolVersion = protocolVersion
         self.log = log
         name = "\(ProcessInfo.processInfo.hostName):\(getpid())"
-        socket = try ZMQSocket(context: .shared, kind: .dealer)
+        socket = try ZMQSocket(context: .shared(), kind: .dealer)
         try socket.setLinger(milliseconds: 2000)
         try socket.setKernelBufferSizes(bytes: 4 << 20)
         try socket.connect(endpoint)

@@ -81,7 +81,7 @@ public final class RingMember {
         self.settings = settings
         self.log = log
         let count = computer.architecture.parameterCount
-        inbox = try ZMQSocket(context: .shared, kind: .pull)
+        inbox = try ZMQSocket(context: .shared(), kind: .pull)
         try inbox.setKernelBufferSizes(bytes: 4 << 20)
         try inbox.setMaxMessageSize(limits.largestFrameBytes)
         let bound: String
@@ -122,7 +122,7 @@ public final class RingMember {
         setup.velocity.withUnsafeElements(of: Float.self) { _ = optimiser.velocity.values.update(fromContentsOf: $0) }
         if setup.rightNeighbour != outboxTarget || outbox == nil {
             outbox?.close()
-            let socket = try ZMQSocket(context: .shared, kind: .push)
+            let socket = try ZMQSocket(context: .shared(), kind: .push)
             try socket.setKernelBufferSizes(bytes: 4 << 20)
             try socket.connect(setup.rightNeighbour)
             outbox = socket

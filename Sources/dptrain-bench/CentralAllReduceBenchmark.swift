@@ -26,8 +26,8 @@ enum CentralAllReduceBenchmark {
 
     /// The median timing in milliseconds.
     static func run() throws -> Double {
-        try ZMQContext.shared.setIOThreads(2)
-        let socket = try ZMQSocket(context: .shared, kind: .router)
+        try ZMQContext.shared().setIOThreads(2)
+        let socket = try ZMQSocket(context: .shared(), kind: .router)
         try socket.setRouterMandatory(true)
         try socket.setKernelBufferSizes(bytes: 4 << 20)
         try socket.setMaxMessageSize(benchLimits.largestFrameBytes)
@@ -85,7 +85,7 @@ enum CentralAllReduceBenchmark {
     /// gradient is built once (computing it is not what is measured); each
     /// round encodes a fresh header around it before reporting ready.
     static func runPeer(endpoint: String, index: Int) throws {
-        let socket = try ZMQSocket(context: .shared, kind: .dealer)
+        let socket = try ZMQSocket(context: .shared(), kind: .dealer)
         try socket.setKernelBufferSizes(bytes: 4 << 20)
         try socket.connect(endpoint)
         let frame = try ZMQMessage(size: 8 * benchArchitecture.parameterCount)

@@ -42,7 +42,7 @@ enum RingAllReduceBenchmark {
 
     /// The median timing in milliseconds.
     static func run() throws -> Double {
-        let socket = try ZMQSocket(context: .shared, kind: .router)
+        let socket = try ZMQSocket(context: .shared(), kind: .router)
         try socket.setRouterMandatory(true)
         let folder = try SocketFolder()
         let endpoint = try socket.bind("ipc://\(folder.path)/orchestrator")
@@ -109,7 +109,7 @@ enum RingAllReduceBenchmark {
     /// listening in FOLDER. An error is reported to the bench process
     /// before the peer exits with it.
     static func runPeer(endpoint: String, rank: Int, folder: String) throws {
-        let socket = try ZMQSocket(context: .shared, kind: .dealer)
+        let socket = try ZMQSocket(context: .shared(), kind: .dealer)
         try socket.connect(endpoint)
         do {
             try serve(socket, endpoint: endpoint, rank: rank, folder: folder)

@@ -32,7 +32,7 @@ enum TransferBenchmark {
 
     /// The receiving end, in this process; the sender is a `transfer-peer`.
     static func medianMilliseconds(endpoint: String, bytes: Int) throws -> Double {
-        let socket = try ZMQSocket(context: .shared, kind: .router)
+        let socket = try ZMQSocket(context: .shared(), kind: .router)
         try socket.setKernelBufferSizes(bytes: kernelBufferBytes)
         let bound = try socket.bind(endpoint)
         let peer = try PeerProcess(arguments: ["transfer-peer", bound, String(bytes)])
@@ -60,7 +60,7 @@ enum TransferBenchmark {
 
     /// `dptrain-bench transfer-peer ENDPOINT BYTES`: the sending end.
     static func runPeer(endpoint: String, bytes: Int) throws {
-        let socket = try ZMQSocket(context: .shared, kind: .dealer)
+        let socket = try ZMQSocket(context: .shared(), kind: .dealer)
         try socket.setKernelBufferSizes(bytes: kernelBufferBytes)
         try socket.connect(endpoint)
         try socket.send([ZMQMessage(copying: [0])])

@@ -18,7 +18,7 @@ final class FaultyWorkerTests: XCTestCase {
             extra: ["--listen", endpoint, "--workers", "2", "--heartbeat-ms", "100", "--peer-timeout-ms", "3000"]))
         let honest = try DPTrain.start(["worker", "--coordinator", endpoint])
 
-        let liar = try ZMQSocket(context: .shared, kind: .dealer)
+        let liar = try ZMQSocket(context: .shared(), kind: .dealer)
         defer { liar.close() }
         try liar.connect(endpoint)
         try liar.send(Hello(pid: 1, workerName: "liar").encode())

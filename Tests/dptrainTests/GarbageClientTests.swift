@@ -21,7 +21,7 @@ final class GarbageClientTests: XCTestCase {
         let endpoint = try XCTUnwrap(simulate.endpoint, "no endpoint in: \(simulate.stderr)")
         waitForEpochs(1, of: simulate)
 
-        let socket = try ZMQSocket(context: .shared, kind: .dealer)
+        let socket = try ZMQSocket(context: .shared(), kind: .dealer)
         defer { socket.close() }
         try socket.connect(endpoint)
         var sent = 0

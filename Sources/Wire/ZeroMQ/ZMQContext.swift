@@ -7,15 +7,13 @@ public final class ZMQContext: @unchecked Sendable {
     // libzmq contexts are thread-safe, which is what makes @unchecked Sendable true.
     let handle: UnsafeMutableRawPointer
 
-    /// One context per process is what libzmq recommends; creation fails only
-    /// when the process is out of file descriptors or memory at start-up.
-    public static let shared: ZMQContext = {
-        do {
-            return try ZMQContext()
-        } catch {
-            fatalError("cannot create the process-wide ZeroMQ context: \(error)")
-        }
-    }()
+    /// One context per process is what libzmq recommends. Creating it fails
+    /// only when the process is out of file descriptors or memory; that is
+    /// reported to the caller (and then to the user) like any socket error,
+    /// every time it is asked for.
+    public static func shared() throws -> ZMQContext { try sharedContext.get() }
+
+    private static let sharedContext = Result { try ZMQContext() }
 
     public init() throws {
         guard let handle = zmq_ctx_new() else { throw ZMQError.last("zmq_ctx_new") }
