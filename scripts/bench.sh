@@ -6,17 +6,25 @@
 # ZeroMQ transfer and all-reduce times (dptrain-bench transfer, allreduce),
 # heap allocations per step and peak resident memory of separately started
 # coordinator and worker processes, with either collective.
-#   scripts/bench.sh [--epochs E]     (default 1 epoch of Fashion-MNIST per throughput run)
+#   scripts/bench.sh [--epochs E] [--rounds R]
+#     E: epochs of Fashion-MNIST per throughput run (default 1)
+#     R: rounds of the throughput and exchange runs (default 3). The host's
+#        other tenants move a single run by 10-30% within minutes, so each
+#        round runs every command once, back to back; the JSON gives each
+#        figure's median over the rounds, each ratio's median over the
+#        rounds' own ratios, and every round's figures under "rounds".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-epochs=1
+epochs=1 rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --epochs) epochs=$2; shift 2 ;;
-    *) echo "bench: unknown option $1 (known: --epochs E)" >&2; exit 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    *) echo "bench: unknown option $1 (known: --epochs E, --rounds R)" >&2; exit 2 ;;
   esac
 done
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --rounds must be a positive whole number, not '$rounds'" >&2; exit 2; }
 
 scripts/setup.sh >&2
 swift build -c release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || { echo "bench: build failed" >&2; exit 1; }
@@ -30,19 +38,21 @@ echo "bench: compute (sgemm peak, MLP step), one thread" >&2
 # Throughput of the real commands on full-size data: 784-512-256-10, global batch 128.
 flags=(--data /usr/share/datasets/fashion-mnist --layers 784,512,256,10 --batch-size 128
        --lr 0.05 --momentum 0.9 --epochs "$epochs" --seed 1)
-echo "bench: train, 1 process" >&2
-"$bin/dptrain" train "${flags[@]}" --out "$work/train" >&2
-for n in 1 2; do
-  echo "bench: simulate --workers $n" >&2
-  "$bin/dptrain" simulate --workers "$n" "${flags[@]}" --out "$work/sim$n" >&2
-done
-echo "bench: simulate --workers 2 --collective ring" >&2
-"$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --out "$work/sim2ring" >&2
+for round in $(seq "$rounds"); do
+  echo "bench: round $round of $rounds: train, 1 process" >&2
+  "$bin/dptrain" train "${flags[@]}" --out "$work/train-$round" >&2
+  for n in 1 2; do
+    echo "bench: round $round: simulate --workers $n" >&2
+    "$bin/dptrain" simulate --workers "$n" "${flags[@]}" --out "$work/sim$n-$round" >&2
+  done
+  echo "bench: round $round: simulate --workers 2 --collective ring" >&2
+  "$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --out "$work/sim2ring-$round" >&2
 
-echo "bench: ZeroMQ transfer of one gradient, process to process (ipc://, tcp://127.0.0.1)" >&2
-"$bin/dptrain-bench" transfer >"$work/transfer.json"
-echo "bench: all-reduce of one gradient, 2 worker processes, central collective then ring" >&2
-"$bin/dptrain-bench" allreduce >"$work/allreduce.json"
+  echo "bench: round $round: ZeroMQ transfer of one gradient, process to process (ipc://, tcp://127.0.0.1)" >&2
+  "$bin/dptrain-bench" transfer >"$work/transfer-$round.json"
+  echo "bench: round $round: all-reduce of one gradient, 2 worker processes, central collective then ring" >&2
+  "$bin/dptrain-bench" allreduce >"$work/allreduce-$round.json"
+done
 
 # Heap allocations per steady-state step, counted by an LD_PRELOAD-ed
 # interposer (Sources/AllocationCounter) that also reports each process's
@@ -118,8 +128,8 @@ echo "bench: peak memory, coordinator + 2 workers (central, ring), $epochs epoch
 cluster rss "${flags[@]}"
 cluster rss-ring --collective ring "${flags[@]}"
 
-python3 - "$work" "$small_steps" "$large_steps" <<'PY'
-import json, sys
+python3 - "$work" "$small_steps" "$large_steps" "$rounds" <<'PY'
+import json, statistics, sys
 work, small_steps, large_steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def last(run):
     return [json.loads(l) for l in open(f"{work}/{run}/metrics.jsonl") if l.strip()][-1]
@@ -140,19 +150,27 @@ def per_step(role, ring="", excluding_libzmq=False):
 def peak_mb(role, ring=""):
     return round(report(f"rss{ring}-{role}")[2] / 1024, 1)
 out = json.loads(open(f"{work}/compute.json").read())
-train, one, two, ring = last("train"), last("sim1"), last("sim2"), last("sim2ring")
-out["samples_per_second_train"] = train["samples_per_second"]
-out["samples_per_second_1w"] = one["samples_per_second"]
-out["samples_per_second_2w"] = two["samples_per_second"]
-out["step_comm_fraction_2w"] = two.get("comm_fraction")
-out["speedup_2w_over_1w"] = round(two["samples_per_second"] / one["samples_per_second"], 3)
-out["ratio_1w_to_train"] = round(one["samples_per_second"] / train["samples_per_second"], 3)
-out["samples_per_second_ring_2w"] = ring["samples_per_second"]
-out["step_comm_fraction_ring_2w"] = ring.get("comm_fraction")
-out["speedup_ring_2w_over_1w"] = round(ring["samples_per_second"] / one["samples_per_second"], 3)
-out.update(json.loads(open(f"{work}/transfer.json").read()))
-out.update(json.loads(open(f"{work}/allreduce.json").read()))
-out["allreduce_over_transfer"] = round(out["allreduce_ms"] / out["zmq_transfer_ms"], 3)
+rounds = []
+for r in range(1, int(sys.argv[4]) + 1):
+    train, one, two, ring = (last(f"{run}-{r}") for run in ("train", "sim1", "sim2", "sim2ring"))
+    figures = {
+        "samples_per_second_train": train["samples_per_second"],
+        "samples_per_second_1w": one["samples_per_second"],
+        "samples_per_second_2w": two["samples_per_second"],
+        "step_comm_fraction_2w": two.get("comm_fraction"),
+        "speedup_2w_over_1w": round(two["samples_per_second"] / one["samples_per_second"], 3),
+        "ratio_1w_to_train": round(one["samples_per_second"] / train["samples_per_second"], 3),
+        "samples_per_second_ring_2w": ring["samples_per_second"],
+        "step_comm_fraction_ring_2w": ring.get("comm_fraction"),
+        "speedup_ring_2w_over_1w": round(ring["samples_per_second"] / one["samples_per_second"], 3),
+    }
+    figures.update(json.loads(open(f"{work}/transfer-{r}.json").read()))
+    figures.update(json.loads(open(f"{work}/allreduce-{r}.json").read()))
+    figures["allreduce_over_transfer"] = round(figures["allreduce_ms"] / figures["zmq_transfer_ms"], 3)
+    rounds.append(figures)
+for key in rounds[0]:
+    values = [r[key] for r in rounds if r[key] is not None]
+    out[key] = statistics.median(values) if values else None
 out["allocations_per_step_train"] = round(per_step("train"), 2)
 for ring, key in (("", ""), ("-ring", "ring_")):
     out[f"allocations_per_step_{key}coordinator"] = round(per_step("coordinator", ring), 2)
@@ -164,5 +182,6 @@ for ring, key in (("", ""), ("-ring", "ring_")):
         (per_step("worker1", ring, True) + per_step("worker2", ring, True)) / 2, 2)
     out[f"peak_rss_mb_{key}coordinator"] = peak_mb("coordinator", ring)
     out[f"peak_rss_mb_{key}worker"] = max(peak_mb(f"worker{i}", ring) for i in (1, 2))
+out["rounds"] = rounds
 print(json.dumps(out))
 PY
