@@ -18,9 +18,11 @@ public final class GradientSum {
     /// True until the first contribution: `values` then holds stale data.
     public private(set) var isEmpty = true
 
+    /// The buffer is not cleared: nothing reads a sum before its first
+    /// contribution (`isEmpty`), and a central worker, which sums into its
+    /// reply frames, then never makes these 8 bytes a parameter resident.
     public init(parameterCount: Int) {
         ownValues = .allocate(capacity: parameterCount)
-        ownValues.initialize(repeating: 0)
         values = ownValues
     }
 
