@@ -20,17 +20,22 @@ enum ComputeBenchmark {
     static func run() {
         BLAS.useOneThread()
         progress("BLAS kernels: \(BLAS.kernelName)")
-        // The peak is measured before and after the MLP and the better kept,
-        // so that a burst of load from other processes during one of them
-        // does not flatter the fraction.
-        var peak = sgemmPeakGFLOPS(n: 1024)
-        progress(String(format: "sgemm 1024³: %.1f GFLOP/s", peak))
-        let train = mlpTrainGFLOPS(batch: 128)
-        progress(String(format: "MLP step, batch 128: %.1f GFLOP/s", train))
-        let shard = mlpTrainGFLOPS(batch: 32)
-        progress(String(format: "MLP step, batch 32: %.1f GFLOP/s", shard))
+        // Three passes of peak, MLP at 128 and MLP at 32, and the peak once
+        // more, each figure the best over all its windows: a burst of load
+        // from the host's other tenants, however long, then rarely covers
+        // every window of one figure (a single pass read 0.54 once), and a
+        // peak measured on both sides of every MLP window cannot flatter the
+        // fraction.
+        var peak = 0.0, train = 0.0, shard = 0.0
+        for pass in 1...3 {
+            peak = max(peak, sgemmPeakGFLOPS(n: 1024))
+            train = max(train, mlpTrainGFLOPS(batch: 128))
+            shard = max(shard, mlpTrainGFLOPS(batch: 32))
+            progress(String(format: "pass %d: sgemm 1024³ %.1f, MLP step batch 128 %.1f, batch 32 %.1f GFLOP/s (best so far)",
+                            pass, peak, train, shard))
+        }
         peak = max(peak, sgemmPeakGFLOPS(n: 1024))
-        progress(String(format: "sgemm 1024³, best of both: %.1f GFLOP/s", peak))
+        progress(String(format: "sgemm 1024³, best of all: %.1f GFLOP/s", peak))
         let figures = [
             ("sgemm_peak_gflops", peak),
             ("mlp_train_gflops", train),
@@ -46,7 +51,7 @@ enum ComputeBenchmark {
         let b = (0..<n * n).map { _ in generator.nextSymmetric(bound: 1) }
         var c = [Float](repeating: 0, count: n * n)
         let seconds = c.withUnsafeMutableBufferPointer { c in
-            bestTime(warmups: 2, repeats: 30, iterations: 1) {
+            bestTime(warmups: 2, repeats: 10, iterations: 1) {
                 BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1,
                            a: a, lda: n, b: b, ldb: n, beta: 0, c: c.baseAddress!, ldc: n)
             }
@@ -75,7 +80,7 @@ enum ComputeBenchmark {
 
         let seconds = inputs.withUnsafeBufferPointer { allInputs in
             labels.withUnsafeBufferPointer { allLabels in
-                bestTime(warmups: 10, repeats: 60, iterations: max(1, 512 / batch)) {
+                bestTime(warmups: 10, repeats: 20, iterations: max(1, 512 / batch)) {
                     let x = UnsafeBufferPointer(rebasing: allInputs[next * architecture.inputSize..<(next + batch) * architecture.inputSize])
                     let y = UnsafeBufferPointer(rebasing: allLabels[next..<next + batch])
                     next = (next + batch) % samples
