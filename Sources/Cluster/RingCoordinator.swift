@@ -34,8 +34,7 @@ public final class RingCoordinator: ParameterUpdater {
     private let settings: ClusterSettings
     private let optimiser: SGDSettings
     private let parameterCount: Int
-    private let snapshotWeights: UnsafeMutableBufferPointer<Float>
-    private let snapshotVelocity: UnsafeMutableBufferPointer<Float>
+    private let snapshot: RingSnapshot
     private var replay = ReplayLog()
     private var ring: [Membership.Member]?
     private var generation: UInt64 = 0
@@ -69,10 +68,7 @@ public final class RingCoordinator: ParameterUpdater {
         self.settings = settings
         self.optimiser = optimiser
         parameterCount = architecture.parameterCount
-        snapshotWeights = .allocate(capacity: parameterCount)
-        snapshotWeights.initialize(repeating: 0)
-        snapshotVelocity = .allocate(capacity: parameterCount)
-        snapshotVelocity.initialize(repeating: 0)
+        snapshot = RingSnapshot(parameterCount: parameterCount)
         membership = try Membership(
             listen: listen, architecture: architecture, shardSize: shardSize, collective: .ring,
             settings: settings, log: log)
@@ -82,11 +78,6 @@ public final class RingCoordinator: ParameterUpdater {
                 brokenReason = "worker \(member.id) (\(member.name)) was lost"
             }
         }
-    }
-
-    deinit {
-        snapshotWeights.deallocate()
-        snapshotVelocity.deallocate()
     }
 
     public var endpoint: String { membership.endpoint }
@@ -160,13 +151,12 @@ public final class RingCoordinator: ParameterUpdater {
                 try ringFailed(broken)
             }
         }
-        return ModelState(weights: UnsafeBufferPointer(snapshotWeights), velocity: UnsafeBufferPointer(snapshotVelocity))
+        return ModelState(weights: UnsafeBufferPointer(snapshot.weights), velocity: UnsafeBufferPointer(snapshot.velocity))
     }
 
     public func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>, step: Int) throws {
         lastStep = UInt64(step)
-        _ = snapshotWeights.update(fromContentsOf: weights)
-        _ = snapshotVelocity.update(fromContentsOf: velocity)
+        snapshot.load(weights: weights, velocity: velocity)
         replay.removeAll()
         ring = nil
     }
@@ -212,7 +202,7 @@ public final class RingCoordinator: ParameterUpdater {
         brokenReason = nil
         ring = members
         let partition = RingPartition(parameterCount: parameterCount, size: members.count)
-        let weights = try ZMQMessage(copying: UnsafeRawBufferPointer(snapshotWeights))
+        let weights = try ZMQMessage(copying: UnsafeRawBufferPointer(snapshot.weights))
         for (rank, member) in members.enumerated() {
             let owned = partition.owned(rank: rank)
             let setup = RingSetup(
@@ -220,7 +210,7 @@ public final class RingCoordinator: ParameterUpdater {
                 rightNeighbour: members[(rank + 1) % members.count].ringEndpoint!,
                 momentum: optimiser.momentum, nesterov: optimiser.nesterov, weightDecay: optimiser.weightDecay,
                 ownedStart: UInt64(owned.lowerBound), ownedCount: UInt64(owned.count), weights: weights,
-                velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: snapshotVelocity[owned]))))
+                velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: snapshot.velocity[owned]))))
             try membership.send(to: member.peer, WireMessage.ringSetup(setup))
         }
         membership.log("coordinator: ring generation \(generation): \(members.map { "worker \($0.id)" }.joined(separator: " -> ")) -> back to the first")
@@ -303,10 +293,12 @@ public final class RingCoordinator: ParameterUpdater {
         guard let ring else { throw RingBroken(reason: "no ring") }
         pendingState = (lastStep, Set(ring.map(\.peer)))
         defer { pendingState = nil }
+        snapshot.startGathering()
         for member in ring {
             try membership.send(to: member.peer, WireMessage.stateRequest(StateRequest(generation: generation, step: lastStep)))
         }
         try waitFor { pendingState!.waiting.isEmpty }
+        snapshot.commit()
         replay.removeAll()
     }
 
@@ -351,11 +343,10 @@ public final class RingCoordinator: ParameterUpdater {
                 membership.reject(from: member.peer, because: "state slice \(slice.start)+\(slice.count), rank \(rank) owns \(owned)")
                 return try membership.expel(member.peer, because: "sent a state slice that is not its own")
             }
-            slice.weights.withUnsafeElements(of: Float.self) {
-                _ = UnsafeMutableBufferPointer(rebasing: snapshotWeights[owned]).update(fromContentsOf: $0)
-            }
-            slice.velocity.withUnsafeElements(of: Float.self) {
-                _ = UnsafeMutableBufferPointer(rebasing: snapshotVelocity[owned]).update(fromContentsOf: $0)
+            slice.weights.withUnsafeElements(of: Float.self) { weights in
+                slice.velocity.withUnsafeElements(of: Float.self) { velocity in
+                    snapshot.gather(owned, weights: weights, velocity: velocity)
+                }
             }
             pendingState!.waiting.remove(member.peer)
         default:
