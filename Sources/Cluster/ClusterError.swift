@@ -4,6 +4,7 @@ public enum ClusterError: Error, CustomStringConvertible {
     case incompatibleCoordinator(String)
     case stopped(signal: Int32)
     case ringUnstable(failures: Int, last: String)
+    case cannotStartWorker(executable: String, reason: String)
 
     /// Errors after which the run can go on from a checkpoint.
     public var leavesRunResumable: Bool {
@@ -23,6 +24,8 @@ public enum ClusterError: Error, CustomStringConvertible {
             return "stopped by signal \(signal)"
         case .ringUnstable(let failures, let last):
             return "the ring broke \(failures) times in a row without finishing a step (last: \(last))"
+        case .cannotStartWorker(let executable, let reason):
+            return "cannot start a worker process from \(executable): \(reason)"
         }
     }
 }
