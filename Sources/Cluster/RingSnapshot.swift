@@ -6,15 +6,15 @@
 /// whole, because the next ring starts from it and repeats the steps since:
 /// writing slices straight in made about one chaos run in eight end with
 /// other bytes than `train` (scripts/chaos.sh --collective ring).
-final class RingSnapshot {
-    let weights: UnsafeMutableBufferPointer<Float>
-    let velocity: UnsafeMutableBufferPointer<Float>
+public final class RingSnapshot {
+    public let weights: UnsafeMutableBufferPointer<Float>
+    public let velocity: UnsafeMutableBufferPointer<Float>
     private let gatheredWeights: UnsafeMutableBufferPointer<Float>
     private let gatheredVelocity: UnsafeMutableBufferPointer<Float>
     /// Parameters gathered since the last commit.
     private var gatheredCount = 0
 
-    init(parameterCount: Int) {
+    public init(parameterCount: Int) {
         weights = .allocate(capacity: parameterCount)
         weights.initialize(repeating: 0)
         velocity = .allocate(capacity: parameterCount)
@@ -28,17 +28,17 @@ final class RingSnapshot {
     }
 
     /// Replaces the snapshot outright (a checkpoint being resumed).
-    func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) {
+    public func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) {
         _ = self.weights.update(fromContentsOf: weights)
         _ = self.velocity.update(fromContentsOf: velocity)
         gatheredCount = 0
     }
 
     /// Drops whatever a broken gather left, before a new one starts.
-    func startGathering() { gatheredCount = 0 }
+    public func startGathering() { gatheredCount = 0 }
 
     /// One member's owned slice of the snapshot being gathered.
-    func gather(_ range: Range<Int>, weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) {
+    public func gather(_ range: Range<Int>, weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) {
         precondition(weights.count == range.count && velocity.count == range.count, "slice of the wrong size")
         _ = UnsafeMutableBufferPointer(rebasing: gatheredWeights[range]).update(fromContentsOf: weights)
         _ = UnsafeMutableBufferPointer(rebasing: gatheredVelocity[range]).update(fromContentsOf: velocity)
@@ -46,7 +46,7 @@ final class RingSnapshot {
     }
 
     /// Makes the gathered slices, every member's, the snapshot.
-    func commit() {
+    public func commit() {
         precondition(gatheredCount == weights.count, "committing \(gatheredCount) of \(weights.count) parameters")
         _ = weights.update(fromContentsOf: gatheredWeights)
         _ = velocity.update(fromContentsOf: gatheredVelocity)

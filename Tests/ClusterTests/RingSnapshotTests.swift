@@ -1,4 +1,4 @@
-@testable import Cluster
+import Cluster
 import XCTest
 
 final class RingSnapshotTests: XCTestCase {
