@@ -10,7 +10,6 @@ public final class CentralUpdater: ParameterUpdater {
     private let optimiser: SGD
     private let sum: GradientSum
     private let meanGradient: UnsafeMutableBufferPointer<Float>
-    static let block = 4096
 
     public convenience init(source: GradientSource, configuration: TrainingConfiguration) {
         self.init(source: source, parameterCount: configuration.architecture.parameterCount,
@@ -37,15 +36,9 @@ public final class CentralUpdater: ParameterUpdater {
         tally.add(lossFixed: sum.lossFixed, correct: sum.correct, samples: sum.samples)
         tally.finite = tally.finite && sum.finite
         guard tally.finite else { return tally }
-        // A cache-sized block at a time, so each block's mean is still in
-        // cache when SGD reads it (the bits are those of two whole passes).
-        let count = parameters.count
-        for start in stride(from: 0, to: count, by: Self.block) {
-            let block = start..<min(start + Self.block, count)
-            sum.average(block, into: meanGradient)
-            optimiser.step(range: block, parameters: parameters.values, gradient: UnsafeBufferPointer(meanGradient),
-                           learningRate: learningRate)
-        }
+        applyAveragedUpdate(
+            sums: UnsafeBufferPointer(sum.values), sampleCount: sum.samples, range: 0..<parameters.count,
+            optimiser: optimiser, parameters: parameters.values, mean: meanGradient, learningRate: learningRate)
         return tally
     }
 

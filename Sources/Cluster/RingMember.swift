@@ -307,20 +307,14 @@ public final class RingMember {
         return .finished(.updated)
     }
 
-    /// Averages the whole sums of `range` and applies SGD there, a block at a
-    /// time, so each block's mean is still in cache when SGD reads it.
+    /// SGD on the whole sums of `range`, part of the owned slice.
     private func updateOwned(_ range: Range<Int>, ring: Ring, batchSamples: Int, learningRate: Float) {
         let base = ring.owned.lowerBound
-        let ownedWeights = UnsafeMutableBufferPointer(rebasing: weights[ring.owned])
-        let ownedMean = UnsafeMutableBufferPointer(rebasing: mean[0..<ring.owned.count])
-        for start in stride(from: range.lowerBound, to: range.upperBound, by: 4096) {
-            let block = start..<min(start + 4096, range.upperBound)
-            let local = (block.lowerBound - base)..<(block.upperBound - base)
-            FixedPoint.average(UnsafeBufferPointer(rebasing: sum.values[block]), sampleCount: batchSamples,
-                               into: UnsafeMutableBufferPointer(rebasing: ownedMean[local]))
-            ring.optimiser.step(range: local, parameters: ownedWeights, gradient: UnsafeBufferPointer(ownedMean),
-                                learningRate: learningRate)
-        }
+        applyAveragedUpdate(
+            sums: UnsafeBufferPointer(rebasing: sum.values[ring.owned]), sampleCount: batchSamples,
+            range: (range.lowerBound - base)..<(range.upperBound - base), optimiser: ring.optimiser,
+            parameters: UnsafeMutableBufferPointer(rebasing: weights[ring.owned]),
+            mean: UnsafeMutableBufferPointer(rebasing: mean[0..<ring.owned.count]), learningRate: learningRate)
     }
 
     private func computeShards(_ work: RingWork, betweenShards: () -> Void) {

@@ -96,13 +96,6 @@ public final class GradientSum {
     }
 
     public var lossSum: Double { FixedPoint.decode(loss: lossFixed) }
-
-    /// The mean gradient the optimiser applies, at `range` (written to the same range of `mean`).
-    public func average(_ range: Range<Int>, into mean: UnsafeMutableBufferPointer<Float>) {
-        precondition(!isEmpty, "average of an empty sum")
-        FixedPoint.average(UnsafeBufferPointer(rebasing: values[range]), sampleCount: samples,
-                           into: UnsafeMutableBufferPointer(rebasing: mean[range]))
-    }
 }
 
 /// One micro-shard's summed loss, correct count and size, beside its gradient.
