@@ -44,10 +44,7 @@ final class WelcomedWorker {
         var inFrame: UnsafeMutableBufferPointer<Int64>?
         if !packGradients {
             try gradient.reinitialise(size: parameterCount * 8)
-            inFrame = gradient.withUnsafeMutableBytes { raw in
-                Int(bitPattern: raw.baseAddress) % MemoryLayout<Int64>.alignment == 0
-                    ? raw.bindMemory(to: Int64.self) : nil
-            }
+            inFrame = gradient.elementsInPlace(of: Int64.self)
         }
         sum.reset(storage: inFrame)
         compute(work, into: sum, betweenShards: betweenShards)

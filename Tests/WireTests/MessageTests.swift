@@ -87,5 +87,14 @@ final class MessageTests: XCTestCase {
         XCTAssertEqual(message.withUnsafeElements(of: Int64.self) { Array($0) }, values)
         message.withUnsafeMutableElements(of: Int64.self) { $0[0] = 99 }
         XCTAssertEqual(message.withUnsafeElements(of: Int64.self) { $0[0] }, 99)
+        XCTAssertNil(message.elementsInPlace(of: Int64.self), "a misaligned frame has no Int64s in place")
+    }
+
+    func testAlignedFrameGivesItsElementsInPlace() throws {
+        let message = try ZMQMessage(size: 4 * 8)
+        let values = try XCTUnwrap(message.elementsInPlace(of: Int64.self))
+        XCTAssertEqual(values.count, 4)
+        for index in values.indices { values[index] = Int64(index) - 2 }
+        XCTAssertEqual(message.withUnsafeElements(of: Int64.self) { Array($0) }, [-2, -1, 0, 1], "written into the frame itself")
     }
 }

@@ -27,6 +27,16 @@ extension ZMQMessage {
         }
     }
 
+    /// The frame's elements where they lie, for a caller that keeps using
+    /// them (summing into an outgoing frame, adopting a received one); nil
+    /// when the frame is not aligned for `T`. Valid while the frame holds
+    /// this content.
+    public func elementsInPlace<T: BitwiseCopyable>(of type: T.Type) -> UnsafeMutableBufferPointer<T>? {
+        withUnsafeMutableBytes { raw in
+            Int(bitPattern: raw.baseAddress) % MemoryLayout<T>.alignment == 0 ? raw.bindMemory(to: T.self) : nil
+        }
+    }
+
     /// Writes the frame as elements of `T`, with the same alignment fallback (copied back afterwards).
     public func withUnsafeMutableElements<T: BitwiseCopyable, R>(
         of type: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R

@@ -46,11 +46,7 @@ public struct Gradient {
     /// frame rather than copying it (nil for a packed or misaligned frame).
     /// Valid while `gradient` holds this content.
     public var valuesInPlace: UnsafeMutableBufferPointer<Int64>? {
-        guard encoding == .raw else { return nil }
-        return gradient.withUnsafeMutableBytes { raw in
-            Int(bitPattern: raw.baseAddress) % MemoryLayout<Int64>.alignment == 0
-                ? raw.bindMemory(to: Int64.self) : nil
-        }
+        encoding == .raw ? gradient.elementsInPlace(of: Int64.self) : nil
     }
 
     /// Adds the gradient onto `sum` (or stores it, with `overwrite`), from
