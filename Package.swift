@@ -1,8 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Targets point one way: MLP and Wire know nothing of each other; Cluster
-// joins them; the executable only parses flags and calls Cluster.
+// Targets point one way: MLP knows nothing of data files or ZeroMQ; Wire
+// nothing of training; Training nothing of ZeroMQ (the compiler checks that
+// `train` needs no wire); Cluster joins Training and Wire; the executable
+// only parses flags and calls the libraries.
 let package = Package(
     name: "dptrain",
     platforms: [.macOS(.v13)],
@@ -29,33 +31,39 @@ let package = Package(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
 
+        // The one monotonic clock, for every timeout and timing.
+        .target(name: "Clock"),
         .target(name: "MLP", dependencies: ["COpenBLAS"]),
         .target(name: "Datasets", dependencies: [
             "CZlib", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Wire", dependencies: ["CZeroMQ"]),
+        .target(name: "Wire", dependencies: ["CZeroMQ", "Clock"]),
         // C only to build its loops for AVX-512, AVX2 and SSE2 and pick one at run time.
         .target(name: "FixedPointKernels"),
-        .target(name: "Collective", dependencies: ["MLP", "Wire", "FixedPointKernels"]),
-        .target(name: "Cluster", dependencies: [
-            "MLP", "Datasets", "Wire", "Collective", .product(name: "Crypto", package: "swift-crypto"),
+        .target(name: "Collective", dependencies: ["MLP", "FixedPointKernels"]),
+        .target(name: "Training", dependencies: [
+            "MLP", "Datasets", "Collective", "Clock", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "Cluster", dependencies: ["MLP", "Datasets", "Collective", "Training", "Wire", "Clock"]),
         .executableTarget(name: "dptrain", dependencies: [
-            "Cluster", "Datasets", "MLP",
+            "Cluster", "Training", "Datasets", "MLP", "Wire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "dptrain-bench", dependencies: ["MLP", "COpenBLAS", "Cluster", "Wire", "Collective"]),
+        .executableTarget(name: "dptrain-bench", dependencies: [
+            "MLP", "COpenBLAS", "Clock", "Collective", "Training", "Cluster", "Wire",
+        ]),
         // A preload library only: nothing imports it, so it exports no headers.
         .target(name: "AllocationCounter", publicHeadersPath: "."),
 
         .testTarget(name: "MLPTests", dependencies: ["MLP"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "WireTests", dependencies: ["Wire"]),
-        .testTarget(name: "CollectiveTests", dependencies: ["Collective", "MLP", "FixedPointKernels"]),
-        .testTarget(name: "ClusterTests", dependencies: [
-            "Cluster", "MLP", "Datasets", .product(name: "Crypto", package: "swift-crypto"),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Clock"]),
+        .testTarget(name: "CollectiveTests", dependencies: ["Collective", "MLP", "FixedPointKernels", "Wire"]),
+        .testTarget(name: "TrainingTests", dependencies: [
+            "Training", "Collective", "MLP", "Datasets", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "dptrainTests", dependencies: ["dptrain", "Wire"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Training", "Collective", "Wire", "MLP", "Datasets", "Clock"]),
+        .testTarget(name: "dptrainTests", dependencies: ["dptrain", "Wire", "Training", "MLP"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,4 @@
+import Clock
 import Collective
 import Foundation
 import MLP
@@ -14,22 +15,13 @@ let benchArchitecture = try! Architecture(layerSizes: ComputeBenchmark.sizes, ac
 let benchShardSize = 32
 
 /// What a worker of `benchArchitecture` accepts, as after a welcome.
-let benchLimits = DecodingLimits(
-    parameterCount: benchArchitecture.parameterCount, inputSize: benchArchitecture.inputSize,
-    shardSize: benchShardSize, maxShards: FixedPoint.maxShardsPerSum)
+let benchLimits = DecodingLimits.run(
+    parameterCount: benchArchitecture.parameterCount, inputSize: benchArchitecture.inputSize, shardSize: benchShardSize)
 
 /// A benchmark that could not finish; exits 1 with this line.
 struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// CLOCK_MONOTONIC is one clock for every process of the machine, so a
-/// time stamped in one process can be compared with a time read in another.
-func monotonicNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
 
 /// The median, because on shared cores a few timings are inflated by

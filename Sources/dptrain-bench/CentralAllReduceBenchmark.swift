@@ -1,5 +1,6 @@
 import Cluster
 import Collective
+import Clock
 import Foundation
 import Wire
 
@@ -95,7 +96,7 @@ enum CentralAllReduceBenchmark {
         let shardIDs = (0..<shardsPerWorker).map { UInt32(index * shardsPerWorker + $0) }
         for step in UInt64(0)... {
             let gradient = Gradient(
-                step: step, weightVersion: step, lossSumFixedPoint: FixedPoint.encode(loss: 40),
+                step: step, lossSumFixedPoint: FixedPoint.encode(loss: 40),
                 correct: 30, sampleCount: UInt32(shardsPerWorker * benchShardSize), computeNanoseconds: 0,
                 shardIDs: ShardIDs(shardIDs), gradient: frame)
             let message = try WireMessage.gradient(gradient).encode()

@@ -1,12 +1,14 @@
 import Cluster
 import Collective
+import Clock
 import Foundation
 import MLP
+import Training
 import Wire
 
 /// allreduce_ms: one ring all-reduce of the whole gradient between two
-/// workers, through dptrain's own `RingMember`, without the rest of the
-/// product. Two peer processes (`ring-peer`) each hold a RingMember for
+/// workers, through dptrain's own `RingWorker` (RingAllReduce over its ZeroMQ link), without the rest of the
+/// product. Two peer processes (`ring-peer`) each hold a RingWorker for
 /// 784-512-256-10 bound to an ipc:// socket; the bench process plays the
 /// coordinator's orchestrating part, a ROUTER that tells each peer the
 /// other's endpoint, so they form a ring of 2 (ranks 0 and 1, each the
@@ -121,9 +123,9 @@ enum RingAllReduceBenchmark {
 
     private static func serve(_ socket: ZMQSocket, endpoint: String, rank: Int, folder: String) throws {
         let computer = ShardGradientComputer(architecture: benchArchitecture, shardSize: benchShardSize)
-        let member = try RingMember(
-            computer: computer, limits: benchLimits, listen: "ipc://\(folder)/ring-\(rank).sock",
-            settings: ClusterSettings(), log: { progress("ring-peer \(rank): \($0)") })
+        let member = try RingWorker(
+            computer: computer, limits: benchLimits, listen: "ipc://\(folder)/ring-\(rank).sock", coordinator: socket,
+            timing: ClusterSettings(), output: Output(people: { _ in }, log: { progress("ring-peer \(rank): \($0)") }))
         try socket.send([ZMQMessage(copying: [UInt8(rank)]), ZMQMessage(copying: Array(member.endpoint.utf8))])
         guard let reply = try socket.receive(timeoutMilliseconds: peerTimeoutMilliseconds) else {
             throw BenchError("ring-peer: no right neighbour from \(endpoint) within \(peerTimeoutMilliseconds) ms")
@@ -144,10 +146,9 @@ enum RingAllReduceBenchmark {
             if start[0].count == 0 { return }
             // Nothing arrives on `socket` while the members exchange, so it never interrupts.
             let outcome = try member.allReduce(
-                step: step, batchSamples: members * shardsPerMember * benchShardSize, learningRate: learningRate,
-                coordinator: socket, keepAlive: {})
+                step: step, batchSamples: members * shardsPerMember * benchShardSize, learningRate: learningRate)
             let finished = monotonicNanoseconds()
-            guard case .finished(.updated) = outcome else {
+            guard outcome == .updated else {
                 throw BenchError("ring-peer \(rank): step \(step) ended with \(outcome), not updated weights")
             }
             guard let fingerprint = fingerprint(member.currentWeights) else {
@@ -171,7 +172,7 @@ enum RingAllReduceBenchmark {
 
     /// The member's local sum: its micro-shards' gradients at its current
     /// weights, on random pixel-like images with random labels.
-    private static func fillSum(_ member: RingMember, computer: ShardGradientComputer, seed: UInt64) throws {
+    private static func fillSum(_ member: RingWorker, computer: ShardGradientComputer, seed: UInt64) throws {
         var generator = SeededGenerator(seed: seed)
         member.localSum.reset()
         for _ in 0..<shardsPerMember {

@@ -1,4 +1,5 @@
 import Cluster
+import Clock
 import Foundation
 import Wire
 

@@ -28,21 +28,14 @@ struct ClusterOptions: ParsableArguments {
             joinTimeoutSeconds: joinTimeoutSeconds, minWorkers: minWorkers, waitTimeoutSeconds: waitTimeoutSeconds)
     }
 
-    /// The coordinator's run as the flags give it: `coordinator` and
+    /// The coordinator's job as the flags give it: `coordinator` and
     /// `simulate` both build it here, after checking the worker counts.
-    func job(
-        listen: String, workers: Int, allowed: ClosedRange<Int>, collective: CollectiveKind, training: TrainingOptions
-    ) throws -> (CoordinatorJob, TrainingOptions.Prepared) {
+    func job(listen: String, workers: Int, allowed: ClosedRange<Int>, collective: CollectiveKind) throws -> CoordinatorJob {
         guard allowed.contains(workers) else {
             throw UsageError("--workers: must be \(allowed.lowerBound)...\(allowed.upperBound), got \(workers)")
         }
         guard minWorkers <= workers else { throw UsageError("--min-workers \(minWorkers) exceeds --workers \(workers)") }
-        let settings = try settings()
-        let prepared = try training.prepare()
-        let job = CoordinatorJob(
-            listen: listen, workers: workers, collective: collective, configuration: prepared.configuration, settings: settings,
-            checkpointEvery: training.checkpointEvery, resume: prepared.resume)
-        return (job, prepared)
+        return CoordinatorJob(listen: listen, workers: workers, collective: collective, settings: try settings())
     }
 }
 

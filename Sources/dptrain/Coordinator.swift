@@ -14,9 +14,12 @@ struct Coordinator: ParsableCommand {
     var collective: CollectiveKind = .central
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var training: TrainingOptions
+    @OptionGroup var logging: OutputOptions
 
     func run() throws {
-        let (job, prepared) = try cluster.job(listen: listen, workers: workers, allowed: 1...4096, collective: collective, training: training)
-        try finish(job.run(data: prepared.data, run: prepared.run, say: progress, log: note), run: prepared.run)
+        let output = logging.output
+        let job = try cluster.job(listen: listen, workers: workers, allowed: 1...4096, collective: collective)
+        let run = try training.prepare(output: output)
+        try finish(job.run(run, output: output), run: run, output: output)
     }
 }

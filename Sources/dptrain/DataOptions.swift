@@ -1,5 +1,5 @@
 import ArgumentParser
-import Cluster
+import Training
 import Datasets
 
 /// Where the images come from: by name or by folder. Shared by the training

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Cluster
+import Training
 import Datasets
 import Foundation
 import MLP
@@ -15,7 +15,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let file = try Safetensors.read(from: URL(fileURLWithPath: model))
         let (architecture, parameters) = try ModelFile.decode(file, source: model)
-        let test = try DatasetFiles.load(directory: try data.source().folder(log: note), split: .test)
+        let test = try DatasetFiles.load(directory: try data.source().folder(log: Output.standard().log), split: .test)
         try TrainingData.check(test, named: "test", against: architecture)
         let result = parameters.withUnsafeBufferPointer {
             Evaluator(architecture: architecture).evaluate($0, on: test)

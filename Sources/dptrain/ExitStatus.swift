@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import Training
 import Datasets
 import Foundation
 import MLP

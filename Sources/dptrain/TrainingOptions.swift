@@ -1,5 +1,5 @@
 import ArgumentParser
-import Cluster
+import Training
 import Datasets
 import Foundation
 import MLP
@@ -87,44 +87,31 @@ struct TrainingOptions: ParsableArguments {
             schedule: try LearningRateSchedule(kind: kind, warmupSteps: warmupSteps), seed: seed)
     }
 
-    /// Everything a run needs, loaded and checked before any training starts.
-    struct Prepared {
-        let configuration: TrainingConfiguration
-        let data: TrainingData
-        let run: RunDirectory
-        let resume: Checkpoint?
-    }
-
-    func prepare() throws -> Prepared {
+    /// Everything the run needs, loaded and checked before any training starts.
+    func prepare(output: Output) throws -> TrainingRun {
         let configuration = try configuration()
         if let resume, let out, resume != out {
             throw UsageError("--out \(out) and --resume \(resume) differ: a resumed run continues in its own folder")
         }
-        let data = try TrainingData.load(try self.data.source(), testFolder: testData) { note($0) }
+        let data = try TrainingData.load(try self.data.source(), testFolder: testData) { output.log($0) }
         try data.check(against: configuration.architecture)
         guard let resume else {
-            return Prepared(configuration: configuration, data: data, run: try RunDirectory(out ?? "runs/latest"), resume: nil)
+            return TrainingRun(
+                configuration: configuration, data: data, directory: try RunDirectory(out ?? "runs/latest"),
+                checkpointEvery: checkpointEvery)
         }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: resume, isDirectory: &isFolder), isFolder.boolValue else {
             throw UsageError("--resume \(resume): no such run folder")
         }
-        let run = try RunDirectory(resume)
-        let checkpoint = try Checkpoint.read(from: run.checkpointURL)
+        let directory = try RunDirectory(resume)
+        let checkpoint = try Checkpoint.read(from: directory.checkpointURL)
         try checkpoint.checkCompatible(
             architecture: configuration.architecture, settings: TrainingLoop.settings(configuration, data: data),
-            source: run.checkpointURL.path)
-        note("dptrain: resuming \(resume) at epoch \(checkpoint.epoch + 1), step \(checkpoint.globalStep)")
-        return Prepared(configuration: configuration, data: data, run: run, resume: checkpoint)
+            source: directory.checkpointURL.path)
+        output.log("dptrain: resuming \(resume) at epoch \(checkpoint.epoch + 1), step \(checkpoint.globalStep)")
+        return TrainingRun(
+            configuration: configuration, data: data, directory: directory, checkpointEvery: checkpointEvery,
+            resume: checkpoint)
     }
-}
-
-/// Progress for people goes to stdout; notes about the machinery to stderr.
-func note(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-}
-
-func progress(_ line: String) {
-    print(line)
-    fflush(stdout)
 }

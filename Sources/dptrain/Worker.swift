@@ -1,17 +1,20 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Training
 import Wire
 
 struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compute gradients for a coordinator; needs no data files.")
+        abstract: "Compute gradients for a coordinator; needs no data files.",
+        discussion: "Once welcomed, the worker takes the run's --heartbeat-ms and --peer-timeout-ms from the coordinator; its own apply while it joins.")
 
     @Option(help: "The coordinator's endpoint, e.g. tcp://HOST:5555.")
     var coordinator: String
     @Option(name: .customLong("ring-listen"), help: "Where to take ring traffic (ring collective), e.g. tcp://10.0.0.5:6000; default: beside the coordinator's endpoint, on a free port.")
     var ringListen: String?
     @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var logging: OutputOptions
     @Option(name: .customLong("protocol-version"), help: .hidden)
     var protocolVersion: UInt16 = wireProtocolVersion
 
@@ -23,10 +26,9 @@ struct Worker: ParsableCommand {
             SignalTrap.ignoreInterrupts()
         }
         SignalTrap.install([SIGTERM])
-        let worker = try GradientWorker(
+        let worker = try Cluster.Worker(
             coordinator: coordinator, ringListen: RingEndpoint.listen(coordinator: coordinator, requested: ringListen),
-            settings: try cluster.settings(), parentProcess: parent,
-            protocolVersion: protocolVersion, log: note)
+            timing: try cluster.settings(), parentProcess: parent, protocolVersion: protocolVersion, output: logging.output)
         switch try worker.run(stopSignal: { SignalTrap.caught }) {
         case .toldToStop: return
         case .refused: throw ExitCode(2)

@@ -1,11 +1,15 @@
 /// The version this build speaks. Peers of another version are refused.
-public let wireProtocolVersion: UInt16 = 3
+public let wireProtocolVersion: UInt16 = 4
 
 /// Bounds fixed by the protocol itself, the same for every peer.
 public enum WireLimits {
     public static let maxStringBytes = 1024
     public static let maxLayers = 64
     public static let layerSizes = 1...(1 << 20)
+    /// The most micro-shards one work, ring work or gradient message may
+    /// name. Collective's fixed-point sums hold at least this many shard
+    /// gradients without overflow (checked by a test there).
+    public static let maxShardsPerMessage = 2048
 }
 
 /// What a decoder accepts: the shapes this peer knows, and the caps that keep
@@ -34,6 +38,27 @@ public struct DecodingLimits: Equatable {
 
     /// A peer that has not been welcomed: only hello, welcome, refuse, heartbeat and shutdown decode.
     public static let beforeWelcome = DecodingLimits(shardSize: 0, maxShards: 0)
+
+    /// What the peers of one run accept: its network's shapes and shard size.
+    public static func run(parameterCount: Int, inputSize: Int, shardSize: Int) -> DecodingLimits {
+        DecodingLimits(parameterCount: parameterCount, inputSize: inputSize, shardSize: shardSize,
+                       maxShards: WireLimits.maxShardsPerMessage)
+    }
+
+    /// What a welcomed worker accepts: the run's limits, from its welcome.
+    public init(welcome: Welcome) throws {
+        let sizes = welcome.layerSizes.map(Int.init)
+        var parameters = 0
+        for (inputs, outputs) in zip(sizes, sizes.dropFirst()) {
+            // (inputs + 1) × outputs: each layer's weight and bias. Layer sizes are capped, so no overflow.
+            parameters += (inputs + 1) * outputs
+        }
+        let most = DecodingLimits.beforeWelcome.maxParameterCount
+        guard let inputSize = sizes.first, parameters <= most else {
+            throw ProtocolError.outOfRange(what: "parameter count of the welcomed network", value: parameters, min: 1, max: most)
+        }
+        self = .run(parameterCount: parameters, inputSize: inputSize, shardSize: Int(welcome.shardSize))
+    }
 
     /// The largest frame a valid message can have under these limits, for `ZMQSocket.setMaxMessageSize`.
     public var largestFrameBytes: Int {

@@ -43,4 +43,34 @@ public struct ShardList: RandomAccessCollection, Equatable, ExpressibleByArrayLi
     }
 
     public static func == (a: ShardList, b: ShardList) -> Bool { a.elementsEqual(b) }
+
+    /// The list's wire form, the same in every message that carries one: a
+    /// UInt32 count, then (id, sample count) pairs of UInt32.
+    func encode(into header: inout FieldWriter) {
+        header.write(UInt32(count))
+        for shard in self {
+            header.write(shard.shardID)
+            header.write(shard.sampleCount)
+        }
+    }
+
+    /// Reads a list written by `encode`, checking every sample count against
+    /// the shard size; returns it (read in place from `frame`: decoding builds
+    /// no list) and its total samples.
+    static func decode(
+        _ header: inout FieldReader, frame: ZMQMessage, limits: DecodingLimits, minCount: Int, of kind: String
+    ) throws -> (ShardList, samples: Int) {
+        let count = Int(try header.read(UInt32.self, "shard count"))
+        try FrameCheck.range(count, minCount, limits.maxShards, "shard count of \(kind)")
+        try header.expectExactly(count, of: 8, "shards")
+        let offset = header.offset
+        var samples = 0
+        for index in 0..<count {
+            let shardID = try header.read(UInt32.self, "shard \(index) id")
+            let sampleCount = try header.read(UInt32.self, "shard \(index) sample count")
+            try FrameCheck.range(Int(sampleCount), 1, limits.shardSize, "sample count of shard \(shardID)")
+            samples += Int(sampleCount)
+        }
+        return (ShardList(frame: frame, offset: offset, count: count), samples)
+    }
 }

@@ -1,3 +1,4 @@
+import Clock
 import CZeroMQ
 
 /// Multipart send and receive. All parts of a multipart message arrive

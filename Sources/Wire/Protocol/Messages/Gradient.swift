@@ -10,8 +10,8 @@ public struct Gradient {
         case packed = 1
     }
 
+    /// The step of the work it answers.
     public var step: UInt64
-    public var weightVersion: UInt64
     public var lossSumFixedPoint: Int64
     public var correct: UInt32
     public var sampleCount: UInt32
@@ -21,25 +21,18 @@ public struct Gradient {
     public var encoding: Encoding
 
     public init(
-        step: UInt64, weightVersion: UInt64, lossSumFixedPoint: Int64, correct: UInt32,
+        step: UInt64, lossSumFixedPoint: Int64, correct: UInt32,
         sampleCount: UInt32, computeNanoseconds: UInt64, shardIDs: ShardIDs, gradient: ZMQMessage,
         encoding: Encoding = .raw
     ) {
         self.encoding = encoding
         self.step = step
-        self.weightVersion = weightVersion
         self.lossSumFixedPoint = lossSumFixedPoint
         self.correct = correct
         self.sampleCount = sampleCount
         self.computeNanoseconds = computeNanoseconds
         self.shardIDs = shardIDs
         self.gradient = gradient
-    }
-
-    /// The values of a raw frame, read in place (packed frames: `unpack`).
-    public func withGradient<R>(_ body: (UnsafeBufferPointer<Int64>) throws -> R) rethrows -> R {
-        precondition(encoding == .raw, "withGradient reads raw frames; unpack a packed one")
-        return try gradient.withUnsafeElements(of: Int64.self, body)
     }
 
     /// A raw frame's values where they lie, for a reducer that keeps the
@@ -75,7 +68,6 @@ public struct Gradient {
         try FrameCheck.range(Int(correct), 0, Int(sampleCount), "correct count of gradient")
         try FrameCheck.bytes(gradient, are: gradient.count / 8 * 8, "gradient frame")
         header.write(step)
-        header.write(weightVersion)
         header.write(lossSumFixedPoint)
         header.write(correct)
         header.write(sampleCount)
@@ -93,7 +85,6 @@ public struct Gradient {
         try FrameCheck.count(bulk, is: 1, for: .gradient)
         try FrameCheck.range(parameterCount, 1, limits.maxParameterCount, "parameter count")
         let step = try header.read(UInt64.self, "step")
-        let weightVersion = try header.read(UInt64.self, "weight version")
         let loss = try header.read(Int64.self, "loss sum")
         let correct = try header.read(UInt32.self, "correct count")
         let samples = try header.read(UInt32.self, "sample count")
@@ -119,7 +110,7 @@ public struct Gradient {
             try gradient.withUnsafeBytes { try PackedInt64s.validate($0, count: parameterCount, "gradient frame") }
         }
         return Gradient(
-            step: step, weightVersion: weightVersion, lossSumFixedPoint: loss, correct: correct,
+            step: step, lossSumFixedPoint: loss, correct: correct,
             sampleCount: samples, computeNanoseconds: nanoseconds, shardIDs: shardIDs, gradient: gradient,
             encoding: encoding)
     }

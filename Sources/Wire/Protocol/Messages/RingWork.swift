@@ -41,11 +41,7 @@ public struct RingWork {
         header.write(step)
         header.write(learningRate.bitPattern)
         header.write(batchSamples)
-        header.write(UInt32(shards.count))
-        for shard in shards {
-            header.write(shard.shardID)
-            header.write(shard.sampleCount)
-        }
+        shards.encode(into: &header)
         return BulkFrames(pixels, labels)
     }
 
@@ -60,23 +56,12 @@ public struct RingWork {
         let batchSamples = try header.read(UInt32.self, "batch samples")
         let maxBatch = try FrameCheck.product(limits.maxShards, limits.shardSize, "max shards × shard size")
         try FrameCheck.range(Int(batchSamples), 1, maxBatch, "batch samples of ring work")
-        let shardCount = Int(try header.read(UInt32.self, "shard count"))
-        try FrameCheck.range(shardCount, 0, limits.maxShards, "shard count of ring work")
-        try header.expectExactly(shardCount, of: 8, "shards")
-        let shardsOffset = header.offset
-        var samples = 0
-        for index in 0..<shardCount {
-            let shardID = try header.read(UInt32.self, "shard \(index) id")
-            let count = try header.read(UInt32.self, "shard \(index) sample count")
-            try FrameCheck.range(Int(count), 1, limits.shardSize, "sample count of shard \(shardID)")
-            samples += Int(count)
-        }
+        let (shards, samples) = try ShardList.decode(&header, frame: frame, limits: limits, minCount: 0, of: "ring work")
         let first = bulk.startIndex
         var work = RingWork(
             generation: generation, step: step, learningRate: rate, batchSamples: batchSamples,
             shards: [], pixels: bulk[first], labels: bulk[first + 1])
-        // Read in place when used: decoding builds no list.
-        work.shards = ShardList(frame: frame, offset: shardsOffset, count: shardCount)
+        work.shards = shards
         try FrameCheck.range(samples, 0, Int(batchSamples), "samples of ring work")
         let pixelBytes = try FrameCheck.product(samples, inputSize, "samples × input size")
         try FrameCheck.bytes(work.pixels, are: pixelBytes, "pixels frame of ring work (\(samples) samples × \(inputSize))")

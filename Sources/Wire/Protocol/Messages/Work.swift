@@ -14,19 +14,18 @@ public struct Work {
         }
     }
 
+    /// The step these weights were left by and the gradient is for: a reply
+    /// counts only for the step in flight, so it never mixes weights.
     public var step: UInt64
-    public var weightVersion: UInt64
     public var shards: ShardList
     public var weights: ZMQMessage
     public var pixels: ZMQMessage
     public var labels: ZMQMessage
 
     public init(
-        step: UInt64, weightVersion: UInt64, shards: [Shard],
-        weights: ZMQMessage, pixels: ZMQMessage, labels: ZMQMessage
+        step: UInt64, shards: [Shard], weights: ZMQMessage, pixels: ZMQMessage, labels: ZMQMessage
     ) {
         self.step = step
-        self.weightVersion = weightVersion
         self.shards = ShardList(shards)
         self.weights = weights
         self.pixels = pixels
@@ -60,12 +59,7 @@ public struct Work {
         try FrameCheck.bytes(pixels, are: samples * inputSize, "pixels frame of work")
         try FrameCheck.bytes(weights, are: weights.count / 4 * 4, "weights frame of work")
         header.write(step)
-        header.write(weightVersion)
-        header.write(UInt32(shards.count))
-        for shard in shards {
-            header.write(shard.shardID)
-            header.write(shard.sampleCount)
-        }
+        shards.encode(into: &header)
         return BulkFrames(weights, pixels, labels)
     }
 
@@ -78,23 +72,10 @@ public struct Work {
         try FrameCheck.count(bulk, is: 3, for: .work)
         try FrameCheck.range(parameterCount, 1, limits.maxParameterCount, "parameter count")
         let step = try header.read(UInt64.self, "step")
-        let weightVersion = try header.read(UInt64.self, "weight version")
-        let shardCount = Int(try header.read(UInt32.self, "shard count"))
-        try FrameCheck.range(shardCount, 1, limits.maxShards, "shard count of work")
-        try header.expectExactly(shardCount, of: 8, "shards")
-        let shardsOffset = header.offset
-        for index in 0..<shardCount {
-            let shardID = try header.read(UInt32.self, "shard \(index) id")
-            let samples = try header.read(UInt32.self, "shard \(index) sample count")
-            try FrameCheck.range(Int(samples), 1, limits.shardSize, "sample count of shard \(shardID)")
-        }
+        let (shards, samples) = try ShardList.decode(&header, frame: frame, limits: limits, minCount: 1, of: "work")
         let first = bulk.startIndex
-        var work = Work(
-            step: step, weightVersion: weightVersion, shards: [],
-            weights: bulk[first], pixels: bulk[first + 1], labels: bulk[first + 2])
-        // Read in place when used: decoding builds no list.
-        work.shards = ShardList(frame: frame, offset: shardsOffset, count: shardCount)
-        let samples = work.sampleCount
+        var work = Work(step: step, shards: [], weights: bulk[first], pixels: bulk[first + 1], labels: bulk[first + 2])
+        work.shards = shards
         let weightBytes = try FrameCheck.product(parameterCount, 4, "parameter count")
         let pixelBytes = try FrameCheck.product(samples, inputSize, "samples × input size")
         try FrameCheck.bytes(work.weights, are: weightBytes, "weights frame of work (\(parameterCount) floats)")

@@ -1,0 +1,58 @@
+import Collective
+import Datasets
+import Training
+import Wire
+
+/// The pixel and label frames that carry micro-shards to a worker.
+///
+/// `kept` frames are reused step after step: the shards are gathered into
+/// buffers the frames point at, so a step's work costs no allocation and no
+/// copy after the gather. They are lent while a send may still read them,
+/// and refilling them before the sender settles them throws. `fresh` frames
+/// are gathered straight into new frames that libzmq owns, for sends whose
+/// end nothing proves (a lost worker's shards moved mid-step).
+final class ShardFrames {
+    private let gather = ShardGather()
+    let pixelFrame = ZMQMessage()
+    let labelFrame = ZMQMessage()
+    private(set) var shards: [Work.Shard] = []
+    private(set) var isLent = false
+
+    /// Gathers shards `block` of `work` and points the frames at them.
+    func fill<Shards: Collection>(from data: LabeledImages, work: StepWork, block: Shards) throws where Shards.Element == Int {
+        guard !isLent else { throw BufferStillLent() }
+        gather.fill(from: data, work: work, shards: block)
+        Self.list(block, of: work, into: &shards)
+        pixelFrame.refer(to: UnsafeRawBufferPointer(gather.filledPixels))
+        labelFrame.refer(to: UnsafeRawBufferPointer(gather.filledLabels))
+    }
+
+    /// The frames are about to be sent: not to be refilled until `settle()`.
+    func lend() { isLent = true }
+
+    /// The worker has answered the work these frames carried, or was dropped.
+    func settle() { isLent = false }
+
+    /// Shards `block` of `work` in new frames of their own.
+    static func fresh(from data: LabeledImages, work: StepWork, block: [Int]) throws -> (ZMQMessage, ZMQMessage, [Work.Shard]) {
+        let samples = block.reduce(0) { $0 + work.shards[$1].count }
+        let pixels = try ZMQMessage(size: samples * data.inputSize)
+        let labels = try ZMQMessage(size: samples)
+        pixels.withUnsafeMutableBytes { pixelBytes in
+            labels.withUnsafeMutableBytes { labelBytes in
+                ShardGather.gather(from: data, work: work, shards: block, pixels: pixelBytes.bindMemory(to: UInt8.self),
+                                   labels: labelBytes.bindMemory(to: UInt8.self))
+            }
+        }
+        var shards: [Work.Shard] = []
+        list(block, of: work, into: &shards)
+        return (pixels, labels, shards)
+    }
+
+    private static func list<Shards: Collection>(_ block: Shards, of work: StepWork, into shards: inout [Work.Shard]) where Shards.Element == Int {
+        shards.removeAll(keepingCapacity: true)
+        for index in block {
+            shards.append(Work.Shard(shardID: UInt32(index), sampleCount: UInt32(work.shards[index].count)))
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Clock
+import MLP
+import Training
+import Wire
+
+/// The coordinator's ROUTER socket and the workers on the other end of it:
+/// welcomes them, answers their heartbeats, notices their silence, and
+/// rejects (and expels the sender of) anything that does not decode. What
+/// members compute is the collective's business: it hears of their other
+/// messages and of their loss through its delegate.
+final class Membership {
+    let endpoint: String
+    private let context: ZMQContext
+    private let socket: ZMQSocket
+    private let welcomeTemplate: Welcome
+    private let settings: ClusterSettings
+    let output: Output
+    let limits: DecodingLimits
+    private(set) var members: [Member] = []
+    private var nextWorkerID: UInt32 = 1
+    private(set) var rejectedMessages = 0
+    private let sender = WireSender()
+    private let received = ZMQFrames()
+    weak var delegate: MembershipDelegate?
+    /// Polled at every receive, so a stop request is not held up by a stuck step.
+    var stopSignal: () -> Int32? = { nil }
+
+    init(
+        listen: String, architecture: Architecture, shardSize: Int, collective: CollectiveKind,
+        settings: ClusterSettings, output: Output
+    ) throws {
+        self.settings = settings
+        self.output = output
+        limits = .run(parameterCount: architecture.parameterCount, inputSize: architecture.inputSize, shardSize: shardSize)
+        welcomeTemplate = Welcome(
+            workerID: 0, shardSize: UInt32(shardSize), heartbeatMilliseconds: UInt32(settings.heartbeatMilliseconds),
+            peerTimeoutMilliseconds: UInt32(settings.peerTimeoutMilliseconds),
+            activation: architecture.activation.rawValue, loss: architecture.loss.rawValue,
+            layerSizes: architecture.layerSizes.map { UInt32($0) }, collective: collective)
+        // A context of its own: two I/O threads drain several workers' gradients
+        // in parallel, and terminating it at shutdown waits for the last
+        // messages (the workers' shutdown) to leave.
+        context = try ZMQContext()
+        try context.setIOThreads(2)
+        socket = try ZMQSocket(context: context, kind: .router)
+        try socket.setLinger(milliseconds: 1000)
+        try socket.setRouterMandatory(true)
+        try socket.setKernelBufferSizes(bytes: 4 << 20)
+        // A stranger cannot make us buffer more than one well-formed message.
+        try socket.setMaxMessageSize(limits.largestFrameBytes)
+        do {
+            endpoint = try socket.bind(listen)
+        } catch let error as ZMQError {
+            throw ClusterError.cannotListen(endpoint: listen, reason: error.message)
+        }
+        output.log("coordinator: listening on \(endpoint)")
+    }
+
+    deinit { socket.close() }
+
+    func member(_ peer: PeerID) -> Member? { members.first { $0.peer == peer } }
+
+    /// Tells every worker to exit, and waits (up to the socket's linger) until
+    /// those messages have left: a process that exits with messages still
+    /// queued in ZeroMQ loses them, and its workers would wait out their timeout.
+    func shutdown(reason: String) {
+        for member in members {
+            try? socket.send(to: member.peer, WireMessage.shutdown(reason: reason).encode())
+        }
+        members.removeAll()
+        socket.close()
+        context.terminate()
+    }
+
+    /// Sends to one member; a peer that is gone or stuck is marked silent
+    /// (and lost at the next check) rather than failing the step.
+    func send(to peer: PeerID, _ message: WireMessage) throws {
+        do {
+            try sender.send(message, on: socket, to: peer)
+        } catch let error as ZMQError where error.isHostUnreachable || error.isWouldBlock {
+            if let index = members.firstIndex(where: { $0.peer == peer }) { members[index].lastHeard = 0 }
+        }
+    }
+
+    // MARK: - Receiving
+
+    /// Handles at most one message, waiting up to `timeoutMilliseconds`.
+    func receiveOne(timeoutMilliseconds: Int) throws {
+        if let signal = stopSignal() { throw StopRequested(signal: signal) }
+        do {
+            // One more frame than any message has: the routing identity in front.
+            guard try socket.receive(into: received, timeoutMilliseconds: timeoutMilliseconds,
+                                     maxFrames: ZMQSocket.defaultMaxFrames + 1) else { return }
+        } catch let error as ZMQError where error.isInterrupted {
+            return
+        } catch let error as ZMQError {
+            // An oversized or malformed multipart message is a stranger's problem, not ours.
+            return reject(from: nil, because: "\(error)")
+        }
+        // A ROUTER always delivers the identity first. Members are found by
+        // comparing it in place, so a member's message builds no PeerID.
+        let frames = received.received
+        let index = frames[frames.startIndex].withUnsafeBytes { identity in
+            members.firstIndex { $0.peer.bytes.elementsEqual(identity) }
+        }
+        let peer = index.map { members[$0].peer } ?? PeerID(frames[frames.startIndex].bytes)
+        let message: WireMessage
+        do {
+            message = try WireMessage.decode(frames.dropFirst(), limits: limits)
+        } catch let error as ProtocolError {
+            reject(from: peer, because: "\(error)")
+            try expel(peer, because: "sent a malformed message")
+            if case .versionMismatch(let theirs, let ours) = error {
+                let reason = "protocol version \(theirs) is not supported: this coordinator speaks version \(ours)"
+                try? socket.send(to: peer, WireMessage.refuse(reason: reason).encode())
+            }
+            return
+        }
+        guard let index else {
+            if case .hello(let hello) = message { return try welcome(peer, name: hello.workerName) }
+            reject(from: peer, because: "\(message.kind) from a peer that is not a member")
+            // A worker we declared dead may still be alive: tell it to join again.
+            try? socket.send(to: peer, WireMessage.refuse(reason: "not a member of this run; say hello to join").encode())
+            return
+        }
+        members[index].lastHeard = monotonicNanoseconds()
+        switch message {
+        case .heartbeat:
+            try? sender.send(.heartbeat, on: socket, to: peer)
+        case .ringAddress(let address) where welcomeTemplate.collective == .ring:
+            members[index].ringEndpoint = address.endpoint
+            output.log("coordinator: worker \(members[index].id) takes ring traffic at \(address.endpoint)")
+        default:
+            try delegate?.membership(received: message, from: members[index])
+        }
+    }
+
+    private func welcome(_ peer: PeerID, name: String) throws {
+        let member = Member(id: nextWorkerID, peer: peer, name: name, lastHeard: monotonicNanoseconds())
+        nextWorkerID += 1
+        var welcome = welcomeTemplate
+        welcome.workerID = member.id
+        try socket.send(to: peer, WireMessage.welcome(welcome).encode())
+        members.append(member)
+        output.log("coordinator: \(member.label) joined; \(members.count) live")
+    }
+
+    func reject(from peer: PeerID?, because reason: String) {
+        rejectedMessages += 1
+        let who = peer.map { peer in member(peer)?.label ?? "peer \(peer)" } ?? "an unknown peer"
+        output.log("coordinator: rejected message #\(rejectedMessages) from \(who): \(reason)")
+    }
+
+    // MARK: - Losing members
+
+    /// A member that sends nonsense is dropped at once (rather than after the
+    /// peer timeout) and told to join again: a transient fault costs it one
+    /// step, a broken worker keeps being refused.
+    func expel(_ peer: PeerID, because reason: String) throws {
+        guard let index = members.firstIndex(where: { $0.peer == peer }) else { return }
+        let member = members.remove(at: index)
+        output.log("coordinator: \(member.label) \(reason); its work goes to the others")
+        try? socket.send(to: peer, WireMessage.refuse(reason: "\(reason); say hello to join again").encode())
+        try delegate?.membership(lost: member)
+    }
+
+    /// Drops every member silent for longer than the peer timeout.
+    func dropSilentMembers() throws {
+        let now = monotonicNanoseconds()
+        let limit = UInt64(settings.peerTimeoutMilliseconds) * 1_000_000
+        guard members.contains(where: { now > $0.lastHeard + limit }) else { return }
+        let silent = members.filter { now > $0.lastHeard + limit }
+        members.removeAll { now > $0.lastHeard + limit }
+        for member in silent {
+            output.log("coordinator: \(member.label) silent for over \(settings.peerTimeoutMilliseconds) ms; its work goes to the others")
+            try delegate?.membership(lost: member)
+        }
+    }
+}

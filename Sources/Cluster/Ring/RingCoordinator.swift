@@ -1,0 +1,327 @@
+import Collective
+import MLP
+import Training
+import Wire
+
+/// The coordinator's side of the ring collective. It only orchestrates:
+/// each step's micro-shards and learning rate, the ring's order and
+/// generation, and snapshots for checkpoints. Gradients never reach it; the
+/// workers reduce-scatter them, update one slice each, and all-gather the
+/// weights (`RingAllReduce`). To the Coordinator it is the ParameterUpdater.
+///
+/// Failures: momentum lives only on the workers, one slice each, so a lost
+/// member takes its slice with it. The coordinator therefore keeps a
+/// snapshot of the whole state (gathered every `snapshotInterval` steps and
+/// whenever a checkpoint or an evaluation needs it) and the list of steps
+/// taken since. When the ring breaks (a member lost, silent, or stalled)
+/// it forms a new ring from the live workers, hands out the snapshot, and
+/// replays those steps: the exact maths makes the replay give the same
+/// bits, so the run goes on as if nothing had happened.
+final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
+    /// Why the current ring cannot finish its work.
+    private struct RingBroken: Error {
+        let reason: String
+    }
+
+    /// Steps between snapshots: bounds the replay after a failure, at the
+    /// cost of moving the state to the coordinator once in that many steps.
+    static let snapshotInterval = 64
+    /// Re-formations without a finished step in between before giving up.
+    static let maxFailuresInARow = 8
+
+    private unowned let coordinator: Coordinator
+    private let optimiser: SGDSettings
+    private let parameterCount: Int
+    private let snapshot: RingSnapshot
+    private var replay = ReplayLog()
+    private var ring: [Member]?
+    private var generation: UInt64 = 0
+    private var brokenReason: String?
+    private var failuresInARow = 0
+    /// The step in flight: who has yet to report it, and what they reported.
+    private var pendingStep: UInt64?
+    private var waiting: [Bool] = []
+    private var waitingCount = 0
+    private var replies = StepTally()
+    private var stalled = false
+    private(set) var nonFiniteFrom: [PeerID] = []
+    /// Each ring member's work frames, by step parity and rank.
+    private var shardFrames: [[ShardFrames]] = [[], []]
+    /// The step whose work went out ahead, and to which ring.
+    private var announced: (step: UInt64, generation: UInt64)?
+    /// Reports of that step that came before its turn.
+    private var early: [(rank: Int, done: RingDone)] = []
+    private var pendingState: (step: UInt64, waiting: Set<PeerID>)?
+
+    init(coordinator: Coordinator, configuration: TrainingConfiguration) {
+        self.coordinator = coordinator
+        optimiser = configuration.optimiser
+        parameterCount = configuration.architecture.parameterCount
+        snapshot = RingSnapshot(parameterCount: parameterCount)
+    }
+
+    private var membership: Membership { coordinator.membership }
+
+    /// Steps taken so far: the snapshot's, and those logged since.
+    private var stepsTaken: UInt64 { snapshot.step + UInt64(replay.count) }
+
+    func canTakePart(_ member: Member) -> Bool { member.ringEndpoint != nil }
+
+    var stepMembers: Int { ring?.count ?? coordinator.participantCount }
+
+    var workerCount: Int { stepMembers }
+
+    // MARK: - ParameterUpdater
+
+    func step(_ work: StepWork, learningRate: Float, next: UpcomingStep?) throws -> StepTally {
+        let excluded = work.attempt > 0 ? nonFiniteFrom : []
+        while true {
+            do {
+                try prepareRing()
+                let tally = try run(work, rate: learningRate, excluding: excluded, next: next)
+                // A step that was not finite changed nothing (every member skipped it).
+                if tally.finite { replay.append(work, rate: learningRate, excluded: excluded) }
+                failuresInARow = 0
+                return tally
+            } catch let broken as RingBroken {
+                try ringFailed(broken)
+            } catch {
+                // Stopped mid-step: members may hold half a step, so the next
+                // state comes from a new ring that repeats from the snapshot.
+                ring = nil
+                throw error
+            }
+        }
+    }
+
+    /// Compute time is recorded with the Coordinator as reports arrive.
+    func takeComputeNanoseconds() -> UInt64 { 0 }
+
+    func state() throws -> ModelState {
+        // A stop signal must not cut short the state its checkpoint needs.
+        try coordinator.ignoringStops {
+            while !replay.isEmpty {
+                do {
+                    try prepareRing()
+                    try gatherState()
+                } catch let broken as RingBroken {
+                    try ringFailed(broken)
+                }
+            }
+        }
+        return ModelState(weights: UnsafeBufferPointer(snapshot.weights), velocity: UnsafeBufferPointer(snapshot.velocity))
+    }
+
+    func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>, step: Int) throws {
+        snapshot.load(weights: weights, velocity: velocity, step: UInt64(step))
+        replay.removeAll()
+        ring = nil
+    }
+
+    // MARK: - Forming the ring
+
+    private func ringFailed(_ broken: RingBroken) throws {
+        ring = nil
+        failuresInARow += 1
+        coordinator.output.log("coordinator: ring generation \(generation) broke: \(broken.reason); forming a new one and repeating the \(replay.count) step\(replay.count == 1 ? "" : "s") since the last snapshot")
+        guard failuresInARow <= Self.maxFailuresInARow else { throw ClusterError.ringUnstable(failures: failuresInARow, last: broken.reason) }
+    }
+
+    /// Makes sure a ring holds the state of the last step: takes a snapshot
+    /// when one is due or new workers wait to join, and forms a new ring
+    /// (replaying since the snapshot) when there is none.
+    private func prepareRing() throws {
+        if let current = ring {
+            // Joiners wait while a step's work is out ahead: members may be taking it.
+            let joiners = announced == nil && joinersWaiting(current)
+            if joiners || replay.count >= Self.snapshotInterval {
+                try gatherState()
+                if joiners { ring = nil }
+            }
+        }
+        guard ring == nil else { return }
+        try coordinator.pauseWhileTooFew()
+        try form(coordinator.participants)
+        for entry in replay.entries {
+            let tally = try run(entry.work, rate: entry.rate, excluding: entry.excluded)
+            guard tally.finite else { throw RingBroken(reason: "step \(entry.work.globalStep) was not finite when repeated") }
+        }
+    }
+
+    private func form(_ members: [Member]) throws {
+        generation += 1
+        announced = nil
+        early.removeAll(keepingCapacity: true)
+        brokenReason = nil
+        ring = members
+        // Work frames of the old ring went to members that are gone or take a
+        // new setup first: their answers to it are refused.
+        for frames in shardFrames.joined() { frames.settle() }
+        let partition = RingPartition(parameterCount: parameterCount, size: members.count)
+        let weights = try ZMQMessage(copying: UnsafeRawBufferPointer(snapshot.weights))
+        for (rank, member) in members.enumerated() {
+            let owned = partition.owned(rank: rank)
+            let setup = RingSetup(
+                generation: generation, step: snapshot.step, rank: UInt32(rank), size: UInt32(members.count),
+                rightNeighbour: members[(rank + 1) % members.count].ringEndpoint!,
+                momentum: optimiser.momentum, nesterov: optimiser.nesterov, weightDecay: optimiser.weightDecay,
+                ownedStart: UInt64(owned.lowerBound), ownedCount: UInt64(owned.count), weights: weights,
+                velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: snapshot.velocity[owned]))))
+            try membership.send(to: member.peer, WireMessage.ringSetup(setup))
+        }
+        coordinator.output.log("coordinator: ring generation \(generation): \(members.map { "worker \($0.id)" }.joined(separator: " -> ")) -> back to the first")
+    }
+
+    // MARK: - One step on the ring
+
+    /// Sends the step's work (unless it went out ahead) and, given `next`,
+    /// the next step's, so members have it when they finish this one; then
+    /// waits for every member's report.
+    private func run(_ work: StepWork, rate: Float, excluding excluded: [PeerID], next: UpcomingStep? = nil) throws -> StepTally {
+        guard let ring else { throw RingBroken(reason: "no ring") }
+        let step = UInt64(work.globalStep)
+        pendingStep = step
+        defer { pendingStep = nil }
+        waiting.removeAll(keepingCapacity: true)
+        waiting.append(contentsOf: repeatElement(true, count: ring.count))
+        waitingCount = ring.count
+        (replies, stalled) = (StepTally(), false)
+        nonFiniteFrom.removeAll(keepingCapacity: true)
+        let sentAhead = excluded.isEmpty && announced.map { $0 == (step, generation) } == true
+        if sentAhead {
+            for (rank, done) in early { record(done, rank: rank) }
+        }
+        early.removeAll(keepingCapacity: true)
+        // A later step announced by an earlier attempt at this one stays
+        // announced: its members hold it, and its frames may still be on their way.
+        if announced?.step == step { announced = nil }
+        if !sentAhead { try send(work, rate: rate, excluding: excluded, to: ring) }
+        // Not when the state is read before the next step: members would
+        // already be taking it.
+        if let next, announced == nil, replay.count + 1 < Self.snapshotInterval, !joinersWaiting(ring) {
+            try send(next.work, rate: next.learningRate, excluding: [], to: ring)
+            announced = (UInt64(next.work.globalStep), generation)
+        }
+        try waitFor { waitingCount == 0 }
+        if stalled { throw RingBroken(reason: "a member stopped hearing from its neighbour in step \(step)") }
+        return replies
+    }
+
+    /// One step's work to every member, in the frames kept for that step's
+    /// parity: the other set may still carry the step before, sent ahead.
+    /// Members in `excluded` get no shards but still take their part in the ring.
+    private func send(_ work: StepWork, rate: Float, excluding excluded: [PeerID], to ring: [Member]) throws {
+        let parity = work.globalStep & 1
+        while shardFrames[parity].count < ring.count { shardFrames[parity].append(ShardFrames()) }
+        var computing = excluded.isEmpty ? ring.count : ring.count { !excluded.contains($0.peer) }
+        let excluded = computing == 0 ? [] : excluded
+        if computing == 0 { computing = ring.count }
+        var index = 0
+        for (rank, member) in ring.enumerated() {
+            var block = 0..<0
+            if excluded.isEmpty || !excluded.contains(member.peer) {
+                block = ShardBlocks.block(index, of: computing, shardCount: work.shards.count)
+                index += 1
+            }
+            let frames = shardFrames[parity][rank]
+            try frames.fill(from: coordinator.data, work: work, block: block)
+            frames.lend()
+            let message = RingWork(
+                generation: generation, step: UInt64(work.globalStep), learningRate: rate,
+                batchSamples: UInt32(work.sampleCount), shards: frames.shards, pixels: frames.pixelFrame,
+                labels: frames.labelFrame)
+            try membership.send(to: member.peer, .ringWork(message))
+        }
+    }
+
+    private func joinersWaiting(_ ring: [Member]) -> Bool {
+        membership.members.contains { member in member.ringEndpoint != nil && !ring.contains { $0.peer == member.peer } }
+    }
+
+    private func record(_ done: RingDone, rank: Int) {
+        waiting[rank] = false
+        waitingCount -= 1
+        shardFrames[Int(done.step & 1)][rank].settle()
+        switch done.status {
+        case .updated: break
+        case .nonFinite: replies.add(lossFixed: FixedPoint.nonFiniteLoss, correct: 0, samples: 0)
+        case .stalled: stalled = true
+        }
+        if done.lossSumFixedPoint == FixedPoint.nonFiniteLoss, let member = ring?[rank] { nonFiniteFrom.append(member.peer) }
+        replies.add(lossFixed: done.lossSumFixedPoint, correct: Int(done.correct), samples: Int(done.sampleCount))
+        coordinator.recordCompute(done.computeNanoseconds)
+    }
+
+    /// Gathers every member's slice of weights and momentum into the snapshot.
+    private func gatherState() throws {
+        guard let ring else { throw RingBroken(reason: "no ring") }
+        let step = stepsTaken
+        pendingState = (step, Set(ring.map(\.peer)))
+        defer { pendingState = nil }
+        snapshot.startGathering()
+        for member in ring {
+            try membership.send(to: member.peer, WireMessage.stateRequest(StateRequest(generation: generation, step: step)))
+        }
+        try waitFor { pendingState!.waiting.isEmpty }
+        snapshot.commit(step: step)
+        replay.removeAll()
+    }
+
+    /// The Coordinator's wait, ended early when the ring breaks.
+    private func waitFor(_ done: () -> Bool) throws {
+        try coordinator.wait {
+            if let reason = brokenReason { throw RingBroken(reason: reason) }
+            return done()
+        }
+        if let reason = brokenReason { throw RingBroken(reason: reason) }
+    }
+
+    // MARK: - Members' messages
+
+    func lost(_ member: Member) throws {
+        if ring?.contains(where: { $0.peer == member.peer }) == true, brokenReason == nil {
+            brokenReason = "\(member.label) was lost"
+        }
+    }
+
+    func received(_ message: WireMessage, from member: Member) throws {
+        switch message {
+        case .ringDone(let done) where pendingState != nil && done.status == .stalled && done.generation == generation:
+            // Asked for its state while not at the step it was asked about (it
+            // took work sent ahead, and a stop came between): the ring cannot
+            // give a consistent state, so a new one is formed from the snapshot.
+            brokenReason = "worker \(member.id) was not at step \(done.step) when asked for its state"
+        case .ringDone(let done):
+            guard done.generation == generation, let rank = ring?.firstIndex(where: { $0.peer == member.peer }) else {
+                return membership.reject(from: member.peer, because: "ring done for generation \(done.generation), step \(done.step), not the current one; dropped")
+            }
+            if done.step == pendingStep, waiting[rank] {
+                record(done, rank: rank)
+            } else if let (step, ring) = announced, done.step == step, ring == generation, !early.contains(where: { $0.rank == rank }) {
+                // A member that finished this step went straight on to the one
+                // sent ahead, and its report overtook a slower member's.
+                early.append((rank, done))
+            } else {
+                membership.reject(from: member.peer, because: "ring done for generation \(done.generation), step \(done.step), not the current one; dropped")
+            }
+        case .stateSlice(let slice):
+            guard slice.generation == generation, let pending = pendingState, pending.waiting.contains(member.peer),
+                  let rank = ring?.firstIndex(where: { $0.peer == member.peer }) else {
+                return membership.reject(from: member.peer, because: "state slice for generation \(slice.generation) not asked for; dropped")
+            }
+            let owned = RingPartition(parameterCount: parameterCount, size: ring!.count).owned(rank: rank)
+            guard Int(slice.start) == owned.lowerBound, Int(slice.count) == owned.count else {
+                membership.reject(from: member.peer, because: "state slice \(slice.start)+\(slice.count), rank \(rank) owns \(owned)")
+                return try membership.expel(member.peer, because: "sent a state slice that is not its own")
+            }
+            slice.weights.withUnsafeElements(of: Float.self) { weights in
+                slice.velocity.withUnsafeElements(of: Float.self) { velocity in
+                    snapshot.gather(owned, weights: weights, velocity: velocity)
+                }
+            }
+            pendingState!.waiting.remove(member.peer)
+        default:
+            membership.reject(from: member.peer, because: "unexpected \(message.kind) from a ring member")
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// The coordinator's copy of a ring's state after some step: the weights
+/// and the momentum, gathered from the members one owned slice each.
+///
+/// Gathered slices join the snapshot only on `commit`, once every member's
+/// has arrived. A ring that breaks mid-gather must leave the old snapshot
+/// whole, because the next ring starts from it and repeats the steps since:
+/// writing slices straight in made about one chaos run in eight end with
+/// other bytes than `train` (scripts/chaos.sh --collective ring).
+public final class RingSnapshot {
+    public let weights: UnsafeMutableBufferPointer<Float>
+    public let velocity: UnsafeMutableBufferPointer<Float>
+    private let gatheredWeights: UnsafeMutableBufferPointer<Float>
+    private let gatheredVelocity: UnsafeMutableBufferPointer<Float>
+    /// Parameters gathered since the last commit.
+    private var gatheredCount = 0
+    /// Steps taken before this state: the ring coordinator's step counter,
+    /// with the steps in its replay log on top.
+    public private(set) var step: UInt64 = 0
+
+    public init(parameterCount: Int) {
+        weights = .allocate(capacity: parameterCount)
+        weights.initialize(repeating: 0)
+        velocity = .allocate(capacity: parameterCount)
+        velocity.initialize(repeating: 0)
+        gatheredWeights = .allocate(capacity: parameterCount)
+        gatheredVelocity = .allocate(capacity: parameterCount)
+    }
+
+    deinit {
+        for buffer in [weights, velocity, gatheredWeights, gatheredVelocity] { buffer.deallocate() }
+    }
+
+    /// Replaces the snapshot outright (a new run, or a checkpoint being resumed).
+    public func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>, step: UInt64) {
+        self.step = step
+        _ = self.weights.update(fromContentsOf: weights)
+        _ = self.velocity.update(fromContentsOf: velocity)
+        gatheredCount = 0
+    }
+
+    /// Drops whatever a broken gather left, before a new one starts.
+    public func startGathering() { gatheredCount = 0 }
+
+    /// One member's owned slice of the snapshot being gathered.
+    public func gather(_ range: Range<Int>, weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) {
+        precondition(weights.count == range.count && velocity.count == range.count, "slice of the wrong size")
+        _ = UnsafeMutableBufferPointer(rebasing: gatheredWeights[range]).update(fromContentsOf: weights)
+        _ = UnsafeMutableBufferPointer(rebasing: gatheredVelocity[range]).update(fromContentsOf: velocity)
+        gatheredCount += range.count
+    }
+
+    /// Makes the gathered slices, every member's, the snapshot of the state before `step`.
+    public func commit(step: UInt64) {
+        self.step = step
+        precondition(gatheredCount == weights.count, "committing \(gatheredCount) of \(weights.count) parameters")
+        _ = weights.update(fromContentsOf: gatheredWeights)
+        _ = velocity.update(fromContentsOf: gatheredVelocity)
+        gatheredCount = 0
+    }
+}

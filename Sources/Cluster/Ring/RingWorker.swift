@@ -1,0 +1,222 @@
+import Clock
+import Collective
+import MLP
+import Training
+import Wire
+
+/// A worker's part in the ring collective. It holds the whole weights and
+/// the momentum of the one slice it owns; per step it sums its own
+/// micro-shards, then runs RingAllReduce with its neighbours over a
+/// ZeroMQRingLink, and tells the coordinator how it went.
+///
+/// A step whose traffic stops, or a coordinator message other than a
+/// heartbeat, ends the exchange at once: the coordinator then re-forms the
+/// ring from a snapshot, so a member never has to guess which half-finished
+/// state is right.
+public final class RingWorker: WorkerCollective {
+    /// What to do with a step's work when it arrives.
+    enum Admission {
+        case run
+        /// Work sent ahead, for after the step now under way.
+        case hold
+        case ignore
+    }
+
+    private let computer: ShardGradientComputer
+    private let link: ZeroMQRingLink
+    private let output: Output
+    private var allReduce: RingAllReduce?
+    private var generation: UInt64 = 0
+    /// The step the weights are ready to take: the setup's, then one past
+    /// each step this member updated.
+    private var nextStep: UInt64 = 0
+    /// False once a step was abandoned midway: the weights may then be half
+    /// updated, and only a new setup makes them right again.
+    private var consistent = false
+    /// Whether the last step ended without an all-gather (not finite).
+    private var packingUnsettled = false
+    /// A later step's work that arrived while this one was under way.
+    private var held: RingWork?
+    private let weights: LendableBuffer<Float>
+    private let sum: GradientSum
+    private let mean: UnsafeMutableBufferPointer<Float>
+
+    /// `coordinator` is watched while waiting for ring traffic; `listen` is
+    /// where the left neighbour will connect.
+    public init(
+        computer: ShardGradientComputer, limits: DecodingLimits, listen: String, coordinator: ZMQSocket,
+        timing: ClusterSettings, output: Output
+    ) throws {
+        self.computer = computer
+        self.output = output
+        link = try ZeroMQRingLink(listen: listen, coordinator: coordinator, limits: limits, timing: timing, output: output)
+        let count = computer.architecture.parameterCount
+        weights = LendableBuffer(count: count, repeating: 0)
+        sum = GradientSum(parameterCount: count)
+        mean = .allocate(capacity: count)
+    }
+
+    deinit { mean.deallocate() }
+
+    /// Where the left neighbour reaches this member.
+    public var endpoint: String { link.endpoint }
+
+    /// This member's fixed-point sum of its own shards: what the all-reduce reduces.
+    public var localSum: GradientSum { sum }
+
+    /// The whole weights as this member holds them.
+    public var currentWeights: UnsafeBufferPointer<Float> { weights.readOnly }
+
+    // MARK: - WorkerCollective
+
+    func handle(_ message: WireMessage, for worker: Worker) throws -> [ZMQMessage]? {
+        link.heartbeat = worker
+        switch message {
+        case .ringSetup(let setup):
+            try setUp(setup)
+        case .ringWork(let work):
+            // Work sent ahead waits its turn; each step done may free the next.
+            var next = admit(work) == .run ? work : nil
+            while let current = next {
+                next = nil
+                guard let done = try run(current) else { return link.interruption }
+                try worker.send(.ringDone(done))
+                next = takeHeld()
+            }
+        case .stateRequest(let request):
+            if let slice = try stateSlice(for: request) {
+                try worker.send(slice)
+            } else if cannotGive(request) {
+                // Half way through a step sent ahead, or past the one asked about.
+                try worker.send(.ringDone(RingDone(
+                    generation: request.generation, step: request.step, status: .stalled,
+                    lossSumFixedPoint: 0, correct: 0, sampleCount: 0, computeNanoseconds: 0)))
+            }
+        default:
+            output.log("worker: ignoring unexpected \(message.kind)")
+        }
+        return nil
+    }
+
+    // MARK: - Forming the ring
+
+    public func setUp(_ setup: RingSetup) throws {
+        let partition = RingPartition(parameterCount: weights.count, size: Int(setup.size))
+        let owned = partition.owned(rank: Int(setup.rank))
+        guard owned == Int(setup.ownedStart)..<Int(setup.ownedStart + setup.ownedCount) else {
+            throw ClusterError.incompatibleCoordinator(
+                "its ring setup gives rank \(setup.rank) of \(setup.size) the slice \(setup.ownedStart)+\(setup.ownedCount), this worker computes \(owned)")
+        }
+        try link.connect(rightNeighbour: setup.rightNeighbour, partition: partition, generation: setup.generation)
+        // The old ring's sends of these weights went to a ring that is gone:
+        // whatever they carry now, its members take a new setup first.
+        weights.settle()
+        try weights.write { all in setup.weights.withUnsafeElements(of: Float.self) { _ = all.update(fromContentsOf: $0) } }
+        let optimiser = SGD(parameterCount: owned.count, settings: SGDSettings(
+            learningRate: 0, momentum: setup.momentum, nesterov: setup.nesterov, weightDecay: setup.weightDecay))
+        setup.velocity.withUnsafeElements(of: Float.self) { _ = optimiser.velocity.values.update(fromContentsOf: $0) }
+        allReduce = RingAllReduce(partition: partition, rank: Int(setup.rank), optimiser: optimiser)
+        generation = setup.generation
+        nextStep = setup.step
+        consistent = true
+        packingUnsettled = false
+        held = nil
+        output.log("worker: ring generation \(setup.generation): rank \(setup.rank) of \(setup.size), owns parameters \(owned), sends to \(setup.rightNeighbour)")
+    }
+
+    /// The owned slice of weights and momentum, for the coordinator's snapshot.
+    func stateSlice(for request: StateRequest) throws -> WireMessage? {
+        guard let allReduce, request.generation == generation, consistent, request.step == nextStep else { return nil }
+        let owned = allReduce.owned
+        let slice = StateSlice(
+            generation: generation, step: request.step, start: UInt64(owned.lowerBound), count: UInt64(owned.count),
+            weights: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: weights.readOnly[owned]))),
+            velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(allReduce.optimiser.velocity.readOnly)))
+        return .stateSlice(slice)
+    }
+
+    // MARK: - One step
+
+    /// Whether `work` is for the step the weights are ready to take, a later
+    /// one sent ahead, or stale.
+    func admit(_ work: RingWork) -> Admission {
+        guard allReduce != nil, work.generation == generation, consistent, work.step >= nextStep else { return .ignore }
+        if work.step == nextStep { return .run }
+        held = work
+        return .hold
+    }
+
+    /// Held work whose turn has come.
+    func takeHeld() -> RingWork? {
+        guard let work = held, admit(work) == .run else { return nil }
+        held = nil
+        return work
+    }
+
+    /// Whether the coordinator asked for state this member cannot give.
+    func cannotGive(_ request: StateRequest) -> Bool {
+        guard allReduce != nil, request.generation == generation else { return false }
+        return !consistent || request.step != nextStep
+    }
+
+    /// Computes the step's shards and takes part in the all-reduce; nil if
+    /// the coordinator interrupted it (`link.interruption`).
+    func run(_ work: RingWork) throws -> RingDone? {
+        if packingUnsettled {
+            // Fresh work after a step that was not finite: every member finished it.
+            link.settlePacking()
+            packingUnsettled = false
+        }
+        let started = monotonicNanoseconds()
+        sum.reset()
+        computeShards(work)
+        if sum.isEmpty {
+            // No shards this step: still a member, adding zeros.
+            sum.values.update(repeating: 0)
+        }
+        let computeNanoseconds = monotonicNanoseconds() - started
+        let lossFixed = StepTally(sum).lossFixed
+        let outcome = try allReduce(step: work.step, batchSamples: Int(work.batchSamples), learningRate: work.learningRate)
+        if let later = link.takeHeldWork() { held = later }
+        let status: RingDone.Status
+        switch outcome {
+        case .updated:
+            nextStep = work.step + 1
+            link.settlePacking()
+            status = .updated
+        case .nonFinite:
+            packingUnsettled = true
+            status = .nonFinite
+        case .stalled:
+            consistent = false
+            status = .stalled
+        case .interrupted:
+            consistent = false
+            return nil
+        }
+        return RingDone(
+            generation: generation, step: work.step, status: status, lossSumFixedPoint: lossFixed,
+            correct: UInt32(sum.correct), sampleCount: UInt32(sum.samples), computeNanoseconds: computeNanoseconds)
+    }
+
+    /// The all-reduce of the local sum, as the step's work starts it; also
+    /// what the benchmark times on its own.
+    public func allReduce(step: UInt64, batchSamples: Int, learningRate: Float) throws -> RingAllReduce.Outcome {
+        guard let allReduce else { throw ClusterError.incompatibleCoordinator("ring work before any ring setup") }
+        link.begin(step: step)
+        return try allReduce.run(
+            sum: sum, weights: weights, mean: mean, batchSamples: batchSamples, learningRate: learningRate, link: link)
+    }
+
+    private func computeShards(_ work: RingWork) {
+        let keepAlive = link.heartbeat
+        work.withPixels { pixels in
+            work.withLabels { labels in
+                computer.addShards(
+                    weights: weights.readOnly, pixels: pixels, labels: labels,
+                    sampleCounts: work.shards.lazy.map { Int($0.sampleCount) }, into: sum,
+                    betweenShards: { keepAlive?.keepAlive() })
+            }
+        }
+    }
+}

@@ -1,0 +1,257 @@
+import Clock
+import Foundation
+import Collective
+import Training
+import Wire
+
+/// Something that sends the coordinator a heartbeat when one is due, so that
+/// long computations and ring waits do not look like silence.
+protocol KeepingAlive: AnyObject {
+    func keepAlive()
+}
+
+/// A ring member's link to its neighbours over ZeroMQ: the edge of
+/// RingAllReduce. Traffic arrives on `inbox` (a PULL socket bound here) from
+/// the left neighbour and leaves through `outbox` (a PUSH connected to the
+/// right one). While it waits for a piece it also watches the coordinator:
+/// work sent ahead is kept (`takeHeldWork`), any other message but a
+/// heartbeat ends the exchange (`interruption`), and so does a left
+/// neighbour silent past the peer timeout (`stalled`). Every piece is
+/// checked against what the round expects; traffic of a later ring or step
+/// that came early is kept for then.
+final class ZeroMQRingLink: RingLink {
+    /// Where the left neighbour connects, as announced to the coordinator.
+    let endpoint: String
+    private let inbox: ZMQSocket
+    private var outbox: ZMQSocket?
+    private var outboxTarget = ""
+    private let coordinator: ZMQSocket
+    private let limits: DecodingLimits
+    private let timing: ClusterSettings
+    private let output: Output
+    weak var heartbeat: KeepingAlive?
+    private var poller = ZMQPoller()
+    private let inboxFrames = ZMQFrames()
+    private let coordinatorFrames = ZMQFrames()
+    private let sender = WireSender()
+    /// The frame each bulk send refers to its bytes through.
+    private let outgoing = ZMQMessage()
+    /// Packed reduce-scatter pieces, each in a region of its own (sized at
+    /// `connect`), lent to their sends until the step is known to be done.
+    private var packed = LendableBuffer<UInt64>(count: 0, repeating: 0)
+    private var regionWords = 0
+    /// Ring traffic that arrived before its ring or step (rare: a ring being re-formed).
+    private var ahead: [[ZMQMessage]] = []
+    private var rejected = 0
+    private var generation: UInt64 = 0
+    private var step: UInt64 = 0
+    private var held: RingWork?
+    /// The coordinator message that ended the last exchange, for the worker to handle next.
+    private(set) var interruption: [ZMQMessage]?
+
+    init(
+        listen: String, coordinator: ZMQSocket, limits: DecodingLimits, timing: ClusterSettings, output: Output
+    ) throws {
+        self.coordinator = coordinator
+        self.limits = limits
+        self.timing = timing
+        self.output = output
+        inbox = try ZMQSocket(context: .shared(), kind: .pull)
+        try inbox.setKernelBufferSizes(bytes: 4 << 20)
+        try inbox.setMaxMessageSize(limits.largestFrameBytes)
+        let bound: String
+        do {
+            bound = try inbox.bind(listen)
+        } catch let error as ZMQError {
+            throw ClusterError.cannotListen(endpoint: listen, reason: error.message)
+        }
+        endpoint = RingEndpoint.advertised(bound: bound)
+        poller.add(inbox)
+        poller.add(coordinator)
+    }
+
+    deinit {
+        inbox.close()
+        outbox?.close()
+        // libzmq leaves a Unix socket's file behind when it closes.
+        if endpoint.hasPrefix("ipc://") { unlink(String(endpoint.dropFirst("ipc://".count))) }
+    }
+
+    /// Joins ring `generation` with `rightNeighbour` to send to. Traffic
+    /// of older rings kept so far is dropped; so are the old ring's claims
+    /// on the packing regions (its sends go to a ring that is gone).
+    func connect(rightNeighbour: String, partition: RingPartition, generation: UInt64) throws {
+        if rightNeighbour != outboxTarget || outbox == nil {
+            outbox?.close()
+            let socket = try ZMQSocket(context: .shared(), kind: .push)
+            try socket.setKernelBufferSizes(bytes: 4 << 20)
+            try socket.connect(rightNeighbour)
+            outbox = socket
+            outboxTarget = rightNeighbour
+        }
+        // A region per piece of every chunk, each big enough for the largest piece.
+        let messages = partition.size * partition.pieces
+        let largestPiece = (0..<messages).map { partition.piece($0 % partition.pieces, of: $0 / partition.pieces).count }.max() ?? 0
+        regionWords = (PackedInt64s.largestPackedSize(count: largestPiece) + 7) / 8
+        packed.settle()
+        if packed.count < regionWords * messages {
+            packed = LendableBuffer(count: regionWords * messages, repeating: 0)
+        }
+        self.generation = generation
+        held = nil
+        ahead.removeAll { frames in
+            guard case .ringChunk(let chunk)? = try? WireMessage.decode(frames, limits: limits) else { return true }
+            return chunk.generation < generation
+        }
+    }
+
+    /// Starts the exchange of `step`.
+    func begin(step: UInt64) {
+        self.step = step
+        interruption = nil
+    }
+
+    /// The step's packed pieces have all reached the right neighbour: after
+    /// an all-gather it finished (its owned chunk came back round), and after
+    /// a non-finite step the coordinator's next work proves every member done.
+    func settlePacking() { packed.settle() }
+
+    /// Later work of this ring that arrived during the exchange.
+    func takeHeldWork() -> RingWork? {
+        defer { held = nil }
+        return held
+    }
+
+    // MARK: - RingLink
+
+    /// Packed, even between processes on one machine: there the kernel's
+    /// socket copies dominate the exchange, and halving the bytes pays for
+    /// packing (2 workers over ipc://: 21,600-21,900 -> 22,500-22,700
+    /// samples/s); `rawInt64` stays in the protocol for peers that do not pack.
+    func sendSum(_ values: UnsafeBufferPointer<Int64>, round: Int, message: Int, nonFinite: Bool) throws {
+        let region = (message * regionWords)..<((message + 1) * regionWords)
+        let size = try packed.write(region) { words in
+            PackedInt64s.pack(values, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: words[region])))
+        }
+        outgoing.refer(to: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(packed.lend(region))[0..<size]))
+        try send(.ringChunk(RingChunk(
+            generation: generation, step: step, phase: .reduceScatter, round: UInt32(round), chunk: UInt32(message),
+            nonFinite: nonFinite, encoding: .packedInt64, valueCount: UInt32(values.count), values: outgoing)))
+    }
+
+    func sendWeights(_ values: UnsafeBufferPointer<Float>, round: Int, message: Int) throws {
+        outgoing.refer(to: UnsafeRawBufferPointer(values))
+        try send(.ringChunk(RingChunk(
+            generation: generation, step: step, phase: .allGather, round: UInt32(round), chunk: UInt32(message),
+            nonFinite: false, encoding: .rawFloat, valueCount: UInt32(values.count), values: outgoing)))
+    }
+
+    func receiveSum(round: Int, message: Int, addingOnto sum: UnsafeMutableBufferPointer<Int64>) throws -> RingReceipt {
+        guard let chunk = try receive(.reduceScatter, round: round, message: message, count: sum.count) else {
+            return interruption == nil ? .stalled : .interrupted
+        }
+        chunk.add(into: sum)
+        return .received(nonFinite: chunk.nonFinite)
+    }
+
+    func receiveWeights(round: Int, message: Int, into weights: UnsafeMutableBufferPointer<Float>) throws -> RingReceipt {
+        guard let chunk = try receive(.allGather, round: round, message: message, count: weights.count) else {
+            return interruption == nil ? .stalled : .interrupted
+        }
+        chunk.copyFloats(into: weights)
+        return .received(nonFinite: false)
+    }
+
+    // MARK: - Traffic
+
+    private func send(_ message: WireMessage) throws {
+        // The outbox queues without blocking while the neighbour's pipe has room.
+        guard let outbox else { return }
+        try sender.send(message, on: outbox)
+    }
+
+    /// The piece due, or nil when the exchange ends (`interruption` set) or stalls.
+    private func receive(_ phase: RingChunk.Phase, round: Int, message: Int, count: Int) throws -> RingChunk? {
+        let limit = UInt64(timing.peerTimeoutMilliseconds) * 1_000_000
+        var lastHeard = monotonicNanoseconds()
+        let (fromLeft, fromCoordinator) = (0, 1)
+        while true {
+            heartbeat?.keepAlive()
+            let ready = try poller.wait(timeoutMilliseconds: timing.heartbeatMilliseconds)
+            if ready.contains(fromCoordinator), try coordinator.tryReceive(into: coordinatorFrames) {
+                let frames = coordinatorFrames.received
+                switch try? WireMessage.decode(frames, limits: limits) {
+                case .heartbeat?:
+                    continue
+                case .ringWork(let work)? where work.generation == generation && work.step > step:
+                    // The next step's work, sent ahead: kept for when this one is done.
+                    held = work
+                    continue
+                default:
+                    interruption = Array(frames)
+                    return nil
+                }
+            }
+            // Traffic that came ahead of its ring or step, first.
+            if let index = ahead.firstIndex(where: isDue) {
+                let frames = ahead.remove(at: index)
+                if let chunk = accept(frames[...], phase: phase, round: round, message: message, count: count) { return chunk }
+                continue
+            }
+            if ready.contains(fromLeft), try inbox.tryReceive(into: inboxFrames) {
+                let chunk = accept(inboxFrames.received, phase: phase, round: round, message: message, count: count)
+                if let chunk { return chunk }
+                lastHeard = monotonicNanoseconds()
+                continue
+            }
+            if monotonicNanoseconds() - lastHeard > limit {
+                output.log("worker: no ring traffic for over \(timing.peerTimeoutMilliseconds) ms in step \(step); telling the coordinator")
+                return nil
+            }
+        }
+    }
+
+    /// The chunk this round expects, or nil (logged unless merely stale).
+    private func accept(
+        _ frames: ArraySlice<ZMQMessage>, phase: RingChunk.Phase, round: Int, message: Int, count expected: Int
+    ) -> RingChunk? {
+        let received: RingChunk
+        do {
+            guard case .ringChunk(let decoded) = try WireMessage.decode(frames, limits: limits) else {
+                reject("a message that is not a ring chunk")
+                return nil
+            }
+            received = decoded
+        } catch {
+            reject("\(error)")
+            return nil
+        }
+        // Earlier rings and steps leave traffic behind when a ring is re-formed.
+        if received.generation < generation || (received.generation == generation && received.step < step) {
+            return nil
+        }
+        // A neighbour already in a newer ring, whose setup for this member
+        // is on its way from the coordinator: kept for then, not lost.
+        if received.generation > generation || received.step > step {
+            ahead.append(Array(frames))
+            return nil
+        }
+        guard received.phase == phase, received.round == UInt32(round), received.chunk == UInt32(message),
+              received.valueCount == UInt32(expected) else {
+            reject("ring chunk (generation \(received.generation), step \(received.step), \(received.phase) round \(received.round), chunk \(received.chunk), \(received.valueCount) values) where generation \(generation), step \(step), \(phase) round \(round), chunk \(message), \(expected) values was due")
+            return nil
+        }
+        return received
+    }
+
+    /// Whether kept-back traffic belongs to this ring and step.
+    private func isDue(_ frames: [ZMQMessage]) -> Bool {
+        guard case .ringChunk(let chunk)? = try? WireMessage.decode(frames, limits: limits) else { return false }
+        return chunk.generation == generation && chunk.step == step
+    }
+
+    private func reject(_ reason: String) {
+        rejected += 1
+        output.log("worker: rejected ring message #\(rejected): \(reason)")
+    }
+}

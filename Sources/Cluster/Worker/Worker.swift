@@ -1,0 +1,173 @@
+import Clock
+import Foundation
+import MLP
+import Training
+import Wire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `dptrain worker`, whichever collective the coordinator runs: joins it,
+/// keeps the heartbeats going both ways at the pace its welcome gives,
+/// notices its silence, and hands every other message to the collective's
+/// part (`WorkerCollective`). Holds no data files: everything arrives over
+/// the socket.
+public final class Worker: KeepingAlive {
+    public enum Exit: Equatable {
+        case toldToStop
+        case refused(reason: String)
+        case coordinatorGone
+        case parentGone
+        case signalled(Int32)
+    }
+
+    private let endpoint: String
+    private let ringListen: String
+    /// Until the welcome says otherwise: how often to speak, how long silence may last.
+    private var timing: ClusterSettings
+    private let joinTiming: ClusterSettings
+    private let protocolVersion: UInt16
+    private let parentProcess: pid_t?
+    private let output: Output
+    private let name: String
+    let socket: ZMQSocket
+    private var lastHeard = monotonicNanoseconds()
+    private var lastSent = monotonicNanoseconds()
+    /// Reused by every receive, so that the steady state allocates no frames.
+    private let received = ZMQFrames()
+    private let sender = WireSender()
+    private var collective: WorkerCollective?
+    private var limits = DecodingLimits.beforeWelcome
+
+    /// `timing` holds until a welcome replaces it. `parentProcess`: exit as
+    /// soon as that process is gone (set by `simulate`, so that a killed
+    /// simulation never leaves workers behind). `ringListen`: where to bind
+    /// for ring traffic if the coordinator runs a ring.
+    public init(
+        coordinator endpoint: String, ringListen: String, timing: ClusterSettings, parentProcess: pid_t? = nil,
+        protocolVersion: UInt16 = wireProtocolVersion, output: Output
+    ) throws {
+        self.endpoint = endpoint
+        self.ringListen = ringListen
+        self.timing = timing
+        joinTiming = timing
+        self.parentProcess = parentProcess
+        self.protocolVersion = protocolVersion
+        self.output = output
+        name = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+        socket = try ZMQSocket(context: .shared(), kind: .dealer)
+        try socket.setLinger(milliseconds: 2000)
+        try socket.setKernelBufferSizes(bytes: 4 << 20)
+        try socket.connect(endpoint)
+    }
+
+    deinit { socket.close() }
+
+    public func run(stopSignal: () -> Int32?) throws -> Exit {
+        try sayHello()
+        // A coordinator message that ended the collective's work midway, handled next.
+        var carriedOver: [ZMQMessage]?
+        while true {
+            if let signal = stopSignal() { return .signalled(signal) }
+            if let parent = parentProcess, getppid() != parent { return .parentGone }
+            let frames: ArraySlice<ZMQMessage>?
+            do {
+                if let carried = carriedOver {
+                    frames = carried[...]
+                } else {
+                    frames = try socket.receive(into: received, timeoutMilliseconds: timing.heartbeatMilliseconds)
+                        ? received.received : nil
+                }
+                carriedOver = nil
+            } catch let error as ZMQError where error.isInterrupted {
+                continue
+            }
+            guard let frames else {
+                if monotonicNanoseconds() - lastHeard > UInt64(timing.peerTimeoutMilliseconds) * 1_000_000 {
+                    output.log("worker: coordinator at \(endpoint) silent for over \(timing.peerTimeoutMilliseconds) ms; exiting")
+                    return .coordinatorGone
+                }
+                if collective != nil { try send(.heartbeat) }
+                continue
+            }
+            lastHeard = monotonicNanoseconds()
+            let message: WireMessage
+            do {
+                message = try WireMessage.decode(frames, limits: limits)
+            } catch {
+                output.log("worker: rejected a message from the coordinator: \(error)")
+                continue
+            }
+            switch message {
+            case .welcome(let welcome):
+                try join(welcome)
+            case .refuse(let reason) where collective != nil:
+                // Declared dead while alive (paused, or a slow network): start over.
+                output.log("worker: the coordinator no longer counts this worker (\(reason)); joining again")
+                leave()
+                try sayHello()
+            case .refuse(let reason):
+                output.log("worker: refused by coordinator at \(endpoint): \(reason)")
+                return .refused(reason: reason)
+            case .shutdown(let reason):
+                output.log("worker: coordinator says stop: \(reason)")
+                return .toldToStop
+            case .heartbeat:
+                continue
+            default:
+                guard let collective else { continue }
+                carriedOver = try collective.handle(message, for: self)
+            }
+        }
+    }
+
+    /// Builds the collective's part the welcome asks for, sized by it, and
+    /// takes the run's timing from it.
+    private func join(_ welcome: Welcome) throws {
+        let architecture: Architecture
+        do {
+            limits = try DecodingLimits(welcome: welcome)
+            architecture = try Architecture(
+                layerSizes: welcome.layerSizes.map(Int.init), activation: Activation(name: welcome.activation),
+                loss: Loss(name: welcome.loss))
+        } catch {
+            throw ClusterError.incompatibleCoordinator("its welcome describes a network this worker cannot build: \(error)")
+        }
+        timing.heartbeatMilliseconds = Int(welcome.heartbeatMilliseconds)
+        timing.peerTimeoutMilliseconds = Int(welcome.peerTimeoutMilliseconds)
+        let computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))
+        output.log("worker: joined \(endpoint) as worker \(welcome.workerID)")
+        switch welcome.collective {
+        case .central:
+            collective = CentralWorker(computer: computer, packGradients: !endpoint.hasPrefix("ipc://"), output: output)
+        case .ring:
+            let ring = try RingWorker(
+                computer: computer, limits: limits, listen: ringListen, coordinator: socket, timing: timing, output: output)
+            collective = ring
+            try send(.ringAddress(RingAddress(endpoint: ring.endpoint)))
+        }
+    }
+
+    private func leave() {
+        collective = nil
+        limits = .beforeWelcome
+        timing = joinTiming
+    }
+
+    private func sayHello() throws {
+        try socket.send(Hello(pid: UInt32(getpid()), workerName: name).encode(version: protocolVersion))
+    }
+
+    func send(_ message: WireMessage) throws {
+        try sender.send(message, on: socket)
+        lastSent = monotonicNanoseconds()
+    }
+
+    /// A heartbeat if nothing was sent for an interval: long computations and
+    /// ring waits must not look like silence to the coordinator.
+    func keepAlive() {
+        guard monotonicNanoseconds() - lastSent > UInt64(timing.heartbeatMilliseconds) * 1_000_000 else { return }
+        try? send(.heartbeat)
+    }
+}

@@ -1,0 +1,152 @@
+import MLP
+
+/// What the ring all-reduce needs from the wire to its neighbours: send a
+/// piece to the right, receive the piece due from the left. `message` is
+/// the piece's index (`RingPartition.messageIndex`); a receipt says the
+/// piece arrived, or that the exchange must end (`interrupted` by the
+/// coordinator, or `stalled`: the left neighbour fell silent).
+public protocol RingLink: AnyObject {
+    func sendSum(_ values: UnsafeBufferPointer<Int64>, round: Int, message: Int, nonFinite: Bool) throws
+    /// `values` stay lent until the weights' owner settles them.
+    func sendWeights(_ values: UnsafeBufferPointer<Float>, round: Int, message: Int) throws
+    func receiveSum(round: Int, message: Int, addingOnto sum: UnsafeMutableBufferPointer<Int64>) throws -> RingReceipt
+    func receiveWeights(round: Int, message: Int, into weights: UnsafeMutableBufferPointer<Float>) throws -> RingReceipt
+}
+
+public enum RingReceipt {
+    /// The piece arrived; for a sum, whether some member on its way had a non-finite gradient.
+    case received(nonFinite: Bool)
+    case interrupted
+    case stalled
+}
+
+/// The ring all-reduce of one member, as the algorithm: reduce-scatter the
+/// fixed-point sums, average and update the owned slice with SGD, all-gather
+/// the updated weights. The wire is behind a RingLink.
+///
+/// Every chunk travels in pieces, and each piece moves on as soon as it is
+/// ready: added and passed on in the reduce-scatter, updated and sent out as
+/// soon as its sum is whole, copied and passed on in the all-gather. So the
+/// wire, the adding and the update overlap.
+public struct RingAllReduce {
+    public enum Outcome: Equatable {
+        /// The weights are the step's result on every member.
+        case updated
+        /// Some member's gradient was not finite: nothing was updated anywhere.
+        case nonFinite
+        /// The exchange ended midway: the weights may be half updated.
+        case interrupted
+        case stalled
+    }
+
+    public let partition: RingPartition
+    public let rank: Int
+    /// SGD over the owned slice only: momentum is sharded, never duplicated.
+    public let optimiser: SGD
+
+    public init(partition: RingPartition, rank: Int, optimiser: SGD) {
+        precondition(optimiser.velocity.count == partition.owned(rank: rank).count, "momentum of another slice")
+        self.partition = partition
+        self.rank = rank
+        self.optimiser = optimiser
+    }
+
+    public var owned: Range<Int> { partition.owned(rank: rank) }
+
+    /// Reduces `sum` (this member's own shards; consumed: it holds partial
+    /// and whole chunk sums afterwards) over the ring and updates `weights`
+    /// to the step's result. `mean` is scratch, at least as long as the owned slice.
+    ///
+    /// `weights` are lent to the all-gather's sends and settled at the first
+    /// whole chunk of the next step: that chunk has passed every member, so
+    /// the right neighbour has finished this step and holds every piece sent
+    /// to it. No weight is written before.
+    public func run(
+        sum: GradientSum, weights: LendableBuffer<Float>, mean: UnsafeMutableBufferPointer<Float>,
+        batchSamples: Int, learningRate: Float, link: RingLink
+    ) throws -> Outcome {
+        precondition(batchSamples > 0, "a step averages over at least one sample")
+        let pieces = partition.pieces
+        let ownedChunk = partition.ownedChunk(rank: rank)
+        // The non-finite flag travels with each piece, so the owner of a whole
+        // sum knows whether any member's gradient failed. Every piece passes
+        // every member, so all pieces and all members agree on it.
+        let localNonFinite = !sum.finite
+        var nonFinite = localNonFinite
+
+        func update(_ piece: Int) throws {
+            let range = partition.piece(piece, of: ownedChunk)
+            try updateOwned(range, sum: sum, weights: weights, mean: mean, batchSamples: batchSamples, learningRate: learningRate)
+            if partition.rounds > 0 {
+                try link.sendWeights(weights.lend(range), round: 0, message: partition.messageIndex(chunk: ownedChunk, piece: piece))
+            }
+        }
+
+        if partition.rounds == 0 {
+            if nonFinite { return .nonFinite }
+            for piece in 0..<pieces { try update(piece) }
+            return .updated
+        }
+        let first = partition.reduceScatterSend(rank: rank, round: 0)
+        for piece in 0..<pieces {
+            try link.sendSum(UnsafeBufferPointer(rebasing: sum.values[partition.piece(piece, of: first)]), round: 0,
+                             message: partition.messageIndex(chunk: first, piece: piece), nonFinite: localNonFinite)
+        }
+        for round in 0..<partition.rounds {
+            let chunk = partition.reduceScatterReceive(rank: rank, round: round)
+            let last = round == partition.rounds - 1
+            for piece in 0..<pieces {
+                let range = partition.piece(piece, of: chunk)
+                let message = partition.messageIndex(chunk: chunk, piece: piece)
+                switch try link.receiveSum(round: round, message: message,
+                                           addingOnto: UnsafeMutableBufferPointer(rebasing: sum.values[range])) {
+                case .received(let theirs): nonFinite = theirs || localNonFinite
+                case .interrupted: return .interrupted
+                case .stalled: return .stalled
+                }
+                if last, piece == 0 { weights.settle() }
+                if !last {
+                    try link.sendSum(UnsafeBufferPointer(rebasing: sum.values[range]), round: round + 1,
+                                     message: message, nonFinite: nonFinite)
+                } else if !nonFinite {
+                    try update(piece)
+                }
+            }
+        }
+        if nonFinite { return .nonFinite }
+        for round in 0..<partition.rounds {
+            let chunk = partition.allGatherReceive(rank: rank, round: round)
+            for piece in 0..<pieces {
+                let range = partition.piece(piece, of: chunk)
+                let message = partition.messageIndex(chunk: chunk, piece: piece)
+                let receipt = try weights.write(range) { all in
+                    try link.receiveWeights(round: round, message: message, into: UnsafeMutableBufferPointer(rebasing: all[range]))
+                }
+                switch receipt {
+                case .received: break
+                case .interrupted: return .interrupted
+                case .stalled: return .stalled
+                }
+                if round < partition.rounds - 1 {
+                    try link.sendWeights(weights.lend(range), round: round + 1, message: message)
+                }
+            }
+        }
+        return .updated
+    }
+
+    /// SGD on the whole sums of `range`, part of the owned slice.
+    private func updateOwned(
+        _ range: Range<Int>, sum: GradientSum, weights: LendableBuffer<Float>, mean: UnsafeMutableBufferPointer<Float>,
+        batchSamples: Int, learningRate: Float
+    ) throws {
+        let owned = self.owned
+        try weights.write(range) { all in
+            applyAveragedUpdate(
+                sums: UnsafeBufferPointer(rebasing: sum.values[owned]), sampleCount: batchSamples,
+                range: (range.lowerBound - owned.lowerBound)..<(range.upperBound - owned.lowerBound), optimiser: optimiser,
+                parameters: UnsafeMutableBufferPointer(rebasing: all[owned]),
+                mean: UnsafeMutableBufferPointer(rebasing: mean[0..<owned.count]), learningRate: learningRate)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Clock
+import Collective
+import MLP
+
+/// The update in this process: the source's fixed-point gradient sum is
+/// averaged and SGD applied here. `train` pairs it with a
+/// LocalGradientSource, the central coordinator with its workers.
+public final class AveragingUpdater: ParameterUpdater {
+    private let source: GradientSource
+    /// Lent to the source while it sends them; written only once it has settled them.
+    private let parameters: LendableBuffer<Float>
+    private let optimiser: SGD
+    private let sum: GradientSum
+    private let meanGradient: UnsafeMutableBufferPointer<Float>
+    private var computeNanoseconds: UInt64 = 0
+
+    public convenience init(source: GradientSource, configuration: TrainingConfiguration) {
+        self.init(source: source, parameterCount: configuration.architecture.parameterCount,
+                  optimiser: configuration.optimiser)
+    }
+
+    public init(source: GradientSource, parameterCount: Int, optimiser settings: SGDSettings) {
+        self.source = source
+        parameters = LendableBuffer(count: parameterCount, repeating: 0)
+        optimiser = SGD(parameterCount: parameterCount, settings: settings)
+        sum = GradientSum(parameterCount: parameterCount)
+        meanGradient = .allocate(capacity: parameterCount)
+    }
+
+    deinit { meanGradient.deallocate() }
+
+    public var workerCount: Int { source.workerCount }
+
+    /// `next` is not used: each step's work carries the weights of the step before.
+    public func step(_ work: StepWork, learningRate: Float, next: UpcomingStep?) throws -> StepTally {
+        sum.reset()
+        let started = monotonicNanoseconds()
+        try source.compute(work, weights: parameters, into: sum)
+        computeNanoseconds += monotonicNanoseconds() - started
+        let tally = StepTally(sum)
+        guard tally.finite else { return tally }
+        try parameters.write { parameters in
+            applyAveragedUpdate(
+                sums: UnsafeBufferPointer(sum.values), sampleCount: sum.samples, range: 0..<parameters.count,
+                optimiser: optimiser, parameters: parameters, mean: meanGradient, learningRate: learningRate)
+        }
+        return tally
+    }
+
+    /// Time in `compute`, which for a local source is all gradient work (a
+    /// coordinator times its workers' compute itself).
+    public func takeComputeNanoseconds() -> UInt64 {
+        defer { computeNanoseconds = 0 }
+        return computeNanoseconds
+    }
+
+    public func state() throws -> ModelState {
+        ModelState(weights: parameters.readOnly, velocity: UnsafeBufferPointer(optimiser.velocity.values))
+    }
+
+    public func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>, step: Int) throws {
+        try parameters.write { _ = $0.update(fromContentsOf: weights) }
+        _ = optimiser.velocity.values.update(fromContentsOf: velocity)
+    }
+}
