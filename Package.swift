@@ -63,7 +63,7 @@ let package = Package(
             "Training", "Collective", "MLP", "Datasets", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Training", "Collective", "Wire", "MLP", "Datasets", "Clock"]),
-        .testTarget(name: "dptrainTests", dependencies: ["dptrain", "Wire", "Training", "MLP"]),
+        .testTarget(name: "dptrainTests", dependencies: ["dptrain", "Wire", "Training", "Collective", "MLP"]),
     ],
     swiftLanguageModes: [.v5]
 )

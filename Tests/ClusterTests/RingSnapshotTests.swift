@@ -9,7 +9,7 @@ final class RingSnapshotTests: XCTestCase {
     func testABrokenGatherLeavesTheSnapshotWhole() {
         let snapshot = RingSnapshot(parameterCount: 6)
         let old: [Float] = [1, 2, 3, 4, 5, 6]
-        old.withUnsafeBufferPointer { snapshot.load(weights: $0, velocity: $0) }
+        old.withUnsafeBufferPointer { snapshot.load(weights: $0, velocity: $0, step: 5) }
         snapshot.startGathering()
         let newer: [Float] = [70, 80, 90]
         newer.withUnsafeBufferPointer { snapshot.gather(0..<3, weights: $0, velocity: $0) }
@@ -23,7 +23,9 @@ final class RingSnapshotTests: XCTestCase {
         first.withUnsafeBufferPointer { w in velocity.withUnsafeBufferPointer { snapshot.gather(0..<3, weights: w, velocity: $0) } }
         second.withUnsafeBufferPointer { w in velocity.withUnsafeBufferPointer { snapshot.gather(3..<6, weights: w, velocity: $0) } }
         XCTAssertEqual(values(snapshot).0, old, "nothing joins before the commit")
-        snapshot.commit()
+        XCTAssertEqual(snapshot.step, 5)
+        snapshot.commit(step: 9)
+        XCTAssertEqual(snapshot.step, 9)
         XCTAssertEqual(values(snapshot).0, first + second)
         XCTAssertEqual(values(snapshot).1, velocity + velocity)
     }

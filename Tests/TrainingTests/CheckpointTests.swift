@@ -1,4 +1,4 @@
-import Cluster
+import Training
 import Crypto
 import Foundation
 import MLP

@@ -3,7 +3,7 @@ import XCTest
 
 final class PackedInt64sTests: XCTestCase {
     private func gradient(_ frame: ZMQMessage) -> Gradient {
-        Gradient(step: 1, weightVersion: 1, lossSumFixedPoint: 0, correct: 0, sampleCount: 1,
+        Gradient(step: 1, lossSumFixedPoint: 0, correct: 0, sampleCount: 1,
                  computeNanoseconds: 0, shardIDs: [0], gradient: frame, encoding: .packed)
     }
 

@@ -390,15 +390,17 @@ private struct FuzzSeed {
             let sizes = (0..<(Int.random(in: 0..<20, using: &random) == 0 ? Int.random(in: 2...64, using: &random)
                                                                           : Int.random(in: 2...6, using: &random)))
                 .map { _ in UInt32.random(in: 1...(1 << 20), using: &random) }
+            let heartbeat = UInt32.random(in: 1...5000, using: &random)
             layout.add(.free, 4)
-            layout.add(.bounded, 9)  // shard size, heartbeat, collective
+            layout.add(.bounded, 13)  // shard size, heartbeat, peer timeout, collective
             layout.string(activation)
             layout.string(loss)
             layout.count(2, limit: WireLimits.maxLayers + 1, current: sizes.count)
             for _ in sizes { layout.add(.bounded, 4) }
             message = .welcome(Welcome(
                 workerID: .random(in: 0...UInt32.max, using: &random), shardSize: .random(in: 1...64, using: &random),
-                heartbeatMilliseconds: .random(in: 1...5000, using: &random), activation: activation, loss: loss,
+                heartbeatMilliseconds: heartbeat, peerTimeoutMilliseconds: heartbeat + .random(in: 1...5000, using: &random),
+                activation: activation, loss: loss,
                 layerSizes: sizes, collective: CollectiveKind.allCases.randomElement(using: &random)!))
         case .refuse, .shutdown:
             let reason = text(&random)
@@ -407,14 +409,14 @@ private struct FuzzSeed {
         case .work:
             let sampleCounts = (0..<Int.random(in: 1...4, using: &random)).map { _ in UInt32.random(in: 1...8, using: &random) }
             let samples = sampleCounts.reduce(0) { $0 + Int($1) }
-            layout.add(.free, 16)
+            layout.add(.free, 8)
             layout.count(4, limit: welcomedLimits.maxShards + 1, current: sampleCounts.count)
             for _ in sampleCounts {
                 layout.add(.free, 4)
                 layout.count(4, limit: welcomedLimits.shardSize + 1, current: nil)
             }
             message = .work(Work(
-                step: random.next(), weightVersion: random.next(),
+                step: random.next(),
                 shards: sampleCounts.map { Work.Shard(shardID: .random(in: 0...UInt32.max, using: &random), sampleCount: $0) },
                 weights: try ZMQMessage(copying: randomBytes(40...40, &random)),
                 pixels: try ZMQMessage(copying: randomBytes((samples * 4)...(samples * 4), &random)),
@@ -422,7 +424,7 @@ private struct FuzzSeed {
         case .gradient:
             let ids = (0..<Int.random(in: 1...4, using: &random)).map { _ in UInt32.random(in: 0...UInt32.max, using: &random) }
             let samples = UInt32.random(in: 1...UInt32(ids.count * 8), using: &random)
-            layout.add(.free, 24)
+            layout.add(.free, 16)
             layout.count(4, limit: Int(samples) + 1, current: nil)
             layout.count(4, limit: ids.count * welcomedLimits.shardSize + 1, current: nil)
             layout.add(.free, 8)
@@ -431,7 +433,7 @@ private struct FuzzSeed {
             for _ in ids { layout.add(.free, 4) }
             let packed = Bool.random(using: &random)
             message = .gradient(Gradient(
-                step: random.next(), weightVersion: random.next(), lossSumFixedPoint: Int64(bitPattern: random.next()),
+                step: random.next(), lossSumFixedPoint: Int64(bitPattern: random.next()),
                 correct: .random(in: 0...samples, using: &random), sampleCount: samples, computeNanoseconds: random.next(),
                 shardIDs: ShardIDs(ids),
                 gradient: packed ? try packedFrame(&random) : try ZMQMessage(copying: randomBytes(80...80, &random)),

@@ -38,7 +38,7 @@ func packedInt64Frame(_ values: [Int64]) throws -> ZMQMessage {
 func makeWork(sampleCounts: [UInt32] = [3, 2], parameterCount: Int = 10, inputSize: Int = 4) throws -> Work {
     let samples = sampleCounts.reduce(0) { $0 + Int($1) }
     return Work(
-        step: 12, weightVersion: 11,
+        step: 12,
         shards: sampleCounts.enumerated().map { Work.Shard(shardID: UInt32(100 + $0.offset), sampleCount: $0.element) },
         weights: try floatFrame((0..<parameterCount).map { Float($0) * 0.25 }),
         pixels: try ZMQMessage(copying: (0..<samples * inputSize).map { UInt8(truncatingIfNeeded: $0) }),
@@ -47,7 +47,7 @@ func makeWork(sampleCounts: [UInt32] = [3, 2], parameterCount: Int = 10, inputSi
 
 func makeGradient(parameterCount: Int = 10, shardIDs: [UInt32] = [100, 101], samples: UInt32 = 5) throws -> Gradient {
     Gradient(
-        step: 12, weightVersion: 11, lossSumFixedPoint: -123_456_789_012, correct: 4, sampleCount: samples,
+        step: 12, lossSumFixedPoint: -123_456_789_012, correct: 4, sampleCount: samples,
         computeNanoseconds: 987_654_321, shardIDs: ShardIDs(shardIDs),
         gradient: try int64Frame((0..<parameterCount).map { Int64($0) * -3 }))
 }
@@ -92,7 +92,7 @@ let sampleRingDone = RingDone(
     computeNanoseconds: 123_456_789)
 
 let sampleWelcome = Welcome(
-    workerID: 3, shardSize: 8, heartbeatMilliseconds: 250, activation: "relu", loss: "cross-entropy",
+    workerID: 3, shardSize: 8, heartbeatMilliseconds: 250, peerTimeoutMilliseconds: 2_000, activation: "relu", loss: "cross-entropy",
     layerSizes: [4, 3, 2])
 
 /// The encoded frames as fresh byte arrays, ready to be damaged.

@@ -1,3 +1,4 @@
+import Collective
 import Foundation
 import Wire
 import XCTest
@@ -23,24 +24,21 @@ final class FaultyWorkerTests: XCTestCase {
         try liar.connect(endpoint)
         try liar.send(Hello(pid: 1, workerName: "liar").encode())
         var limits = DecodingLimits.beforeWelcome
-        var parameterCount = 0
         var lies = 0, refused = false
         let deadline = Date().addingTimeInterval(60)
         while !refused, Date() < deadline {
             guard let frames = try liar.receive(timeoutMilliseconds: 100) else { continue }
             switch try WireMessage.decode(frames, limits: limits) {
             case .welcome(let welcome):
-                let sizes = welcome.layerSizes.map(Int.init)
-                parameterCount = zip(sizes, sizes.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 }
-                limits = DecodingLimits(parameterCount: parameterCount, inputSize: sizes[0],
-                                        shardSize: Int(welcome.shardSize), maxShards: 2048)
+                limits = try DecodingLimits(welcome: welcome)
             case .work(let work):
                 lies += 1
                 // Three non-finite answers (the sentinel a worker sends for NaN), then a wrong size.
-                let size = lies <= 3 ? parameterCount * 8 : 16
+                let parameterCount = try XCTUnwrap(limits.parameterCount)
+                let size = lies <= 3 ? parameterCount * MemoryLayout<Int64>.size : 16
                 let gradient = try ZMQMessage(copying: [UInt8](repeating: 0, count: size))
                 let reply = Gradient(
-                    step: work.step, weightVersion: work.weightVersion, lossSumFixedPoint: Int64.min,
+                    step: work.step, lossSumFixedPoint: FixedPoint.nonFiniteLoss,
                     correct: 0, sampleCount: UInt32(work.sampleCount), computeNanoseconds: 0,
                     shardIDs: ShardIDs(of: work.shards), gradient: gradient)
                 try liar.send(WireMessage.gradient(reply).encode())

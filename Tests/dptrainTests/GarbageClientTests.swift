@@ -69,7 +69,7 @@ final class GarbageClientTests: XCTestCase {
 
     /// A gradient of zeros: harmless if it were ever counted, except that it never may be.
     private func gradient(step: UInt64, shards: [UInt32], samples: Int, values: Int? = nil) throws -> Gradient {
-        Gradient(step: step, weightVersion: step, lossSumFixedPoint: 0, correct: 0, sampleCount: UInt32(samples),
+        Gradient(step: step, lossSumFixedPoint: 0, correct: 0, sampleCount: UInt32(samples),
                  computeNanoseconds: 1, shardIDs: ShardIDs(shards), gradient: try ZMQMessage(size: 8 * (values ?? parameterCount)))
     }
 
