@@ -1,3 +1,5 @@
+/// The seeded starting weights of a run: the only randomness in training
+/// besides the data order.
 extension ParameterBuffer {
     /// Fresh parameters drawn from `SeededGenerator(seed:)`, weights layer by
     /// layer in buffer order, biases zero. The bound keeps the activations'

@@ -11,10 +11,6 @@ public struct BatchResult: Equatable, Sendable {
         self.lossSum = lossSum
         self.correct = correct
     }
-
-    public static func + (left: BatchResult, right: BatchResult) -> BatchResult {
-        BatchResult(lossSum: left.lossSum + right.lossSum, correct: left.correct + right.correct)
-    }
 }
 
 /// The loss on the linear outputs z of the last layer, for a class label y.

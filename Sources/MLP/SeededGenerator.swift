@@ -1,7 +1,8 @@
 /// xoshiro256** (Blackman and Vigna), seeded by running SplitMix64 from a
 /// single UInt64, as the authors recommend. Every random choice in training
 /// comes from here, never from the system source, so a seed fixes a run on
-/// every platform; `state` lets a checkpoint save and restore the stream.
+/// every platform. Training draws from it only to initialise the weights,
+/// before the first step, so a checkpoint needs no generator state.
 public struct SeededGenerator: RandomNumberGenerator, Equatable, Sendable {
     private var s0, s1, s2, s3: UInt64
 
@@ -16,17 +17,6 @@ public struct SeededGenerator: RandomNumberGenerator, Equatable, Sendable {
         }
         (s0, s1, s2, s3) = (nextSplitMix(), nextSplitMix(), nextSplitMix(), nextSplitMix())
     }
-
-    /// Continues a stream saved from `state`.
-    public init(state: [UInt64]) throws {
-        guard state.count == 4, state.contains(where: { $0 != 0 }) else {
-            throw GeneratorStateError(state: state)
-        }
-        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
-    }
-
-    /// The four state words, for `init(state:)`.
-    public var state: [UInt64] { [s0, s1, s2, s3] }
 
     public mutating func next() -> UInt64 {
         let result = rotateLeft(s1 &* 5, 7) &* 9
@@ -50,11 +40,4 @@ public struct SeededGenerator: RandomNumberGenerator, Equatable, Sendable {
     }
 
     private func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
-}
-
-public struct GeneratorStateError: Error, CustomStringConvertible, Sendable {
-    public let state: [UInt64]
-    public var description: String {
-        "generator state \(state) is invalid: it needs 4 words, not all zero"
-    }
 }

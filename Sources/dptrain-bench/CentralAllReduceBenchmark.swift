@@ -6,7 +6,7 @@ import Wire
 
 /// allreduce_ms_central: one reduction of the whole fixed-point gradient
 /// over two workers through the central collective, measured without
-/// touching the product. The bench process plays the coordinator's part of WorkerPool
+/// touching the product. The bench process plays the coordinator's part of CentralCoordinator
 /// (a ROUTER with its socket options and two I/O threads, decoding with
 /// WireMessage.decode, adding with GradientSum.addPartial); two peer
 /// processes play workers, each holding an encoded Gradient message of P

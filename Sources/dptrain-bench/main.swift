@@ -1,3 +1,4 @@
+/// `dptrain-bench`: the benchmark modes scripts/bench.sh runs, each printing its figures.
 import Foundation
 import MLP
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import Training
 import Wire
 
 /// Membership timing, shared by coordinator, simulate and worker.
@@ -27,15 +28,33 @@ struct ClusterOptions: ParsableArguments {
             heartbeatMilliseconds: heartbeatMilliseconds, peerTimeoutMilliseconds: peerTimeoutMilliseconds,
             joinTimeoutSeconds: joinTimeoutSeconds, minWorkers: minWorkers, waitTimeoutSeconds: waitTimeoutSeconds)
     }
+}
 
-    /// The coordinator's job as the flags give it: `coordinator` and
-    /// `simulate` both build it here, after checking the worker counts.
-    func job(listen: String, workers: Int, allowed: ClosedRange<Int>, collective: CollectiveKind) throws -> CoordinatorJob {
+/// What `coordinator` and `simulate` share: the workers, the collective,
+/// membership timing, the training flags and the log.
+struct CoordinatorOptions: ParsableArguments {
+    @Option(help: "Workers to wait for before the first step (simulate: worker processes to start).")
+    var workers: Int
+    @Option(help: "How gradients are reduced: central (the coordinator averages and updates) or ring (workers reduce among themselves, each updating a slice).")
+    var collective: CollectiveKind = .central
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var training: TrainingOptions
+    @OptionGroup var logging: OutputOptions
+
+    /// Checks the flags, loads the run, and hands the job to `body`.
+    func run(
+        listen: String, allowed: ClosedRange<Int>, _ body: (CoordinatorJob, TrainingRun, Output) throws -> TrainingLoop.Outcome
+    ) throws {
         guard allowed.contains(workers) else {
             throw UsageError("--workers: must be \(allowed.lowerBound)...\(allowed.upperBound), got \(workers)")
         }
-        guard minWorkers <= workers else { throw UsageError("--min-workers \(minWorkers) exceeds --workers \(workers)") }
-        return CoordinatorJob(listen: listen, workers: workers, collective: collective, settings: try settings())
+        guard cluster.minWorkers <= workers else {
+            throw UsageError("--min-workers \(cluster.minWorkers) exceeds --workers \(workers)")
+        }
+        let job = CoordinatorJob(listen: listen, workers: workers, collective: collective, settings: try cluster.settings())
+        let output = logging.output
+        let run = try training.prepare(output: output)
+        try finish(body(job, run, output), run: run, output: output)
     }
 }
 

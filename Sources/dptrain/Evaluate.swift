@@ -4,6 +4,7 @@ import Datasets
 import Foundation
 import MLP
 
+/// `dptrain evaluate`: a saved model's loss and accuracy on a test set.
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Loss and accuracy of a saved model on a test set.")

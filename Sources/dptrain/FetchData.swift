@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 
+/// `dptrain fetch-data`: a data set into the cache or a folder, verified.
 struct FetchData: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch-data",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Training
 
+/// `dptrain train`: the whole run in this process, no wire.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train in this process alone (the same maths as simulate and coordinator).")

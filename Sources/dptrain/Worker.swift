@@ -4,6 +4,7 @@ import Foundation
 import Training
 import Wire
 
+/// `dptrain worker`: serves one coordinator until it says stop.
 struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compute gradients for a coordinator; needs no data files.",

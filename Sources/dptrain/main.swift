@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import MLP
 
+/// The executable: one file per subcommand, each parsing its flags and
+/// calling a library.
 struct DPTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dptrain",

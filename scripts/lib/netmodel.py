@@ -58,7 +58,7 @@ def central(n, b, rc, beta, alpha, g=GRADIENT_BYTES):
 
 
 def ring(n, b, rc, beta, alpha, steps, g=GRADIENT_BYTES):
-    """One step as built (RingCoordinator, RingMember): the coordinator sends
+    """One step as built (RingCoordinator, RingWorker): the coordinator sends
     every member its samples; the members compute, reduce-scatter packed
     Int64 sums (N - 1 rounds of P/N values), update their slice, all-gather
     Float32 weights (N - 1 rounds), and each sends the coordinator a done.

@@ -1,5 +1,8 @@
 import Training
 
+/// Why the machinery around training failed: a socket that cannot listen,
+/// a coordinator this worker cannot serve, a ring that keeps breaking, a
+/// worker process that cannot start.
 public enum ClusterError: Error, CustomStringConvertible {
     case cannotListen(endpoint: String, reason: String)
     case incompatibleCoordinator(String)

@@ -1,3 +1,8 @@
+/// The most chunk messages a ring's indices may name (RingChunk's chunk field).
+public enum RingSetupLimits {
+    public static let maxChunkMessages = 4096
+}
+
 /// How a ring of `size` members splits `parameterCount` parameters into
 /// chunks, and which chunk each member sends and receives in each round.
 ///
@@ -8,11 +13,6 @@
 /// All-gather: member r first sends its owned chunk, then passes on what it
 /// received, so in round k it sends chunk (r + 1 - k) and receives (r - k).
 /// (All indices modulo `size`.)
-/// The most chunk messages a ring's indices may name (RingChunk's chunk field).
-public enum RingSetupLimits {
-    public static let maxChunkMessages = 4096
-}
-
 public struct RingPartition: Equatable, Sendable {
     public let parameterCount: Int
     public let size: Int
