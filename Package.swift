@@ -55,6 +55,7 @@ let package = Package(
         // A preload library only: nothing imports it, so it exports no headers.
         .target(name: "AllocationCounter", publicHeadersPath: "."),
 
+        .testTarget(name: "ClockTests", dependencies: ["Clock"]),
         .testTarget(name: "MLPTests", dependencies: ["MLP"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Clock"]),

@@ -1,3 +1,4 @@
+import Clock
 import Foundation
 
 #if canImport(Glibc)
@@ -22,8 +23,8 @@ final class PeerProcess {
 
     /// Waits up to `grace` seconds for the peer to exit, then kills it.
     func stop(grace: Double = 5) {
-        let deadline = Date().addingTimeInterval(grace)
-        while process.isRunning, Date() < deadline { usleep(10_000) }
+        let deadline = Deadline(seconds: grace)
+        while process.isRunning, !deadline.hasPassed { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }

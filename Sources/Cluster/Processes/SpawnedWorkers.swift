@@ -1,3 +1,4 @@
+import Clock
 import Foundation
 
 #if canImport(Glibc)
@@ -30,10 +31,10 @@ public final class SpawnedWorkers {
     /// Waits up to `grace` seconds for the workers to exit on their own
     /// (after a shutdown message), then kills any left and reaps them all.
     public func stopAll(grace: Double) {
-        let deadline = Date().addingTimeInterval(grace)
+        let deadline = Deadline(seconds: grace)
         while true {
             pids.removeAll(where: Self.reapIfExited)
-            if pids.isEmpty || Date() >= deadline { break }
+            if pids.isEmpty || deadline.hasPassed { break }
             usleep(20_000)
         }
         for pid in pids { kill(pid, SIGKILL) }
