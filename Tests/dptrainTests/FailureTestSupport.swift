@@ -12,7 +12,15 @@ enum FailureRun {
     static let epochs = 30
     static let layers = "784,64,10"
     static let batchSize = 100
+    static let stepsPerEpoch = 5_000 / batchSize
     static let cluster = ["--heartbeat-ms", "100", "--peer-timeout-ms", "1000"]
+    /// Makes train or the coordinator log `step N done (epoch E, step S of T)`
+    /// after every step: the events faults are placed by, instead of sleeps.
+    static let stepLog = ["--log-level", "debug"]
+
+    /// The global step (0-based) halfway through 1-based `epoch`: a fault
+    /// placed there lands mid-epoch, away from the epoch's checkpoint.
+    static func midEpoch(_ epoch: Int) -> Int { (epoch - 1) * stepsPerEpoch + stepsPerEpoch / 2 }
 
     /// `command` first, then `extra`, then the cluster flags (not for train), then the training flags.
     static func arguments(
@@ -41,9 +49,26 @@ enum FailureRun {
     }
 }
 
+/// The global steps a run at `--log-level debug` reported done, in order, from
+/// its `step N done (...)` lines. N is parsed whole, so step 7 is not step 75.
+private func reportedSteps(in log: String) -> [Int] {
+    log.split(separator: "\n").compactMap { line in
+        guard line.hasPrefix("step "), let done = line.range(of: " done (") else { return nil }
+        return Int(line[line.index(line.startIndex, offsetBy: 5)..<done.lowerBound])
+    }
+}
+
+extension DPTrain.Result {
+    /// Steps reported done (`FailureRun.stepLog`); the first is where a resumed run picked up.
+    var stepsDone: [Int] { reportedSteps(in: stderr) }
+}
+
 extension DPTrain.Running {
     /// Epoch lines printed on stdout so far.
     var epochsPrinted: Int { stdout.split(separator: "\n").filter { $0.hasPrefix("epoch") }.count }
+
+    /// Steps reported done so far on stderr (`FailureRun.stepLog`).
+    var stepsDone: [Int] { reportedSteps(in: stderr) }
 
     /// Workers the coordinator has welcomed so far (its own log lines, not the workers').
     var workersJoined: Int {
@@ -97,6 +122,29 @@ extension XCTestCase {
         XCTAssertTrue(running.process.isRunning, "the run ended before epoch \(count) was seen: \(running.stderr)", file: file, line: line)
     }
 
+    /// Waits until `running`, started with `FailureRun.stepLog`, has reported
+    /// global step `step` done. Fails and returns false if the run ends first
+    /// (a fault placed after this would land on a finished run).
+    @discardableResult
+    func waitForStep(_ step: Int, of running: DPTrain.Running, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        let ended = { !running.process.isRunning }
+        guard waitUntil("step \(step) of \(running.process.arguments ?? []); stderr: \(running.stderr)", file: file, line: line, {
+            ended() || running.stepsDone.contains(step)
+        }) else { return false }
+        guard !ended() else {
+            XCTFail("the run ended before step \(step) was seen done: \(running.stderr)", file: file, line: line)
+            return false
+        }
+        return true
+    }
+
+    /// Waits until none of `pids` is alive; fails after 10 s.
+    func waitUntilGone(_ pids: [Int32], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        waitUntil("\(what) to exit; alive: \(pids.filter(isAlive))", timeout: 10, file: file, line: line) {
+            pids.filter(isAlive).isEmpty
+        }
+    }
+
     /// The worker processes of a simulate, once `count` of them exist and the coordinator has welcomed them.
     func joinedWorkers(of simulate: DPTrain.Running, count: Int, file: StaticString = #filePath, line: UInt = #line) -> [Int32] {
         var workers: [Int32] = []
@@ -115,30 +163,44 @@ extension XCTestCase {
     }
 
     /// SIGTERMs a FailureRun simulate started with `extra` and `workers`
-    /// workers mid-run: it must exit 143 with a checkpoint and take its
-    /// workers with it. Then resumes it with `resume` and checks the result
-    /// is the undisturbed run's.
+    /// workers in the middle of its second epoch: it must exit 143 with a
+    /// checkpoint of the step it stopped at and take its workers with it.
+    /// Then resumes it with `resume` and checks the result is the undisturbed run's.
     func assertTerminatedRunResumes(
         extra: [String], workers: Int, resume: [String], _ context: String,
         file: StaticString = #filePath, line: UInt = #line
     ) throws {
         let reference = try FailureRun.reference()
         let out = try temporaryFolder()
-        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: extra + ["--workers", String(workers)]))
+        let simulate = try launch(FailureRun.arguments(
+            "simulate", out: out, extra: extra + FailureRun.stepLog + ["--workers", String(workers)]))
         let children = joinedWorkers(of: simulate, count: workers, file: file, line: line)
-        waitForEpochs(2, of: simulate, file: file, line: line)
-        usleep(30_000)
+        guard waitForStep(FailureRun.midEpoch(2), of: simulate, file: file, line: line) else { return }
         simulate.signal(SIGTERM)
         let result = try simulate.wait(timeout: 60)
         XCTAssertEqual(result.status, 143, result.stderr, file: file, line: line)
         XCTAssertNotNil(fileBytes(out.appendingPathComponent("checkpoint.safetensors")), "SIGTERM left no checkpoint",
                         file: file, line: line)
-        waitUntil("the workers of a terminated simulate to exit", timeout: 10, file: file, line: line) {
-            children.filter(isAlive).isEmpty
-        }
-        let resumed = try DPTrain.run(FailureRun.arguments("simulate", out: out, extra: resume + ["--resume", out.path]), timeout: 120)
+        waitUntilGone(children, "the workers of a terminated simulate", file: file, line: line)
+        let resumed = try DPTrain.run(
+            FailureRun.arguments("simulate", out: out, extra: resume + FailureRun.stepLog + ["--resume", out.path]), timeout: 120)
         XCTAssertEqual(resumed.status, 0, resumed.stderr, file: file, line: line)
+        assertResumed(resumed, after: result, context, file: file, line: line)
         try assertFinished(out, matches: reference, context, file: file, line: line)
+    }
+
+    /// A run stopped by a signal or a failure checkpoints the step it stopped
+    /// at (not only the last epoch's end): its resumption starts with the step
+    /// after the last one `stopped` reported done.
+    func assertResumed(
+        _ resumed: DPTrain.Result, after stopped: DPTrain.Result, _ context: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        let lastDone = stopped.stepsDone.last
+        XCTAssertNotNil(lastDone, "\(context): the stopped run reported no step: \(stopped.stderr)", file: file, line: line)
+        XCTAssertEqual(resumed.stepsDone.first, lastDone.map { $0 + 1 },
+                       "\(context): the resumed run did not start where the stopped one stopped: \(resumed.stderr)",
+                       file: file, line: line)
     }
 
     /// SIGKILLs `pid` and waits until it is really gone.

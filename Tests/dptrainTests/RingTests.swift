@@ -72,9 +72,10 @@ final class RingTests: XCTestCase {
     func testAKilledMemberBreaksTheRingAndTheRunGoesOnUnchanged() throws {
         let reference = try FailureRun.reference()
         let out = try temporaryFolder()
-        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: ["--workers", "3", "--collective", "ring"]))
+        let simulate = try launch(FailureRun.arguments(
+            "simulate", out: out, extra: FailureRun.stepLog + ["--workers", "3", "--collective", "ring"]))
         let workers = joinedWorkers(of: simulate, count: 3)
-        waitForEpochs(3, of: simulate)
+        guard waitForStep(FailureRun.midEpoch(3), of: simulate) else { return }
         killHard(workers[1])
 
         let result = try simulate.wait(timeout: 120)
@@ -87,12 +88,14 @@ final class RingTests: XCTestCase {
     func testAReplacementJoinsTheRingAndTheModelIsUnchanged() throws {
         let reference = try FailureRun.reference()
         let out = try temporaryFolder()
-        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: ["--workers", "2", "--collective", "ring"]))
+        let simulate = try launch(FailureRun.arguments(
+            "simulate", out: out, extra: FailureRun.stepLog + ["--workers", "2", "--collective", "ring"]))
         let workers = joinedWorkers(of: simulate, count: 2)
         let endpoint = try XCTUnwrap(simulate.endpoint, "no endpoint in: \(simulate.stderr)")
-        waitForEpochs(2, of: simulate)
+        guard waitForStep(FailureRun.midEpoch(2), of: simulate) else { return }
         killHard(workers[0])
-        let replacement = try launch(["worker", "--coordinator", endpoint] + FailureRun.cluster)
+        // No timing flags: the replacement takes the run's from the welcome.
+        let replacement = try launch(["worker", "--coordinator", endpoint])
 
         let result = try simulate.wait(timeout: 120)
         XCTAssertEqual(result.status, 0, result.stderr)

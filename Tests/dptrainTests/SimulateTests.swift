@@ -33,46 +33,36 @@ final class SimulateTests: XCTestCase {
 
     func testNoWorkerOutlivesASimulation() throws {
         let out = try temporaryFolder()
-        let running = try DPTrain.start(Fixture.smallRun(out: out, command: "simulate", extra: ["--workers", "3"]))
-        var workers: [Int32] = []
-        let deadline = Date().addingTimeInterval(30)
-        while workers.count < 3 && Date() < deadline { workers = children(of: running.pid); usleep(20_000) }
-        XCTAssertEqual(workers.count, 3, "simulate did not start 3 worker processes")
+        let running = try launch(Fixture.smallRun(out: out, command: "simulate", extra: ["--workers", "3"]))
+        let workers = joinedWorkers(of: running, count: 3)
         let result = try running.wait(timeout: 300)
         XCTAssertEqual(result.status, 0, result.stderr)
-        usleep(200_000)
-        XCTAssertEqual(workers.filter(isAlive), [], "workers left behind")
+        waitUntilGone(workers, "the workers of a finished simulate")
     }
 
-    /// A long simulation with two workers, once both worker processes are up.
-    private func startLongSimulation() throws -> (DPTrain.Running, [Int32]) {
+    /// A long simulation with two workers, both joined, stopped in the middle
+    /// of its second epoch (smallRun has FailureRun's 50 steps an epoch).
+    private func startLongSimulation() throws -> (DPTrain.Running, [Int32])? {
         let out = try temporaryFolder()
-        let running = try DPTrain.start(Fixture.smallRun(out: out, epochs: 50, command: "simulate", extra: ["--workers", "2"]))
-        var workers: [Int32] = []
-        let deadline = Date().addingTimeInterval(30)
-        while (workers.count < 2 || !running.stdout.contains("epoch")) && Date() < deadline {
-            workers = children(of: running.pid)
-            usleep(20_000)
-        }
-        XCTAssertEqual(workers.count, 2, "simulate did not start 2 worker processes")
+        let running = try launch(Fixture.smallRun(
+            out: out, epochs: 50, command: "simulate", extra: FailureRun.stepLog + ["--workers", "2"]))
+        let workers = joinedWorkers(of: running, count: 2)
+        guard waitForStep(FailureRun.midEpoch(2), of: running) else { return nil }
         return (running, workers)
     }
 
     func testInterruptedSimulationExits130AndLeavesNoWorkers() throws {
-        let (running, workers) = try startLongSimulation()
+        guard let (running, workers) = try startLongSimulation() else { return }
         running.signal(SIGINT)
         let result = try running.wait(timeout: 60)
         XCTAssertEqual(result.status, 130, result.stderr)
-        usleep(200_000)
-        XCTAssertEqual(workers.filter(isAlive), [], "workers left behind after SIGINT")
+        waitUntilGone(workers, "the workers of an interrupted simulate")
     }
 
     func testKilledSimulationTakesItsWorkersWithIt() throws {
-        let (running, workers) = try startLongSimulation()
+        guard let (running, workers) = try startLongSimulation() else { return }
         running.signal(SIGKILL)
         _ = try running.wait(timeout: 30)
-        let gone = Date().addingTimeInterval(10)
-        while !workers.filter(isAlive).isEmpty && Date() < gone { usleep(50_000) }
-        XCTAssertEqual(workers.filter(isAlive), [], "workers outlived a SIGKILLed simulate")
+        waitUntilGone(workers, "the workers of a SIGKILLed simulate")
     }
 }

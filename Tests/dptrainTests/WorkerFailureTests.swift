@@ -10,21 +10,25 @@ import Glibc
 final class WorkerFailureTests: XCTestCase {
     private enum KillPoint: String, CaseIterable {
         case afterJoining, midRun, late
+
+        /// The step to see done before the kill: none (right after the
+        /// joins), the middle of the second epoch, the middle of the 23rd.
+        var step: Int? {
+            switch self {
+            case .afterJoining: return nil
+            case .midRun: return FailureRun.midEpoch(2)
+            case .late: return FailureRun.midEpoch(FailureRun.epochs * 3 / 4 + 1)
+            }
+        }
     }
 
     func testAWorkerKilledAtAnyPointLeavesTheModelUnchanged() throws {
         let reference = try FailureRun.reference()
         for point in KillPoint.allCases {
             let out = try temporaryFolder()
-            let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: ["--workers", "3"]))
+            let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: FailureRun.stepLog + ["--workers", "3"]))
             let workers = joinedWorkers(of: simulate, count: 3)
-            switch point {
-            case .afterJoining: break
-            case .midRun:
-                waitForEpochs(1, of: simulate)
-                usleep(30_000)  // an epoch takes about 70 ms undisturbed: land inside the second
-            case .late: waitForEpochs(FailureRun.epochs * 3 / 4, of: simulate)
-            }
+            if let step = point.step, !waitForStep(step, of: simulate) { continue }
             XCTAssertTrue(simulate.process.isRunning, "\(point): simulate ended before the kill")
             let victim = try XCTUnwrap(workers.last, "\(point): no worker to kill")
             killHard(victim)
@@ -40,18 +44,19 @@ final class WorkerFailureTests: XCTestCase {
     func testReplacementWorkersJoinMidRunAndTheModelIsUnchanged() throws {
         let reference = try FailureRun.reference()
         let out = try temporaryFolder()
-        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: ["--workers", "3"]))
+        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: FailureRun.stepLog + ["--workers", "3"]))
         let workers = joinedWorkers(of: simulate, count: 3)
         let endpoint = try XCTUnwrap(simulate.endpoint, "no endpoint in: \(simulate.stderr)")
 
         // Kill a worker and start a replacement; later kill the replacement and replace it too.
-        waitForEpochs(2, of: simulate)
+        // Replacements are started without timing flags: they take the run's from the welcome.
+        guard waitForStep(FailureRun.midEpoch(2), of: simulate) else { return }
         killHard(workers[0])
-        let first = try launch(["worker", "--coordinator", endpoint] + FailureRun.cluster)
+        let first = try launch(["worker", "--coordinator", endpoint])
         waitUntil("the first replacement to join; its stderr: \(first.stderr)") { first.stderr.contains("joined") }
-        waitForEpochs(FailureRun.epochs / 2, of: simulate)
+        guard waitForStep(FailureRun.midEpoch(FailureRun.epochs / 2), of: simulate) else { return }
         killHard(first.pid)
-        let second = try launch(["worker", "--coordinator", endpoint] + FailureRun.cluster)
+        let second = try launch(["worker", "--coordinator", endpoint])
 
         let result = try simulate.wait(timeout: 120)
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -69,9 +74,9 @@ final class WorkerFailureTests: XCTestCase {
         let reference = try FailureRun.reference()
         let out = try temporaryFolder()
         let flags = ["--workers", "2", "--min-workers", "2", "--wait-timeout", "3"]
-        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: flags))
+        let simulate = try launch(FailureRun.arguments("simulate", out: out, extra: FailureRun.stepLog + flags))
         let workers = joinedWorkers(of: simulate, count: 2)
-        waitForEpochs(2, of: simulate)
+        guard waitForStep(FailureRun.midEpoch(2), of: simulate) else { return }
         let killed = Date()
         killHard(workers[0])
 
@@ -85,11 +90,12 @@ final class WorkerFailureTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(waited, 3, "exited before --wait-timeout had passed")
         XCTAssertTrue(result.stderr.contains("were live for 3 s"), "not the --wait-timeout given: \(result.stderr)")
         XCTAssertNotNil(fileBytes(out.appendingPathComponent("checkpoint.safetensors")), "no checkpoint written")
-        usleep(200_000)
-        XCTAssertEqual(workers.filter(isAlive), [], "a worker outlived the stopped simulate")
+        waitUntilGone(workers, "the workers of the stopped simulate")
 
-        let resumed = try DPTrain.run(FailureRun.arguments("simulate", out: out, extra: flags + ["--resume", out.path]), timeout: 120)
+        let resumed = try DPTrain.run(
+            FailureRun.arguments("simulate", out: out, extra: FailureRun.stepLog + flags + ["--resume", out.path]), timeout: 120)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        assertResumed(resumed, after: result, "resume after too few workers")
         try assertFinished(out, matches: reference, "resume after too few workers")
     }
 }
