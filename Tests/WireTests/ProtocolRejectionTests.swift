@@ -53,7 +53,7 @@ final class ProtocolRejectionTests: XCTestCase {
         assertRejects(parts, with: .oversized(what: "shutdown header", size: 14, limit: 13))
         var work = try encodedBytes(.work(try makeWork()))
         work[0] += [0, 0, 0, 0, 0, 0, 0, 0]
-        assertRejects(work, with: .oversized(what: "work header", size: 52, limit: 44))
+        assertRejects(work, with: .oversized(what: "work header", size: 44, limit: 36))
     }
 
     func testOversizedString() throws {
@@ -106,8 +106,8 @@ final class ProtocolRejectionTests: XCTestCase {
 
     func testSampleCountOutOfRange() throws {
         let parts = try encodedBytes(.work(try makeWork()))
-        // First shard's sample count sits after step, version, shard count and its id: 8 + 8 + 8 + 4 + 4.
-        assertRejects(patched(parts, at: 32, [0, 0, 0, 0]),
+        // First shard's sample count sits after the header, the step, the shard count and its id: 8 + 8 + 4 + 4.
+        assertRejects(patched(parts, at: 24, [0, 0, 0, 0]),
                       with: .outOfRange(what: "sample count of shard 100", value: 0, min: 1, max: 8))
         assertRejects(try encodedBytes(.work(try makeWork(sampleCounts: [9]))),
                       with: .outOfRange(what: "sample count of shard 100", value: 9, min: 1, max: 8))
@@ -120,10 +120,10 @@ final class ProtocolRejectionTests: XCTestCase {
         assertRejects(try encodedBytes(.gradient(try makeGradient(shardIDs: [1, 2, 3, 4, 5]))),
                       with: .outOfRange(what: "shard count of gradient", value: 5, min: 1, max: 4))
         // A huge declared count is refused before anything is allocated for it.
-        let huge = patched(try encodedBytes(.work(try makeWork())), at: 24, [0xff, 0xff, 0xff, 0xff])
+        let huge = patched(try encodedBytes(.work(try makeWork())), at: 16, [0xff, 0xff, 0xff, 0xff])
         assertRejects(huge, with: .outOfRange(what: "shard count of work", value: Int(UInt32.max), min: 1, max: 4))
         let roomy = DecodingLimits(parameterCount: 10, inputSize: 4, shardSize: 8, maxShards: Int(UInt32.max))
-        assertRejects(huge, limits: roomy, with: .truncated(what: "shards in work header", needed: 34_359_738_388, available: 44))
+        assertRejects(huge, limits: roomy, with: .truncated(what: "shards in work header", needed: 34_359_738_380, available: 36))
     }
 
     func testGradientCountsAreChecked() throws {

@@ -286,7 +286,8 @@ final class RingProtocolRejectionTests: XCTestCase {
 
     func testUnknownCollective() throws {
         let welcome = try encodedBytes(.welcome(sampleWelcome))
-        assertRejects(patched(welcome, at: 20, [2]), limits: .beforeWelcome,
+        // The collective byte follows the header and four UInt32s.
+        assertRejects(patched(welcome, at: 24, [2]), limits: .beforeWelcome,
                       with: .outOfRange(what: "collective", value: 2, min: 0, max: 1))
     }
 
