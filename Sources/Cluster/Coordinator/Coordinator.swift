@@ -81,10 +81,15 @@ public final class Coordinator: ParameterUpdater {
     /// part, training is paused, for at most --wait-timeout.
     func wait(pausing: Bool = false, until done: () throws -> Bool) throws {
         var pause: Deadline?
+        // Silence is judged only once the queue is drained, or, under a
+        // flood that never lets it drain, once a peer timeout has passed.
+        var drained = Deadline(milliseconds: settings.peerTimeoutMilliseconds)
         while try !done() {
             if pausing { try checkPause(&pause) }
-            try membership.receiveOne(timeoutMilliseconds: 50)
-            try membership.dropSilentMembers()
+            if try !membership.receiveOne(timeoutMilliseconds: 50) || drained.hasPassed {
+                try membership.dropSilentMembers()
+                drained = Deadline(milliseconds: settings.peerTimeoutMilliseconds)
+            }
         }
     }
 
@@ -109,10 +114,15 @@ public final class Coordinator: ParameterUpdater {
         }
     }
 
-    /// Runs `body` with stop signals held back (a checkpoint's state must be whole).
+    /// Runs `body` with stop signals held back (a checkpoint's state must be
+    /// whole). The hook is still called, for what else it does (tests drive
+    /// scripted workers from it); only its answer is ignored.
     func ignoringStops<R>(_ body: () throws -> R) rethrows -> R {
         let stop = membership.stopSignal
-        membership.stopSignal = { nil }
+        membership.stopSignal = {
+            _ = stop()
+            return nil
+        }
         defer { membership.stopSignal = stop }
         return try body()
     }

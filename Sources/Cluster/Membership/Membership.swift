@@ -84,22 +84,29 @@ final class Membership {
 
     // MARK: - Receiving
 
-    /// Handles at most one message, waiting up to `timeoutMilliseconds`.
-    func receiveOne(timeoutMilliseconds: Int) throws {
+    /// Handles at most one message, waiting up to `timeoutMilliseconds`;
+    /// false if none came (the queue is drained).
+    @discardableResult
+    func receiveOne(timeoutMilliseconds: Int) throws -> Bool {
         if let signal = stopSignal() { throw StopRequested(signal: signal) }
         do {
             // One more frame than any message has: the routing identity in front.
             guard try socket.receive(into: received, timeoutMilliseconds: timeoutMilliseconds,
-                                     maxFrames: ZMQSocket.defaultMaxFrames + 1) else { return }
+                                     maxFrames: ZMQSocket.defaultMaxFrames + 1) else { return false }
         } catch let error as ZMQError where error.isInterrupted {
-            return
+            return false
         } catch let error as ZMQError {
             // An oversized or malformed multipart message is a stranger's problem, not ours.
-            return reject(from: nil, because: "\(error)")
+            reject(from: nil, because: "\(error)")
+            return true
         }
+        try handle(received.received)
+        return true
+    }
+
+    private func handle(_ frames: ArraySlice<ZMQMessage>) throws {
         // A ROUTER always delivers the identity first. Members are found by
         // comparing it in place, so a member's message builds no PeerID.
-        let frames = received.received
         let index = frames[frames.startIndex].withUnsafeBytes { identity in
             members.firstIndex { $0.peer.bytes.elementsEqual(identity) }
         }
@@ -120,7 +127,7 @@ final class Membership {
             if case .hello(let hello) = message { return try welcome(peer, name: hello.workerName) }
             reject(from: peer, because: "\(message.kind) from a peer that is not a member")
             // A worker we declared dead may still be alive: tell it to join again.
-            try? socket.send(to: peer, WireMessage.refuse(reason: "not a member of this run; say hello to join").encode())
+            try? socket.send(to: peer, WireMessage.refuse(reason: "not a member of this run; \(RefusalHint.joinAgain)").encode())
             return
         }
         members[index].lastHeard = monotonicNanoseconds()
@@ -160,11 +167,13 @@ final class Membership {
         guard let index = members.firstIndex(where: { $0.peer == peer }) else { return }
         let member = members.remove(at: index)
         output.log("coordinator: \(member.label) \(reason); its work goes to the others")
-        try? socket.send(to: peer, WireMessage.refuse(reason: "\(reason); say hello to join again").encode())
+        try? socket.send(to: peer, WireMessage.refuse(reason: "\(reason); \(RefusalHint.joinAgain) again").encode())
         try delegate?.membership(lost: member)
     }
 
-    /// Drops every member silent for longer than the peer timeout.
+    /// Drops every member silent for longer than the peer timeout. Only
+    /// once the queue is drained: after a busy spell (an evaluation, a
+    /// checkpoint) members' heartbeats wait there, and they are not silent.
     func dropSilentMembers() throws {
         let now = monotonicNanoseconds()
         let limit = UInt64(settings.peerTimeoutMilliseconds) * 1_000_000

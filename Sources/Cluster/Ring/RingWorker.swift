@@ -182,7 +182,6 @@ public final class RingWorker: WorkerCollective {
         switch outcome {
         case .updated:
             nextStep = work.step + 1
-            link.settlePacking()
             status = .updated
         case .nonFinite:
             packingUnsettled = true
@@ -204,8 +203,10 @@ public final class RingWorker: WorkerCollective {
     public func allReduce(step: UInt64, batchSamples: Int, learningRate: Float) throws -> RingAllReduce.Outcome {
         guard let allReduce else { throw ClusterError.incompatibleCoordinator("ring work before any ring setup") }
         link.begin(step: step)
-        return try allReduce.run(
+        let outcome = try allReduce.run(
             sum: sum, weights: weights, mean: mean, batchSamples: batchSamples, learningRate: learningRate, link: link)
+        if outcome == .updated { link.settlePacking() }
+        return outcome
     }
 
     private func computeShards(_ work: RingWork) {

@@ -38,6 +38,8 @@ public final class Worker: KeepingAlive {
     private let received = ZMQFrames()
     private let sender = WireSender()
     private var collective: WorkerCollective?
+    /// Said hello again after a refusal, and not yet welcomed.
+    private var rejoining = false
     private var limits = DecodingLimits.beforeWelcome
 
     /// `timing` holds until a welcome replaces it. `parentProcess`: exit as
@@ -101,12 +103,17 @@ public final class Worker: KeepingAlive {
             }
             switch message {
             case .welcome(let welcome):
+                rejoining = false
                 try join(welcome)
             case .refuse(let reason) where collective != nil:
                 // Declared dead while alive (paused, or a slow network): start over.
                 output.log("worker: the coordinator no longer counts this worker (\(reason)); joining again")
                 leave()
                 try sayHello()
+                rejoining = true
+            case .refuse(let reason) where rejoining && RefusalHint.mayJoinAgain(reason):
+                // The answer to a message sent before the new hello.
+                continue
             case .refuse(let reason):
                 output.log("worker: refused by coordinator at \(endpoint): \(reason)")
                 return .refused(reason: reason)

@@ -13,3 +13,13 @@ enum RefuseCodec {
         try header.readString("reason")
     }
 }
+
+/// The words a refusal ends with when the worker may simply join again (it
+/// was dropped, or spoke while not a member), as opposed to one that ends
+/// it (another protocol version). A worker that has just said hello again
+/// ignores such refusals: they answer messages it sent before.
+public enum RefusalHint {
+    public static let joinAgain = "say hello to join"
+
+    public static func mayJoinAgain(_ reason: String) -> Bool { reason.contains(joinAgain) }
+}
