@@ -87,8 +87,14 @@ public struct Safetensors {
             guard shape.allSatisfy({ $0 >= 0 }), 0 <= begin, begin <= end, end <= dataLength else {
                 throw bad("tensor \(name) has data offsets [\(begin), \(end)] outside the \(dataLength) data bytes")
             }
-            let elements = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-            guard elements * width == end - begin else {
+            // A crafted shape must not overflow: checked before any size is trusted.
+            var elements = 1
+            for dimension in shape + [width] {
+                let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+                guard !overflow else { throw bad("tensor \(name) has shape \(shape), too large to address") }
+                elements = product
+            }
+            guard elements == end - begin else {
                 throw bad("tensor \(name) has shape \(shape) but \(end - begin) bytes of \(dtype)")
             }
             tensors.append((begin, Tensor(name: name, dtype: dtype, shape: shape,

@@ -9,29 +9,63 @@ private let systemWrite = Darwin.write
 #endif
 
 /// Writes a file so that a crash at any moment leaves either the old file or
-/// the new one in place, never a half-written one: temporary file in the same
-/// folder, fsync, rename over the target, fsync the folder.
+/// the new one in place, never a half-written one: a temporary file in the
+/// same folder, made afresh (never an existing file or a link someone placed
+/// there), written, synced and closed with every error checked, renamed over
+/// the target, and the folder synced. A full disk or any other failure
+/// removes the temporary file and leaves the old file as it was.
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to url: URL) throws {
         let folder = url.deletingLastPathComponent().path
-        let temporary = "\(folder)/.\(url.lastPathComponent).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        removeStaleTemporaries(of: url)
+        let temporary = "\(folder)/\(temporaryPrefix(of: url))\(getpid())"
+        // A temporary of this process's own id can only be a leftover of an
+        // earlier process with the same id: replaced, never followed.
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileWriteError(path: temporary, operation: "create", code: errno) }
-        var ok = false
-        defer { if !ok { unlink(temporary) } }
+        var closed = false
+        var renamed = false
+        defer {
+            if !closed { close(fd) }
+            if !renamed { unlink(temporary) }
+        }
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + written, $0.count - written) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { let code = errno; close(fd); throw FileWriteError(path: temporary, operation: "write", code: code) }
+            guard n > 0 else { throw FileWriteError(path: url.path, operation: "write", code: n == 0 ? ENOSPC : errno) }
             written += n
         }
-        guard fsync(fd) == 0 else { let code = errno; close(fd); throw FileWriteError(path: temporary, operation: "fsync", code: code) }
-        close(fd)
+        guard fsync(fd) == 0 else { throw FileWriteError(path: url.path, operation: "write (fsync)", code: errno) }
+        closed = true
+        // close reports errors of delayed writes (NFS, some full disks).
+        guard close(fd) == 0 else { throw FileWriteError(path: url.path, operation: "write (close)", code: errno) }
         guard rename(temporary, url.path) == 0 else { throw FileWriteError(path: url.path, operation: "rename", code: errno) }
-        ok = true
-        let directory = open(folder, O_RDONLY)
-        if directory >= 0 { fsync(directory); close(directory) }
+        renamed = true
+        try syncFolder(folder)
+    }
+
+    /// Makes a rename or a new file in `folder` survive a power cut.
+    public static func syncFolder(_ folder: String) throws {
+        let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0 else { throw FileWriteError(path: folder, operation: "open the folder to sync", code: errno) }
+        defer { close(directory) }
+        guard fsync(directory) == 0 else { throw FileWriteError(path: folder, operation: "sync the folder", code: errno) }
+    }
+
+    static func temporaryPrefix(of url: URL) -> String { ".\(url.lastPathComponent).tmp-" }
+
+    /// Temporary files of `url` left by processes that no longer run (a
+    /// SIGKILL mid-write): removed, so they do not pile up or fill the disk.
+    static func removeStaleTemporaries(of url: URL) {
+        let folder = url.deletingLastPathComponent().path
+        let prefix = temporaryPrefix(of: url)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = pid_t(name.dropFirst(prefix.count)), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink("\(folder)/\(name)") }
+        }
     }
 }
 
@@ -45,5 +79,6 @@ public struct FileWriteError: Error, CustomStringConvertible {
         self.operation = operation
         self.code = code
     }
+
     public var description: String { "\(path): cannot \(operation): \(String(cString: strerror(code)))" }
 }

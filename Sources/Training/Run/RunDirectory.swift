@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The run directory of DESIGN.md: metrics.jsonl, model.safetensors and
 /// checkpoint.safetensors, all under one folder.
 public struct RunDirectory {
@@ -41,13 +45,21 @@ public struct RunDirectory {
         try AtomicFile.write(Array(text.utf8), to: metricsURL)
     }
 
+    /// Appends one line and syncs it: an epoch reported is an epoch on disk.
     public func append(_ metrics: EpochMetrics) throws {
-        guard let handle = FileHandle(forWritingAtPath: metricsURL.path) else {
-            throw RunDirectoryError(path: metricsURL.path, problem: "cannot be opened for appending")
+        let path = metricsURL.path
+        let fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw FileWriteError(path: path, operation: "open for appending", code: errno) }
+        defer { close(fd) }
+        let line = Array((metrics.jsonLine + "\n").utf8)
+        var written = 0
+        while written < line.count {
+            let n = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw FileWriteError(path: path, operation: "append", code: n == 0 ? ENOSPC : errno) }
+            written += n
         }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data((metrics.jsonLine + "\n").utf8))
+        guard fsync(fd) == 0 else { throw FileWriteError(path: path, operation: "append (fsync)", code: errno) }
     }
 }
 
