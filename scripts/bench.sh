@@ -6,25 +6,29 @@
 # ZeroMQ transfer and all-reduce times (dptrain-bench transfer, allreduce),
 # heap allocations per step and peak resident memory of separately started
 # coordinator and worker processes, with either collective.
-#   scripts/bench.sh [--epochs E] [--rounds R]
+#   scripts/bench.sh [--epochs E] [--rounds R] [--fuzz-cases N]
 #     E: epochs of Fashion-MNIST per throughput run (default 1)
 #     R: rounds of the throughput and exchange runs (default 3). The host's
 #        other tenants move a single run by 10-30% within minutes, so each
 #        round runs every command once, back to back; the JSON gives each
 #        figure's median over the rounds, each ratio's median over the
 #        rounds' own ratios, and every round's figures under "rounds".
+#     N: hostile messages of the fuzz run (default 1,000,000; dptrain-bench
+#        fuzz): it fails the benchmark if any dptrain process dies of a signal.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-epochs=1 rounds=3
+epochs=1 rounds=3 fuzz_cases=1000000
 while [ $# -gt 0 ]; do
   case "$1" in
     --epochs) epochs=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
-    *) echo "bench: unknown option $1 (known: --epochs E, --rounds R)" >&2; exit 2 ;;
+    --fuzz-cases) fuzz_cases=$2; shift 2 ;;
+    *) echo "bench: unknown option $1 (known: --epochs E, --rounds R, --fuzz-cases N)" >&2; exit 2 ;;
   esac
 done
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --rounds must be a positive whole number, not '$rounds'" >&2; exit 2; }
+[[ "$fuzz_cases" =~ ^[0-9]+$ ]] || { echo "bench: --fuzz-cases must be a whole number, not '$fuzz_cases'" >&2; exit 2; }
 
 scripts/setup.sh >&2
 swift build -c release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || { echo "bench: build failed" >&2; exit 1; }
@@ -128,6 +132,9 @@ echo "bench: peak memory, coordinator + 2 workers (central, ring), $epochs epoch
 cluster rss "${flags[@]}"
 cluster rss-ring --collective ring "${flags[@]}"
 
+echo "bench: fuzz, $fuzz_cases hostile messages against a coordinator, a ring member and a worker (real processes)" >&2
+"$bin/dptrain-bench" fuzz "$fuzz_cases" 1 >"$work/fuzz.json"
+
 python3 - "$work" "$small_steps" "$large_steps" "$rounds" <<'PY'
 import json, statistics, sys
 work, small_steps, large_steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -182,6 +189,7 @@ for ring, key in (("", ""), ("-ring", "ring_")):
         (per_step("worker1", ring, True) + per_step("worker2", ring, True)) / 2, 2)
     out[f"peak_rss_mb_{key}coordinator"] = peak_mb("coordinator", ring)
     out[f"peak_rss_mb_{key}worker"] = max(peak_mb(f"worker{i}", ring) for i in (1, 2))
+out.update(json.loads(open(f"{work}/fuzz.json").read()))
 out["rounds"] = rounds
 print(json.dumps(out))
 PY

@@ -9,7 +9,7 @@ BLASKernelChoice.pinKernelsByReexecuting()
 // `transfer` and `allreduce` start as separate processes of this executable;
 // `allreduce` measures the central collective, then the ring.
 let usage = """
-    usage: dptrain-bench compute | transfer | allreduce
+    usage: dptrain-bench compute | transfer | allreduce | fuzz [CASES] [SEED]
            dptrain-bench transfer-peer ENDPOINT BYTES | central-peer ENDPOINT INDEX
                        | ring-peer ENDPOINT RANK FOLDER
     """
@@ -33,6 +33,10 @@ do {
         let central = try CentralAllReduceBenchmark.run()
         let ring = try RingAllReduceBenchmark.run()
         print(String(format: "{\"allreduce_ms_central\": %.4f, \"allreduce_ms\": %.4f}", central, ring))
+    case "fuzz":
+        print(try FuzzBenchmark.run(
+            cases: arguments.count > 1 ? Int(argument(1)) ?? 1_000_000 : 1_000_000,
+            seed: arguments.count > 2 ? UInt64(argument(2)) ?? 1 : 1))
     case "central-peer": try CentralAllReduceBenchmark.runPeer(endpoint: argument(1), index: Int(argument(2)) ?? 0)
     case "ring-peer":
         try RingAllReduceBenchmark.runPeer(endpoint: argument(1), rank: Int(argument(2)) ?? 0, folder: argument(3))
