@@ -132,8 +132,12 @@ echo "bench: peak memory, coordinator + 2 workers (central, ring), $epochs epoch
 cluster rss "${flags[@]}"
 cluster rss-ring --collective ring "${flags[@]}"
 
-echo "bench: fuzz, $fuzz_cases hostile messages against a coordinator, a ring member and a worker (real processes)" >&2
-"$bin/dptrain-bench" fuzz "$fuzz_cases" 1 >"$work/fuzz.json"
+if [ "$fuzz_cases" -gt 0 ]; then
+  echo "bench: fuzz, $fuzz_cases hostile messages against a coordinator, a ring member and a worker (real processes)" >&2
+  "$bin/dptrain-bench" fuzz "$fuzz_cases" 1 >"$work/fuzz.json"
+else
+  echo "{}" >"$work/fuzz.json"
+fi
 
 python3 - "$work" "$small_steps" "$large_steps" "$rounds" <<'PY'
 import json, statistics, sys
