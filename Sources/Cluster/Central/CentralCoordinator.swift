@@ -26,7 +26,8 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
     /// Each member's frames for its first work of a step, and frames of lost members for the next to join.
     private var startFrames: [PeerID: ShardFrames] = [:]
     private var spareFrames: [ShardFrames] = []
-    private(set) var nonFiniteFrom: [PeerID] = []
+    /// Read before the next step starts (which clears it): no copy in a step that was finite.
+    var nonFiniteFrom: [PeerID] { reduction.nonFiniteFrom }
 
     init(coordinator: Coordinator) {
         self.coordinator = coordinator
@@ -71,7 +72,6 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
             }
             return false
         }
-        nonFiniteFrom = reduction.nonFiniteFrom
     }
 
     // MARK: - Sending work

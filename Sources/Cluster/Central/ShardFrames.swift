@@ -19,7 +19,7 @@ final class ShardFrames {
     private(set) var isLent = false
 
     /// Gathers shards `block` of `work` and points the frames at them.
-    func fill<Shards: Collection>(from data: LabeledImages, work: StepWork, block: Shards) throws where Shards.Element == Int {
+    func fill(from data: LabeledImages, work: StepWork, block: Range<Int>) throws {
         guard !isLent else { throw BufferStillLent() }
         gather.fill(from: data, work: work, shards: block)
         Self.list(block, of: work, into: &shards)
@@ -49,7 +49,7 @@ final class ShardFrames {
         return (pixels, labels, shards)
     }
 
-    private static func list<Shards: Collection>(_ block: Shards, of work: StepWork, into shards: inout [Work.Shard]) where Shards.Element == Int {
+    private static func list<Shards: Sequence>(_ block: Shards, of work: StepWork, into shards: inout [Work.Shard]) where Shards.Element == Int {
         shards.removeAll(keepingCapacity: true)
         for index in block {
             shards.append(Work.Shard(shardID: UInt32(index), sampleCount: UInt32(work.shards[index].count)))

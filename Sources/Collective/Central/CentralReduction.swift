@@ -7,12 +7,16 @@
 /// and inflated replies are refused, never added, so the sum and the count
 /// that divides it are those of the step's shards, each added once.
 public final class CentralReduction<Member: Hashable> {
+    @usableFromInline var sum_: GradientSum?
+    @usableFromInline var assignment_ = ShardAssignment<Member>()
+    @usableFromInline var nonFiniteFrom_: [Member] = []
+    @usableFromInline var shardSamples: [Int] = []
+
     /// The sum of the step under way, given at `start`.
-    public private(set) var sum: GradientSum?
-    public private(set) var assignment = ShardAssignment<Member>()
+    @inlinable public var sum: GradientSum? { sum_ }
+    @inlinable public var assignment: ShardAssignment<Member> { assignment_ }
     /// Members whose partial was not finite this step (for the recheck).
-    public private(set) var nonFiniteFrom: [Member] = []
-    private var shardSamples: [Int] = []
+    @inlinable public var nonFiniteFrom: [Member] { nonFiniteFrom_ }
 
     public enum Verdict: Equatable {
         case added
@@ -28,38 +32,38 @@ public final class CentralReduction<Member: Hashable> {
         case written((_ target: UnsafeMutableBufferPointer<Int64>, _ overwrite: Bool) -> Void)
     }
 
-    public init() {}
+    @inlinable public init() {}
 
     /// Starts a step of shards with these sample counts over `memberCount`
     /// members (`member(i)` is the i-th), summing onto `sum` (already reset);
     /// `give` sends each member its block.
-    public func start<Counts: Collection>(
+    @inlinable public func start<Counts: Collection>(
         into sum: GradientSum, shardSamples counts: Counts, memberCount: Int, member: (Int) -> Member,
         give: (Member, Range<Int>) throws -> Void
     ) rethrows where Counts.Element == Int {
-        self.sum = sum
-        nonFiniteFrom.removeAll(keepingCapacity: true)
+        sum_ = sum
+        nonFiniteFrom_.removeAll(keepingCapacity: true)
         shardSamples.removeAll(keepingCapacity: true)
         shardSamples.append(contentsOf: counts)
-        try assignment.startBlocks(shardCount: shardSamples.count, workerCount: memberCount, worker: member, give: give)
+        try assignment_.startBlocks(shardCount: shardSamples.count, workerCount: memberCount, worker: member, give: give)
     }
 
     /// Adds `member`'s partial sum of `shards`, if it is theirs to give.
-    public func accept<Shards: Collection>(
+    @inlinable public func accept<Shards: Collection>(
         _ shards: Shards, from member: Member, samples: Int, lossFixed: Int64, correct: Int, values: Partial
     ) -> Verdict where Shards.Element == Int {
-        guard let sum else { return .refused("gradient while no step is under way") }
-        guard shards.allSatisfy({ assignment.holds($0, member) }) else {
+        guard let sum = sum_ else { return .refused("gradient while no step is under way") }
+        guard shards.allSatisfy({ assignment_.holds($0, member) }) else {
             return .refused("gradient for shards \(Array(shards)) it does not hold")
         }
         let expected = shards.reduce(0) { $0 + shardSamples[$1] }
         guard samples == expected else {
             return .refused("gradient claims \(samples) samples, its shards hold \(expected)")
         }
-        guard assignment.complete(shards, by: member) else {
+        guard assignment_.complete(shards, by: member) else {
             return .refused("gradient names a shard twice")
         }
-        if lossFixed == FixedPoint.nonFiniteLoss { nonFiniteFrom.append(member) }
+        if lossFixed == FixedPoint.nonFiniteLoss { nonFiniteFrom_.append(member) }
         switch values {
         case .inPlace(let frame):
             let adopted = sum.addPartial(adopting: frame, lossFixed: lossFixed, correct: correct, samples: samples,
@@ -71,18 +75,18 @@ public final class CentralReduction<Member: Hashable> {
         }
     }
 
-    public var isComplete: Bool { assignment.isComplete }
+    @inlinable public var isComplete: Bool { assignment_.isComplete }
 
     /// Hands the unfinished shards of `lost` to `members`; returns the new blocks.
-    public func reassign(from lost: Member, to members: [Member]) -> [(Member, [Int])] {
-        assignment.reassign(from: lost, to: members)
+    @inlinable public func reassign(from lost: Member, to members: [Member]) -> [(Member, [Int])] {
+        assignment_.reassign(from: lost, to: members)
     }
 
     /// Shards whose member was lost while none was left, given to `members`.
-    public func adoptOrphans(by members: [Member]) -> [(Member, [Int])] {
-        assignment.hasOrphans ? assignment.adoptOrphans(by: members) : []
+    @inlinable public func adoptOrphans(by members: [Member]) -> [(Member, [Int])] {
+        assignment_.hasOrphans ? assignment_.adoptOrphans(by: members) : []
     }
 
     /// Ends the step: the sum is no longer this reduction's.
-    public func finish() { sum = nil }
+    @inlinable public func finish() { sum_ = nil }
 }

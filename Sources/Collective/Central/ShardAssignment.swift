@@ -8,23 +8,25 @@
 /// Kept in arrays indexed by shard and refilled in place, so that a step
 /// without failures (`startBlocks`, `holds`, `complete`) allocates nothing.
 public struct ShardAssignment<Worker: Hashable> {
-    private var owners: [Worker?] = []
-    private var pending: [Bool] = []
-    public private(set) var outstandingCount = 0
+    @usableFromInline var owners: [Worker?] = []
+    @usableFromInline var pending: [Bool] = []
+    @usableFromInline var outstanding_ = 0
 
-    public init() {}
+    @inlinable public init() {}
 
-    public var outstanding: Set<Int> { Set(pending.indices.filter { pending[$0] }) }
+    @inlinable public var outstandingCount: Int { outstanding_ }
+
+    @inlinable public var outstanding: Set<Int> { Set(pending.indices.filter { pending[$0] }) }
 
     /// Whether `shard` is outstanding and assigned to `worker`.
-    public func holds(_ shard: Int, _ worker: Worker) -> Bool {
+    @inlinable public func holds(_ shard: Int, _ worker: Worker) -> Bool {
         shard >= 0 && shard < pending.count && pending[shard] && owners[shard] == worker
     }
 
     /// Splits `shardCount` shards over `workerCount` workers (`worker(i)` is
     /// the i-th) in ShardBlocks' blocks, and gives each worker its block;
     /// workers beyond the shard count get none. Builds no lists.
-    public mutating func startBlocks(
+    @inlinable public mutating func startBlocks(
         shardCount: Int, workerCount: Int, worker: (Int) -> Worker, give: (Worker, Range<Int>) throws -> Void
     ) rethrows {
         reset(shardCount)
@@ -38,35 +40,35 @@ public struct ShardAssignment<Worker: Hashable> {
         }
     }
 
-    private mutating func reset(_ shardCount: Int) {
+    @inlinable mutating func reset(_ shardCount: Int) {
         owners.removeAll(keepingCapacity: true)
         owners.append(contentsOf: repeatElement(nil, count: shardCount))
         pending.removeAll(keepingCapacity: true)
         pending.append(contentsOf: repeatElement(true, count: shardCount))
-        outstandingCount = shardCount
+        outstanding_ = shardCount
     }
 
     /// Hands the unfinished shards of `lost` to `workers`; returns the new
     /// blocks. With no workers left they wait, ownerless, for `adoptOrphans`.
-    public mutating func reassign(from lost: Worker, to workers: [Worker]) -> [(Worker, [Int])] {
+    @inlinable public mutating func reassign(from lost: Worker, to workers: [Worker]) -> [(Worker, [Int])] {
         let orphaned = pending.indices.filter { pending[$0] && owners[$0] == lost }
         for shard in orphaned { owners[shard] = nil }
         return spread(orphaned, over: workers)
     }
 
     /// Outstanding shards nobody holds (their worker was lost when no other was live).
-    public var orphans: [Int] { pending.indices.filter { pending[$0] && owners[$0] == nil } }
+    @inlinable public var orphans: [Int] { pending.indices.filter { pending[$0] && owners[$0] == nil } }
 
     /// Whether there are any, without building the list (asked on every wait).
-    public var hasOrphans: Bool { pending.indices.contains { pending[$0] && owners[$0] == nil } }
+    @inlinable public var hasOrphans: Bool { pending.indices.contains { pending[$0] && owners[$0] == nil } }
 
-    public mutating func adoptOrphans(by workers: [Worker]) -> [(Worker, [Int])] {
+    @inlinable public mutating func adoptOrphans(by workers: [Worker]) -> [(Worker, [Int])] {
         spread(orphans, over: workers)
     }
 
     /// Accepts a report only if every shard in it is outstanding and owned by
     /// `worker`, each once: late, duplicate and foreign reports are refused, never counted.
-    public mutating func complete<Shards: Collection>(_ shards: Shards, by worker: Worker) -> Bool where Shards.Element == Int {
+    @inlinable public mutating func complete<Shards: Collection>(_ shards: Shards, by worker: Worker) -> Bool where Shards.Element == Int {
         guard !shards.isEmpty, shards.allSatisfy({ holds($0, worker) }) else { return false }
         // A repeated id would be counted twice: marked off one by one, a repeat finds its shard done.
         var marked = 0
@@ -78,13 +80,13 @@ public struct ShardAssignment<Worker: Hashable> {
             pending[shard] = false
             marked += 1
         }
-        outstandingCount -= marked
+        outstanding_ -= marked
         return true
     }
 
-    public var isComplete: Bool { outstandingCount == 0 }
+    @inlinable public var isComplete: Bool { outstanding_ == 0 }
 
-    private mutating func spread(_ shards: [Int], over workers: [Worker]) -> [(Worker, [Int])] {
+    @inlinable mutating func spread(_ shards: [Int], over workers: [Worker]) -> [(Worker, [Int])] {
         guard !workers.isEmpty, !shards.isEmpty else { return [] }
         var blocks: [(Worker, [Int])] = []
         let used = min(workers.count, shards.count)

@@ -3,7 +3,7 @@
 /// both cut this way, so a worker's first work is the same block in either.
 public enum ShardBlocks {
     /// The block of member `index` of `members`, over shards 0..<`shardCount`.
-    public static func block(_ index: Int, of members: Int, shardCount: Int) -> Range<Int> {
+    @inlinable public static func block(_ index: Int, of members: Int, shardCount: Int) -> Range<Int> {
         (index * shardCount / members)..<((index + 1) * shardCount / members)
     }
 }

@@ -20,7 +20,9 @@ public final class ShardGather {
     }
 
     /// Gathers shards `shards` (indices into `work.shards`) into the own buffers.
-    public func fill<Shards: Collection>(from data: LabeledImages, work: StepWork, shards: Shards) where Shards.Element == Int {
+    /// Not generic, like `gather`: a step's gathering allocates nothing,
+    /// also when called from another module.
+    public func fill(from data: LabeledImages, work: StepWork, shards: Range<Int>) {
         let needed = shards.reduce(0) { $0 + work.shards[$1].count }
         if labels.count < needed {
             pixels.deallocate()
@@ -38,7 +40,23 @@ public final class ShardGather {
     /// Gathers into buffers of the caller's, which must hold the shards'
     /// samples; returns how many samples were written.
     @discardableResult
-    public static func gather<Shards: Collection>(
+    public static func gather(
+        from data: LabeledImages, work: StepWork, shards: Range<Int>,
+        pixels: UnsafeMutableBufferPointer<UInt8>, labels: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        gatherAny(from: data, work: work, shards: shards, pixels: pixels, labels: labels)
+    }
+
+    /// The same for a list of shards that need not be contiguous.
+    @discardableResult
+    public static func gather(
+        from data: LabeledImages, work: StepWork, shards: [Int],
+        pixels: UnsafeMutableBufferPointer<UInt8>, labels: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        gatherAny(from: data, work: work, shards: shards, pixels: pixels, labels: labels)
+    }
+
+    private static func gatherAny<Shards: Collection>(
         from data: LabeledImages, work: StepWork, shards: Shards,
         pixels: UnsafeMutableBufferPointer<UInt8>, labels: UnsafeMutableBufferPointer<UInt8>
     ) -> Int where Shards.Element == Int {
