@@ -18,6 +18,12 @@ public final class LendableBuffer<Element> {
         storage.initialize(repeating: value)
     }
 
+    /// Contents left unwritten, for a scratch buffer that is always written
+    /// before it is read: its pages stay out of memory until then.
+    public init(uninitializedCount count: Int) where Element: BitwiseCopyable {
+        storage = .allocate(capacity: count)
+    }
+
     deinit { storage.deallocate() }
 
     public var count: Int { storage.count }

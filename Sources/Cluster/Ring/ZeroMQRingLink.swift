@@ -38,7 +38,7 @@ final class ZeroMQRingLink: RingLink {
     private let outgoing = ZMQMessage()
     /// Packed reduce-scatter pieces, each in a region of its own (sized at
     /// `connect`), lent to their sends until the step is known to be done.
-    private var packed = LendableBuffer<UInt64>(count: 0, repeating: 0)
+    private var packed = LendableBuffer<UInt64>(uninitializedCount: 0)
     private var regionWords = 0
     /// Ring traffic that arrived before its ring or step (rare: a ring being re-formed).
     private var ahead: [[ZMQMessage]] = []
@@ -95,7 +95,7 @@ final class ZeroMQRingLink: RingLink {
         regionWords = (PackedInt64s.largestPackedSize(count: largestPiece) + 7) / 8
         packed.settle()
         if packed.count < regionWords * messages {
-            packed = LendableBuffer(count: regionWords * messages, repeating: 0)
+            packed = LendableBuffer(uninitializedCount: regionWords * messages)
         }
         self.generation = generation
         held = nil
