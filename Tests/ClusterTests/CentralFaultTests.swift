@@ -7,17 +7,7 @@ import XCTest
 /// workers compute honest gradients, one of them misbehaves at an event of
 /// its script, and the coordinator's weights and momentum must still be,
 /// bit for bit, what `dptrain train` computes.
-final class CentralFaultTests: XCTestCase {
-    private var rig: CoordinatorRig!
-
-    override func tearDown() {
-        // The coordinator's own account, for whoever reads a failure.
-        if let rig, (testRun?.totalFailureCount ?? 0) > 0 { print(rig.log.all.joined(separator: "\n")); fflush(stdout) }
-        rig?.shutdown()
-        rig = nil
-        super.tearDown()
-    }
-
+final class CentralFaultTests: CoordinatorRigTestCase {
     private func shardIDs(_ works: [Work]) -> [UInt32] { works.flatMap { $0.shards.map(\.shardID) } }
 
     /// Worker a takes its work for step 1 and is never heard from again.

@@ -206,3 +206,16 @@ extension ScriptedWorker {
         }
     }
 }
+
+/// A test case around one rig: shut down after each test, and its log
+/// printed for whoever reads a failure.
+class CoordinatorRigTestCase: XCTestCase {
+    var rig: CoordinatorRig!
+
+    override func tearDown() {
+        if let rig, (testRun?.totalFailureCount ?? 0) > 0 { print(rig.log.all.joined(separator: "\n")); fflush(stdout) }
+        rig?.shutdown()
+        rig = nil
+        super.tearDown()
+    }
+}

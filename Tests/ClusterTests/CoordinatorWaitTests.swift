@@ -6,17 +6,7 @@ import XCTest
 
 /// The coordinator's one wait loop: the join deadline, the --min-workers
 /// pause, and stop signals, which every wait must hear.
-final class CoordinatorWaitTests: XCTestCase {
-    private var rig: CoordinatorRig!
-
-    override func tearDown() {
-        // The coordinator's own account, for whoever reads a failure.
-        if let rig, (testRun?.totalFailureCount ?? 0) > 0 { print(rig.log.all.joined(separator: "\n")); fflush(stdout) }
-        rig?.shutdown()
-        rig = nil
-        super.tearDown()
-    }
-
+final class CoordinatorWaitTests: CoordinatorRigTestCase {
     private func assertNotEnoughWorkers<T>(
         _ body: @autoclosure () throws -> T, have: Int, need: Int, waited: Double,
         file: StaticString = #filePath, line: UInt = #line

@@ -6,17 +6,7 @@ import XCTest
 /// The ring collective's orchestration, with real sockets and scripted
 /// members that never compute (the coordinator never sees ring gradients:
 /// it trusts each member's RingDone).
-final class RingCoordinatorTests: XCTestCase {
-    private var rig: CoordinatorRig!
-
-    override func tearDown() {
-        // The coordinator's own account, for whoever reads a failure.
-        if let rig, (testRun?.totalFailureCount ?? 0) > 0 { print(rig.log.all.joined(separator: "\n")); fflush(stdout) }
-        rig?.shutdown()
-        rig = nil
-        super.tearDown()
-    }
-
+final class RingCoordinatorTests: CoordinatorRigTestCase {
     /// What the coordinator should add up from the members' reports of `step`.
     private func expectedTally(_ step: UInt64, from members: [ScriptedWorker]) -> StepTally {
         var tally = StepTally()
