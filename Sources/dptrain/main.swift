@@ -9,7 +9,7 @@ struct DPTrain: ParsableCommand {
         commandName: "dptrain",
         abstract: "Data-parallel MLP training on MNIST-format data over ZeroMQ.",
         subcommands: [
-            Train.self, Simulate.self, Coordinator.self, Worker.self,
+            Train.self, Simulate.self, Coordinator.self, Worker.self, Launch.self,
             Evaluate.self, FetchData.self,
         ])
 }
