@@ -15,6 +15,8 @@ packages=(
   python3               # the tests' local HTTP mirror and contract checks
   iproute2              # network namespaces for multi-host tests
   openmpi-bin           # mpirun, to test `dptrain launch` under a real MPI launcher
+  slurm-wlm             # slurmctld, slurmd, sbatch: a real Slurm for the launch tests
+  munge                 # Slurm's authentication daemon
 )
 
 missing=()
