@@ -44,9 +44,7 @@ let package = Package(
         .target(name: "Training", dependencies: [
             "MLP", "Datasets", "Collective", "Clock", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Cluster", dependencies: [
-            "MLP", "Datasets", "Collective", "Training", "Wire", "Clock", .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(name: "Cluster", dependencies: ["MLP", "Datasets", "Collective", "Training", "Wire", "Clock"]),
         .executableTarget(name: "dptrain", dependencies: [
             "Cluster", "Training", "Datasets", "MLP", "Wire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

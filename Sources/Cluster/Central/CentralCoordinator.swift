@@ -19,7 +19,7 @@ import Wire
 /// is expelled and its shards move on.
 ///
 /// With --verify-fraction, a seeded sample of shards is computed twice
-/// (`ShardVerification`); a member whose answer the coordinator's own third
+/// and the answers compared (`ShardVerification`); a member whose answer the coordinator's own third
 /// computation contradicts is expelled and denied, and if its part was in
 /// the sum the step is gathered again without it, so the model stays the
 /// undisturbed run's.
@@ -42,8 +42,7 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
     private var checks = ShardChecks()
     private let architecture: Architecture
     private let shardSize: Int
-    /// Packed replies of sampled shards are unpacked here to be digested.
-    private lazy var unpacked = UnsafeMutableBufferPointer<Int64>.allocate(capacity: architecture.parameterCount)
+    private lazy var comparison = AnswerComparison(parameterCount: architecture.parameterCount)
     /// The coordinator's own computation of a shard two members disagree on.
     private lazy var referee = ShardGradientComputer(architecture: architecture, shardSize: shardSize)
     private lazy var refereeSum = GradientSum(parameterCount: architecture.parameterCount)
@@ -54,8 +53,6 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
         shardSize = configuration.shardSize
         sample = VerificationSample(fraction: coordinator.settings.verifyFraction, seed: configuration.seed)
     }
-
-    deinit { unpacked.deallocate() }
 
     private var membership: Membership { coordinator.membership }
 
@@ -132,11 +129,15 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
     /// may be in the sum too.
     private func liarsRemoved(_ work: StepWork, weights: UnsafeBufferPointer<Float>) throws -> Bool {
         var sumIsClean = true
-        for check in checks.disagreements {
-            let truth = try refereeDigest(of: check.shard, work: work, weights: weights)
-            let liars = [check.holder, check.checker].compactMap { $0 }.filter { peer in
-                (peer == check.holder ? check.holderDigest : check.checkerDigest) != truth
-            }
+        for check in checks.answered {
+            guard let holderAnswer = check.holderAnswer, let checkerAnswer = check.checkerAnswer, let checker = check.checker,
+                  !comparison.agree(holderAnswer, checkerAnswer) else { continue }
+            try computeOnReferee(check.shard, work: work, weights: weights)
+            let tally = StepTally(refereeSum)
+            let liars = [(check.holder, holderAnswer), (checker, checkerAnswer)].filter { _, answer in
+                !comparison.agree(answer, values: UnsafeBufferPointer(refereeSum.values), lossFixed: tally.lossFixed,
+                                  correct: tally.correct, samples: tally.samples)
+            }.map(\.0)
             let named = liars.map { membership.member($0)?.label ?? "a lost worker" }
             coordinator.output.log("coordinator: shard \(check.shard) of step \(work.globalStep) answered differently by two workers; computed a third time here, \(named.joined(separator: " and ")) disagree\(liars.count == 1 ? "s" : "")")
             for liar in liars {
@@ -149,7 +150,7 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
         return sumIsClean
     }
 
-    private func refereeDigest(of shard: Int, work: StepWork, weights: UnsafeBufferPointer<Float>) throws -> ShardDigest {
+    private func computeOnReferee(_ shard: Int, work: StepWork, weights: UnsafeBufferPointer<Float>) throws {
         let (pixels, labels, shards) = try ShardFrames.fresh(from: coordinator.data, work: work, block: [shard])
         refereeSum.reset()
         pixels.withUnsafeBytes { pixelBytes in
@@ -159,21 +160,6 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
                     sampleCounts: shards.map { Int($0.sampleCount) }, into: refereeSum)
             }
         }
-        let tally = StepTally(refereeSum)
-        return ShardDigest(values: UnsafeBufferPointer(refereeSum.values), lossFixed: tally.lossFixed,
-                           correct: tally.correct, samples: tally.samples)
-    }
-
-    private func digest(_ reply: Gradient) -> ShardDigest {
-        let values: UnsafeBufferPointer<Int64>
-        if let inPlace = reply.valuesInPlace {
-            values = UnsafeBufferPointer(inPlace)
-        } else {
-            reply.unpack(into: unpacked, overwrite: true)
-            values = UnsafeBufferPointer(unpacked)
-        }
-        return ShardDigest(values: values, lossFixed: reply.lossSumFixedPoint, correct: Int(reply.correct),
-                           samples: Int(reply.sampleCount))
     }
 
     // MARK: - Sending work
@@ -227,21 +213,21 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
         guard let work = current, reply.step == UInt64(work.globalStep) else {
             return membership.reject(from: member.peer, because: "gradient for step \(reply.step), not the current step; dropped")
         }
-        var holderDigest: ShardDigest?
+        var sampledHolder = false
         if reply.shardIDs.count == 1, let shard = reply.shardIDs.first.map(Int.init) {
             if checks.awaitsCheck(of: shard, from: member.peer) {
                 guard shard < work.shards.count, Int(reply.sampleCount) == work.shards[shard].count else {
                     membership.reject(from: member.peer, because: "check of shard \(shard) with \(reply.sampleCount) samples; dropped")
                     return try membership.expel(member.peer, because: "sent a gradient that does not match its work")
                 }
-                checks.recordCheck(of: shard, digest(reply))
+                checks.recordCheck(of: shard, reply)
                 return coordinator.recordCompute(reply.computeNanoseconds, from: member)
             }
-            // Digested before the sum may adopt its frame and add others onto it.
-            if checks.awaitsHolder(of: shard, from: member.peer) { holderDigest = digest(reply) }
+            sampledHolder = checks.awaitsHolder(of: shard, from: member.peer)
         }
         let partial: CentralReduction<PeerID>.Partial
-        if let values = reply.valuesInPlace {
+        // A sampled shard's frame is kept for comparison: the sum must not adopt it and add onto it.
+        if let values = reply.valuesInPlace, !sampledHolder {
             partial = .inPlace(values)
         } else {
             partial = .written { target, overwrite in reply.unpack(into: target, overwrite: overwrite) }
@@ -250,10 +236,8 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
             reply.shardIDs.lazy.map(Int.init), from: member.peer, samples: Int(reply.sampleCount),
             lossFixed: reply.lossSumFixedPoint, correct: Int(reply.correct), values: partial) {
         case .added:
-            if let holderDigest, let shard = reply.shardIDs.first { checks.recordHolder(of: Int(shard), holderDigest) }
-        case .adopted:
-            adoptedFrame = reply.gradient
-            if let holderDigest, let shard = reply.shardIDs.first { checks.recordHolder(of: Int(shard), holderDigest) }
+            if sampledHolder, let shard = reply.shardIDs.first { checks.recordHolder(of: Int(shard), reply) }
+        case .adopted: adoptedFrame = reply.gradient
         case .refused(let reason):
             membership.reject(from: member.peer, because: "\(reason); dropped")
             return try membership.expel(member.peer, because: "sent a gradient that does not match its work")
