@@ -18,10 +18,10 @@ import Wire
 /// replies are dropped. A member that holds shards past the step deadline
 /// is expelled and its shards move on.
 ///
-/// With --verify-fraction, a seeded sample of shards is computed twice
-/// and the answers compared (`ShardVerification`); a member whose answer the coordinator's own third
-/// computation contradicts is expelled and denied, and if its part was in
-/// the sum the step is gathered again without it, so the model stays the
+/// With --verify-fraction, a seeded sample of shards is computed twice and
+/// the answers compared (`ShardVerification`); a member whose answer the
+/// coordinator's own third computation contradicts is expelled and denied,
+/// and the step is gathered again without it, so the model stays the
 /// undisturbed run's.
 final class CentralCoordinator: CoordinatorCollective, GradientSource {
     private unowned let coordinator: Coordinator
@@ -73,17 +73,19 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
             weights.settle()
             for frames in startFrames.values { frames.settle() }
         }
-        while try gather(work, into: sum), try !liarsRemoved(work, weights: weights.readOnly) {
-            // A liar's part is in the sum: the step once more without it.
+        try gather(work, into: sum)
+        while try !liarsRemoved(work, weights: weights.readOnly) {
+            // A liar's part may be in the sum: the step once more without it.
             for frames in startFrames.values { frames.settle() }
             sum.reset()
+            try gather(work, into: sum)
         }
         nonFiniteFrom = reduction.nonFiniteFrom
     }
 
     /// Sends the step's shards out and waits until every shard (and every
-    /// check of a sampled one) is answered; always true.
-    private func gather(_ work: StepWork, into sum: GradientSum) throws -> Bool {
+    /// check of a sampled one) is answered.
+    private func gather(_ work: StepWork, into sum: GradientSum) throws {
         adoptedFrame = nil
         checks.removeAll()
         let excluded = work.attempt > 0 ? nonFiniteFrom : []
@@ -101,7 +103,6 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
             if stepDeadline.hasPassed { try expelLate(work) }
             return false
         }
-        return true
     }
 
     /// Members still holding shards or checks at the step deadline are

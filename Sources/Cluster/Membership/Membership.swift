@@ -54,7 +54,7 @@ final class Membership {
         try socket.setKernelBufferSizes(bytes: 4 << 20)
         // A stranger cannot make us buffer a frame larger than the largest
         // of any message a coordinator receives (work's pixels go the other way).
-        try socket.setMaxMessageSize(limits.largestFrameToCoordinator)
+        try socket.setMaxMessageSize(limits.largestFrameWithoutPixels)
         do {
             endpoint = try socket.bind(listen)
         } catch let error as ZMQError {
@@ -190,7 +190,7 @@ final class Membership {
         let member = members.remove(at: index)
         let identity = Self.identity(name: member.name)
         let count = (expulsions[identity] ?? 0) + 1
-        if expulsions.count < Self.maxRemembered { expulsions[identity] = count }
+        if expulsions[identity] != nil || expulsions.count < Self.maxRemembered { expulsions[identity] = count }
         if (deny || count >= 2), denied.count < Self.maxRemembered {
             denied[identity] = reason
             output.log("coordinator: \(member.label) \(reason); denied for the rest of the run (\(identity)); its work goes to the others")

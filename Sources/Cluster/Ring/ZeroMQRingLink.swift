@@ -61,7 +61,8 @@ final class ZeroMQRingLink: RingLink {
         self.output = output
         inbox = try ZMQSocket(context: .shared(), kind: .pull)
         try inbox.setKernelBufferSizes(bytes: 4 << 20)
-        try inbox.setMaxMessageSize(limits.largestFrameBytes)
+        // Only ring chunks come in here: no frame larger than a packed piece.
+        try inbox.setMaxMessageSize(limits.largestFrameWithoutPixels)
         let bound: String
         do {
             bound = try inbox.bind(listen)

@@ -60,10 +60,11 @@ public struct DecodingLimits: Equatable {
         self = .run(parameterCount: parameters, inputSize: inputSize, shardSize: Int(welcome.shardSize))
     }
 
-    /// The largest frame of any message a coordinator receives (hello,
-    /// heartbeat, gradient, ring address, ring done, state slice): it never
-    /// receives pixels, so its socket need not take the work's 49 MiB frames.
-    public var largestFrameToCoordinator: Int { largestFrame(withPixels: false) }
+    /// The largest frame of a message without pixels, for sockets that never
+    /// receive work: the coordinator's (hello, heartbeat, gradient, ring
+    /// address, ring done, state slice) and a ring member's inbox (ring
+    /// chunks). They need not take the work's pixel frames (49 MiB at the defaults).
+    public var largestFrameWithoutPixels: Int { largestFrame(withPixels: false) }
 
     /// The largest frame a valid message can have under these limits, for `ZMQSocket.setMaxMessageSize`.
     public var largestFrameBytes: Int { largestFrame(withPixels: true) }
