@@ -2,7 +2,8 @@
 # Benchmarks, measured in one run on this machine, reported as ratios where
 # a ratio is what matters (the machines are shared and noisy). The last line
 # is one JSON object with every figure: compute (dptrain-bench compute),
-# throughput of train and simulate (central, and ring with 2 workers),
+# throughput of train and simulate (central, and ring with 2 workers; central
+# with 2 workers and --verify-fraction 0.02, as a ratio to without),
 # ZeroMQ transfer and all-reduce times (dptrain-bench transfer, allreduce),
 # heap allocations per step and peak resident memory of separately started
 # coordinator and worker processes, with either collective.
@@ -49,6 +50,8 @@ for round in $(seq "$rounds"); do
     echo "bench: round $round: simulate --workers $n" >&2
     "$bin/dptrain" simulate --workers "$n" "${flags[@]}" --out "$work/sim$n-$round" >&2
   done
+  echo "bench: round $round: simulate --workers 2 --verify-fraction 0.02" >&2
+  "$bin/dptrain" simulate --workers 2 --verify-fraction 0.02 "${flags[@]}" --out "$work/sim2verify-$round" >&2
   echo "bench: round $round: simulate --workers 2 --collective ring" >&2
   "$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --out "$work/sim2ring-$round" >&2
 
@@ -163,7 +166,7 @@ def peak_mb(role, ring=""):
 out = json.loads(open(f"{work}/compute.json").read())
 rounds = []
 for r in range(1, int(sys.argv[4]) + 1):
-    train, one, two, ring = (last(f"{run}-{r}") for run in ("train", "sim1", "sim2", "sim2ring"))
+    train, one, two, ring, verify = (last(f"{run}-{r}") for run in ("train", "sim1", "sim2", "sim2ring", "sim2verify"))
     figures = {
         "samples_per_second_train": train["samples_per_second"],
         "samples_per_second_1w": one["samples_per_second"],
@@ -174,6 +177,7 @@ for r in range(1, int(sys.argv[4]) + 1):
         "samples_per_second_ring_2w": ring["samples_per_second"],
         "step_comm_fraction_ring_2w": ring.get("comm_fraction"),
         "speedup_ring_2w_over_1w": round(ring["samples_per_second"] / one["samples_per_second"], 3),
+        "ratio_verify_002_to_2w": round(verify["samples_per_second"] / two["samples_per_second"], 3),
     }
     figures.update(json.loads(open(f"{work}/transfer-{r}.json").read()))
     figures.update(json.loads(open(f"{work}/allreduce-{r}.json").read()))

@@ -38,6 +38,10 @@ struct CoordinatorOptions: ParsableArguments {
     @Option(help: "How gradients are reduced: central (the coordinator averages and updates) or ring (workers reduce among themselves, each updating a slice).")
     var collective: CollectiveKind = .central
     @OptionGroup var cluster: ClusterOptions
+    @Option(name: .customLong("step-timeout"), help: "Seconds a worker may hold a step's shards before it is expelled and they go to others (default: 20 peer timeouts).")
+    var stepTimeoutSeconds: Double?
+    @Option(name: .customLong("verify-fraction"), help: "Share of micro-shards (0...1) computed a second time by another worker and compared bit for bit; a worker that disagrees with the majority is expelled and denied (central collective).")
+    var verifyFraction: Double = 0
     @OptionGroup var training: TrainingOptions
     @OptionGroup var logging: OutputOptions
 
@@ -51,7 +55,12 @@ struct CoordinatorOptions: ParsableArguments {
         guard cluster.minWorkers <= workers else {
             throw UsageError("--min-workers \(cluster.minWorkers) exceeds --workers \(workers)")
         }
-        let job = CoordinatorJob(listen: listen, workers: workers, collective: collective, settings: try cluster.settings())
+        guard (0...1).contains(verifyFraction) else { throw UsageError("--verify-fraction: must be 0...1, got \(verifyFraction)") }
+        guard stepTimeoutSeconds.map({ $0 > 0 }) ?? true else { throw UsageError("--step-timeout: must be positive") }
+        var settings = try cluster.settings()
+        settings.stepTimeoutSeconds = stepTimeoutSeconds
+        settings.verifyFraction = verifyFraction
+        let job = CoordinatorJob(listen: listen, workers: workers, collective: collective, settings: settings)
         let output = logging.output
         let run = try training.prepare(output: output)
         try finish(body(job, run, output), run: run, output: output)

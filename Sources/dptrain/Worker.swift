@@ -18,6 +18,10 @@ struct Worker: ParsableCommand {
     @OptionGroup var logging: OutputOptions
     @Option(name: .customLong("protocol-version"), help: .hidden)
     var protocolVersion: UInt16 = wireProtocolVersion
+    /// A test hook, hidden: adds this to every fixed-point gradient value the
+    /// worker sends (central collective), to play a lying worker.
+    @Option(name: .customLong("lie-offset"), help: .hidden)
+    var lieOffset: Int64 = 0
 
     func run() throws {
         let parent = ProcessInfo.processInfo.environment["DPTRAIN_PARENT_PID"].flatMap { Int32($0) }
@@ -30,6 +34,7 @@ struct Worker: ParsableCommand {
         let worker = try Cluster.Worker(
             coordinator: coordinator, ringListen: RingEndpoint.listen(coordinator: coordinator, requested: ringListen),
             timing: try cluster.settings(), parentProcess: parent, protocolVersion: protocolVersion, output: logging.output)
+        worker.lieOffset = lieOffset
         switch try worker.run(stopSignal: { SignalTrap.caught }) {
         case .toldToStop: return
         case .refused: throw ExitCode(2)

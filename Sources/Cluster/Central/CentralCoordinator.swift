@@ -1,5 +1,7 @@
+import Clock
 import Collective
 import Datasets
+import MLP
 import Training
 import Wire
 
@@ -13,7 +15,14 @@ import Wire
 /// workers within the same step (or, if none is left, to the next one to
 /// join); a worker may join at any time; a reply counts only for the current
 /// step and exactly the shards its sender holds, so late and duplicate
-/// replies are dropped.
+/// replies are dropped. A member that holds shards past the step deadline
+/// is expelled and its shards move on.
+///
+/// With --verify-fraction, a seeded sample of shards is computed twice and
+/// the answers compared (`ShardVerification`); a member whose answer the
+/// coordinator's own third computation contradicts is expelled and denied,
+/// and the step is gathered again without it, so the model stays the
+/// undisturbed run's.
 final class CentralCoordinator: CoordinatorCollective, GradientSource {
     private unowned let coordinator: Coordinator
     private let reduction = CentralReduction<PeerID>()
@@ -28,9 +37,22 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
     private var spareFrames: [ShardFrames] = []
     /// Read before the next step starts (which clears it): no copy in a step that was finite.
     var nonFiniteFrom: [PeerID] { reduction.nonFiniteFrom }
+    private var stepDeadline = Deadline(seconds: 0)
+    private let sample: VerificationSample
+    private var verifying = false
+    private var checks = ShardChecks()
+    private let architecture: Architecture
+    private let shardSize: Int
+    private lazy var comparison = AnswerComparison(parameterCount: architecture.parameterCount)
+    /// The coordinator's own computation of a shard two members disagree on.
+    private lazy var referee = ShardGradientComputer(architecture: architecture, shardSize: shardSize)
+    private lazy var refereeSum = GradientSum(parameterCount: architecture.parameterCount)
 
-    init(coordinator: Coordinator) {
+    init(coordinator: Coordinator, configuration: TrainingConfiguration) {
         self.coordinator = coordinator
+        architecture = configuration.architecture
+        shardSize = configuration.shardSize
+        sample = VerificationSample(fraction: coordinator.settings.verifyFraction, seed: configuration.seed)
     }
 
     private var membership: Membership { coordinator.membership }
@@ -43,7 +65,6 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
 
     func compute(_ work: StepWork, weights: LendableBuffer<Float>, into sum: GradientSum) throws {
         weightFrame.refer(to: UnsafeRawBufferPointer(weights.lendAll()))
-        adoptedFrame = nil
         current = work
         defer {
             current = nil
@@ -53,24 +74,92 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
             weights.settle()
             for frames in startFrames.values { frames.settle() }
         }
-        let excluded = work.attempt > 0 ? nonFiniteFrom : []
-        if excluded.isEmpty {
-            let members = membership.members
-            try reduction.start(
-                into: sum, shardSamples: work.shards.lazy.map(\.count), memberCount: members.count,
-                member: { members[$0].peer }, give: sendFirst)
-        } else {
-            let members = membership.members.filter { !excluded.contains($0.peer) }
-            try reduction.start(
-                into: sum, shardSamples: work.shards.lazy.map(\.count), memberCount: members.count,
-                member: { members[$0].peer }, give: sendFirst)
+        try gather(work, into: sum)
+        while try !liarsRemoved(work, weights: weights.readOnly) {
+            // A liar's part may be in the sum: the step once more without it.
+            for frames in startFrames.values { frames.settle() }
+            sum.reset()
+            try gather(work, into: sum)
         }
+    }
+
+    /// Sends the step's shards out and waits until every shard (and every
+    /// check of a sampled one) is answered.
+    private func gather(_ work: StepWork, into sum: GradientSum) throws {
+        adoptedFrame = nil
+        checks.removeAll()
+        let excluded = work.attempt > 0 ? nonFiniteFrom : []
+        let members = excluded.isEmpty ? membership.members : membership.members.filter { !excluded.contains($0.peer) }
+        verifying = sample.fraction > 0 && members.count >= 2
+        try reduction.start(
+            into: sum, shardSamples: work.shards.lazy.map(\.count), memberCount: members.count,
+            member: { members[$0].peer }, give: sendFirst)
+        stepDeadline = Deadline(seconds: coordinator.settings.stepTimeout)
         try coordinator.wait(pausing: true) {
-            if reduction.isComplete { return true }
+            if reduction.isComplete, checks.isSettled { return true }
             if reduction.assignment.hasOrphans, !membership.members.isEmpty {
                 try send(reduction.adoptOrphans(by: membership.members.map(\.peer)))
             }
+            if stepDeadline.hasPassed { try expelLate(work) }
             return false
+        }
+    }
+
+    /// Members still holding shards or checks at the step deadline are
+    /// expelled; their work goes to the others, who get a fresh deadline.
+    private func expelLate(_ work: StepWork) throws {
+        let late = reduction.assignment.outstandingHolders + checks.awaited
+        let seconds = coordinator.settings.stepTimeout
+        for peer in late where membership.member(peer) != nil {
+            try membership.expel(peer, because: "held its shards of step \(work.globalStep) past the step deadline (\(seconds) s)")
+        }
+        stepDeadline = Deadline(seconds: seconds)
+    }
+
+    // MARK: - Verification
+
+    /// Who computes `shard` a second time: another member than its holder.
+    private func checker(of shard: Int, holder: PeerID) -> PeerID? {
+        let others = membership.members.lazy.map(\.peer).filter { $0 != holder }
+        return others.isEmpty ? nil : Array(others)[shard % others.count]
+    }
+
+    /// Settles the step's disagreements: the coordinator computes each such
+    /// shard itself, and whoever differs from it is expelled and denied.
+    /// False if any liar was found: its other shards of the step, unchecked,
+    /// may be in the sum too.
+    private func liarsRemoved(_ work: StepWork, weights: UnsafeBufferPointer<Float>) throws -> Bool {
+        var sumIsClean = true
+        for check in checks.answered {
+            guard let holderAnswer = check.holderAnswer, let checkerAnswer = check.checkerAnswer, let checker = check.checker,
+                  !comparison.agree(holderAnswer, checkerAnswer) else { continue }
+            try computeOnReferee(check.shard, work: work, weights: weights)
+            let tally = StepTally(refereeSum)
+            let liars = [(check.holder, holderAnswer), (checker, checkerAnswer)].filter { _, answer in
+                !comparison.agree(answer, values: UnsafeBufferPointer(refereeSum.values), lossFixed: tally.lossFixed,
+                                  correct: tally.correct, samples: tally.samples)
+            }.map(\.0)
+            let named = liars.map { membership.member($0)?.label ?? "a lost worker" }
+            coordinator.output.log("coordinator: shard \(check.shard) of step \(work.globalStep) answered differently by two workers; computed a third time here, \(named.joined(separator: " and ")) disagree\(liars.count == 1 ? "s" : "")")
+            for liar in liars {
+                try membership.expel(
+                    liar, because: "sent a gradient for shard \(check.shard) of step \(work.globalStep) that the other two computations of it contradict",
+                    deny: true)
+            }
+            if !liars.isEmpty { sumIsClean = false }
+        }
+        return sumIsClean
+    }
+
+    private func computeOnReferee(_ shard: Int, work: StepWork, weights: UnsafeBufferPointer<Float>) throws {
+        let (pixels, labels, shards) = try ShardFrames.fresh(from: coordinator.data, work: work, block: [shard])
+        refereeSum.reset()
+        pixels.withUnsafeBytes { pixelBytes in
+            labels.withUnsafeBytes { labelBytes in
+                referee.addShards(
+                    weights: weights, pixels: pixelBytes.bindMemory(to: UInt8.self), labels: labelBytes.bindMemory(to: UInt8.self),
+                    sampleCounts: shards.map { Int($0.sampleCount) }, into: refereeSum)
+            }
         }
     }
 
@@ -79,6 +168,9 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
     /// A step's first work for `peer`, in that member's kept frames.
     private func sendFirst(_ peer: PeerID, _ block: Range<Int>) throws {
         guard let work = current else { return }
+        if verifying, block.contains(where: { sample.contains(step: work.globalStep, shard: $0) }) {
+            return try sendSampled(peer, block, work: work)
+        }
         let frames = startFrames[peer] ?? spareFrames.popLast() ?? ShardFrames()
         startFrames[peer] = frames
         try frames.fill(from: coordinator.data, work: work, block: block)
@@ -87,6 +179,19 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
             step: UInt64(work.globalStep), shards: frames.shards, weights: weightFrame,
             pixels: frames.pixelFrame, labels: frames.labelFrame)
         try membership.send(to: peer, .work(message))
+    }
+
+    /// A block with sampled shards: each of those goes alone, to its holder
+    /// and to a checker, so that the two answers can be compared.
+    private func sendSampled(_ peer: PeerID, _ block: Range<Int>, work: StepWork) throws {
+        let sampled = block.filter { sample.contains(step: work.globalStep, shard: $0) }
+        let rest = block.filter { !sample.contains(step: work.globalStep, shard: $0) }
+        if !rest.isEmpty { try send([(peer, rest)]) }
+        for shard in sampled {
+            let checker = checker(of: shard, holder: peer)
+            checks.add(shard: shard, holder: peer, checker: checker)
+            try send([(peer, [shard])] + (checker.map { [($0, [shard])] } ?? []))
+        }
     }
 
     /// Later sends in a step, after a failure, in fresh frames: the kept
@@ -109,8 +214,21 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
         guard let work = current, reply.step == UInt64(work.globalStep) else {
             return membership.reject(from: member.peer, because: "gradient for step \(reply.step), not the current step; dropped")
         }
+        var sampledHolder = false
+        if reply.shardIDs.count == 1, let shard = reply.shardIDs.first.map(Int.init) {
+            if checks.awaitsCheck(of: shard, from: member.peer) {
+                guard shard < work.shards.count, Int(reply.sampleCount) == work.shards[shard].count else {
+                    membership.reject(from: member.peer, because: "check of shard \(shard) with \(reply.sampleCount) samples; dropped")
+                    return try membership.expel(member.peer, because: "sent a gradient that does not match its work")
+                }
+                checks.recordCheck(of: shard, reply)
+                return coordinator.recordCompute(reply.computeNanoseconds, from: member)
+            }
+            sampledHolder = checks.awaitsHolder(of: shard, from: member.peer)
+        }
         let partial: CentralReduction<PeerID>.Partial
-        if let values = reply.valuesInPlace {
+        // A sampled shard's frame is kept for comparison: the sum must not adopt it and add onto it.
+        if let values = reply.valuesInPlace, !sampledHolder {
             partial = .inPlace(values)
         } else {
             partial = .written { target, overwrite in reply.unpack(into: target, overwrite: overwrite) }
@@ -118,13 +236,14 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
         switch reduction.accept(
             reply.shardIDs.lazy.map(Int.init), from: member.peer, samples: Int(reply.sampleCount),
             lossFixed: reply.lossSumFixedPoint, correct: Int(reply.correct), values: partial) {
-        case .added: break
+        case .added:
+            if sampledHolder, let shard = reply.shardIDs.first { checks.recordHolder(of: Int(shard), reply) }
         case .adopted: adoptedFrame = reply.gradient
         case .refused(let reason):
             membership.reject(from: member.peer, because: "\(reason); dropped")
             return try membership.expel(member.peer, because: "sent a gradient that does not match its work")
         }
-        coordinator.recordCompute(reply.computeNanoseconds)
+        coordinator.recordCompute(reply.computeNanoseconds, from: member)
     }
 
     func lost(_ member: Member) throws {
@@ -133,6 +252,11 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
             frames.settle()
             spareFrames.append(frames)
         }
-        if current != nil { try send(reduction.reassign(from: member.peer, to: membership.members.map(\.peer))) }
+        guard current != nil else { return }
+        let moved = checks.lose(member.peer) { holder, shard in checker(of: shard, holder: holder) }
+        try send(moved.map { ($0.checker, [$0.shard]) })
+        try send(reduction.reassign(from: member.peer, to: membership.members.map(\.peer)))
+        // Those who take its work on get the time to do it.
+        stepDeadline = Deadline(seconds: coordinator.settings.stepTimeout)
     }
 }

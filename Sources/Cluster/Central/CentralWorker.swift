@@ -17,9 +17,13 @@ final class CentralWorker: WorkerCollective {
     private let blockWidths: UnsafeMutableBufferPointer<UInt8>
     private let gradient = ZMQMessage()
     private let output: Output
+    /// A test hook only (`worker --lie-offset`): added to every fixed-point
+    /// value sent, to play a worker that lies.
+    private let lieOffset: Int64
 
-    init(computer: ShardGradientComputer, packGradients: Bool, output: Output) {
+    init(computer: ShardGradientComputer, packGradients: Bool, lieOffset: Int64 = 0, output: Output) {
         self.computer = computer
+        self.lieOffset = lieOffset
         self.packGradients = packGradients
         self.output = output
         parameterCount = computer.architecture.parameterCount
@@ -32,6 +36,10 @@ final class CentralWorker: WorkerCollective {
     func handle(_ message: WireMessage, for worker: Worker) throws -> [ZMQMessage]? {
         guard case .work(let work) = message else {
             output.log("worker: ignoring unexpected \(message.kind)")
+            return nil
+        }
+        if let label = work.withLabels(computer.firstLabelOutOfRange) {
+            output.log("worker: refused the work of step \(work.step): label \(label) is outside the network's \(computer.architecture.outputSize) outputs")
             return nil
         }
         // A long block of shards must not look like silence to the coordinator.
@@ -59,6 +67,9 @@ final class CentralWorker: WorkerCollective {
                         sampleCounts: work.shards.lazy.map { Int($0.sampleCount) }, into: sum, betweenShards: betweenShards)
                 }
             }
+        }
+        if lieOffset != 0 {
+            for index in sum.values.indices { sum.values[index] &+= lieOffset }
         }
         let values = UnsafeBufferPointer(sum.values)
         if packGradients {

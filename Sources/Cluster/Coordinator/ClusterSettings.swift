@@ -10,6 +10,15 @@ public struct ClusterSettings {
     public var minWorkers: Int
     /// How long it pauses before writing a checkpoint and exiting.
     public var waitTimeoutSeconds: Double
+    /// How long a member may hold shards of a step before it is expelled
+    /// and they go to others; nil: 20 peer timeouts.
+    public var stepTimeoutSeconds: Double?
+    /// Members beyond this many are refused (a stranger must not grow the list without bound).
+    public var maxMembers = Int.max
+    /// The share of micro-shards computed a second time by another worker and compared (central).
+    public var verifyFraction: Double = 0
+
+    public var stepTimeout: Double { stepTimeoutSeconds ?? 20 * Double(peerTimeoutMilliseconds) / 1000 }
 
     public init(
         heartbeatMilliseconds: Int = 500, peerTimeoutMilliseconds: Int = 10_000, joinTimeoutSeconds: Double = 120,

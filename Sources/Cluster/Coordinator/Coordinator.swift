@@ -24,6 +24,9 @@ public final class Coordinator: ParameterUpdater {
     /// Slowest member's compute time in the step under way, and the sum over steps since the last take.
     private var stepCompute: UInt64 = 0
     private var computeNanoseconds: UInt64 = 0
+    /// When the step under way and the one before it began: no honest
+    /// report of compute is longer than the time since then.
+    private var stepStarts: (previous: UInt64, current: UInt64) = (monotonicNanoseconds(), monotonicNanoseconds())
 
     public init(
         listen: String, collective kind: CollectiveKind, configuration: TrainingConfiguration, data: TrainingData,
@@ -37,7 +40,7 @@ public final class Coordinator: ParameterUpdater {
             collective: kind, settings: settings, output: output)
         switch kind {
         case .central:
-            let central = CentralCoordinator(coordinator: self)
+            let central = CentralCoordinator(coordinator: self, configuration: configuration)
             (collective, updater) = (central, AveragingUpdater(source: central, configuration: configuration))
         case .ring:
             let ring = RingCoordinator(coordinator: self, configuration: configuration)
@@ -127,9 +130,16 @@ public final class Coordinator: ParameterUpdater {
         return try body()
     }
 
-    /// A member's compute time for the step under way; the step counts its slowest.
-    func recordCompute(_ nanoseconds: UInt64) {
-        stepCompute = max(stepCompute, nanoseconds)
+    /// A member's compute time for the step under way; the step counts its
+    /// slowest. A figure longer than the time since the step before began
+    /// (the ring works one step ahead) cannot be true: it is logged and
+    /// clamped, so that no report can overflow the sums.
+    func recordCompute(_ nanoseconds: UInt64, from member: Member) {
+        let bound = monotonicNanoseconds() - stepStarts.previous
+        if nanoseconds > bound {
+            output.log("coordinator: \(member.label) reports a compute time of \(nanoseconds) ns, longer than the step has run; counted as \(bound) ns")
+        }
+        stepCompute = max(stepCompute, min(nanoseconds, bound))
     }
 
     public func shutdown(reason: String) { membership.shutdown(reason: reason) }
@@ -144,6 +154,7 @@ public final class Coordinator: ParameterUpdater {
     public func step(_ work: StepWork, learningRate: Float, next: UpcomingStep?) throws -> StepTally {
         try pauseWhileTooFew()
         stepCompute = 0
+        stepStarts = (stepStarts.current, monotonicNanoseconds())
         var tally = try updater.step(work, learningRate: learningRate, next: next)
         let suspects = collective.nonFiniteFrom
         if !tally.finite, !suspects.isEmpty, participants.contains(where: { !suspects.contains($0.peer) }) {

@@ -16,6 +16,9 @@ public struct CoordinatorJob {
         self.workers = workers
         self.collective = collective
         self.settings = settings
+        // Room for replacements joining before the members they replace are
+        // declared silent, and no more.
+        self.settings.maxMembers = min(self.settings.maxMembers, 2 * workers + 4)
     }
 
     /// `whenListening` receives the bound endpoint (with the real port).

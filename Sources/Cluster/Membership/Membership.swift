@@ -19,6 +19,12 @@ final class Membership {
     private(set) var members: [Member] = []
     private var nextWorkerID: UInt32 = 1
     private(set) var rejectedMessages = 0
+    /// Identities refused for the rest of the run, with why; and how often each was expelled.
+    private var denied: [String: String] = [:]
+    private var expulsions: [String: Int] = [:]
+    /// Caps the deny list and the expulsion counts: a stranger minting
+    /// identities must not grow them without bound either.
+    static let maxRemembered = 4096
     private let sender = WireSender()
     private let received = ZMQFrames()
     weak var delegate: MembershipDelegate?
@@ -46,8 +52,9 @@ final class Membership {
         try socket.setLinger(milliseconds: 1000)
         try socket.setRouterMandatory(true)
         try socket.setKernelBufferSizes(bytes: 4 << 20)
-        // A stranger cannot make us buffer more than one well-formed message.
-        try socket.setMaxMessageSize(limits.largestFrameBytes)
+        // A stranger cannot make us buffer a frame larger than the largest
+        // of any message a coordinator receives (work's pixels go the other way).
+        try socket.setMaxMessageSize(limits.largestFrameWithoutPixels)
         do {
             endpoint = try socket.bind(listen)
         } catch let error as ZMQError {
@@ -124,7 +131,7 @@ final class Membership {
             return
         }
         guard let index else {
-            if case .hello(let hello) = message { return try welcome(peer, name: hello.workerName) }
+            if case .hello(let hello) = message { return try admit(peer, name: hello.workerName) }
             reject(from: peer, because: "\(message.kind) from a peer that is not a member")
             // A worker we declared dead may still be alive: tell it to join again.
             try? socket.send(to: peer, WireMessage.refuse(reason: "not a member of this run; \(RefusalHint.joinAgain)").encode())
@@ -140,6 +147,25 @@ final class Membership {
         default:
             try delegate?.membership(received: message, from: members[index])
         }
+    }
+
+    /// Who a peer is, for the deny list. Without CURVE only the name it gives
+    /// (a liar can change it; with CURVE this becomes its public key).
+    static func identity(name: String) -> String { "name \(name)" }
+
+    /// Welcomes a newcomer unless its identity is denied or the run is full.
+    private func admit(_ peer: PeerID, name: String) throws {
+        if let why = denied[Self.identity(name: name)] {
+            reject(from: peer, because: "hello from \(name), denied for the rest of this run (\(why))")
+            try? socket.send(to: peer, WireMessage.refuse(reason: "denied for the rest of this run: \(why)").encode())
+            return
+        }
+        guard members.count < settings.maxMembers else {
+            reject(from: peer, because: "hello from \(name) while the run has its \(members.count) members")
+            try? socket.send(to: peer, WireMessage.refuse(reason: "this run has all the members it takes").encode())
+            return
+        }
+        try welcome(peer, name: name)
     }
 
     private func welcome(_ peer: PeerID, name: String) throws {
@@ -163,11 +189,23 @@ final class Membership {
     /// A member that sends nonsense is dropped at once (rather than after the
     /// peer timeout) and told to join again: a transient fault costs it one
     /// step, a broken worker keeps being refused.
-    func expel(_ peer: PeerID, because reason: String) throws {
+    ///
+    /// A member expelled a second time, for any reason, or with `deny`
+    /// (caught lying), is denied for the rest of the run.
+    func expel(_ peer: PeerID, because reason: String, deny: Bool = false) throws {
         guard let index = members.firstIndex(where: { $0.peer == peer }) else { return }
         let member = members.remove(at: index)
-        output.log("coordinator: \(member.label) \(reason); its work goes to the others")
-        try? socket.send(to: peer, WireMessage.refuse(reason: "\(reason); \(RefusalHint.joinAgain) again").encode())
+        let identity = Self.identity(name: member.name)
+        let count = (expulsions[identity] ?? 0) + 1
+        if expulsions[identity] != nil || expulsions.count < Self.maxRemembered { expulsions[identity] = count }
+        if (deny || count >= 2), denied.count < Self.maxRemembered {
+            denied[identity] = reason
+            output.log("coordinator: \(member.label) \(reason); denied for the rest of the run (\(identity)); its work goes to the others")
+            try? socket.send(to: peer, WireMessage.refuse(reason: "\(reason); denied for the rest of this run").encode())
+        } else {
+            output.log("coordinator: \(member.label) \(reason); its work goes to the others")
+            try? socket.send(to: peer, WireMessage.refuse(reason: "\(reason); \(RefusalHint.joinAgain) again").encode())
+        }
         try delegate?.membership(lost: member)
     }
 

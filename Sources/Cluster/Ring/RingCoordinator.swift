@@ -1,3 +1,4 @@
+import Clock
 import Collective
 import MLP
 import Training
@@ -249,7 +250,7 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         }
         if done.lossSumFixedPoint == FixedPoint.nonFiniteLoss, let member = ring?[rank] { nonFiniteFrom.append(member.peer) }
         replies.add(lossFixed: done.lossSumFixedPoint, correct: Int(done.correct), samples: Int(done.sampleCount))
-        coordinator.recordCompute(done.computeNanoseconds)
+        if let member = ring?[rank] { coordinator.recordCompute(done.computeNanoseconds, from: member) }
     }
 
     /// Gathers every member's slice of weights and momentum into the snapshot.
@@ -267,13 +268,29 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         replay.removeAll()
     }
 
-    /// The Coordinator's wait, ended early when the ring breaks.
+    /// The Coordinator's wait, ended early when the ring breaks. Members
+    /// that have not reported by the step deadline are expelled, which
+    /// breaks the ring: a new one is formed without them.
     private func waitFor(_ done: () -> Bool) throws {
+        let deadline = Deadline(seconds: coordinator.settings.stepTimeout)
         try coordinator.wait {
             if let reason = brokenReason { throw RingBroken(reason: reason) }
-            return done()
+            if done() { return true }
+            if deadline.hasPassed { try expelLate() }
+            return false
         }
         if let reason = brokenReason { throw RingBroken(reason: reason) }
+    }
+
+    private func expelLate() throws {
+        guard let ring else { return }
+        let late = ring.indices.filter { rank in
+            (pendingStep != nil && waiting[rank]) || pendingState?.waiting.contains(ring[rank].peer) == true
+        }
+        let seconds = coordinator.settings.stepTimeout
+        for rank in late {
+            try membership.expel(ring[rank].peer, because: "did not report within the step deadline (\(seconds) s)")
+        }
     }
 
     // MARK: - Members' messages

@@ -169,6 +169,10 @@ public final class RingWorker: WorkerCollective {
         }
         let started = monotonicNanoseconds()
         sum.reset()
+        if let label = work.withLabels(computer.firstLabelOutOfRange) {
+            // The ring cannot go on without this member's part: leave it, saying why.
+            throw ClusterError.incompatibleCoordinator("its work for step \(work.step) holds label \(label), outside the network's \(computer.architecture.outputSize) outputs")
+        }
         computeShards(work)
         if sum.isEmpty {
             // No shards this step: still a member, adding zeros.

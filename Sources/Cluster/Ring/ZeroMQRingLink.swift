@@ -42,6 +42,9 @@ final class ZeroMQRingLink: RingLink {
     private var regionWords = 0
     /// Ring traffic that arrived before its ring or step (rare: a ring being re-formed).
     private var ahead: [[ZMQMessage]] = []
+    /// At most what one step of a ring a little larger than this one can
+    /// send this member (both phases, every piece): more is a flood, dropped.
+    private var aheadCap = 0
     private var rejected = 0
     private var generation: UInt64 = 0
     private var step: UInt64 = 0
@@ -58,7 +61,8 @@ final class ZeroMQRingLink: RingLink {
         self.output = output
         inbox = try ZMQSocket(context: .shared(), kind: .pull)
         try inbox.setKernelBufferSizes(bytes: 4 << 20)
-        try inbox.setMaxMessageSize(limits.largestFrameBytes)
+        // Only ring chunks come in here: no frame larger than a packed piece.
+        try inbox.setMaxMessageSize(limits.largestFrameWithoutPixels)
         let bound: String
         do {
             bound = try inbox.bind(listen)
@@ -91,6 +95,7 @@ final class ZeroMQRingLink: RingLink {
         }
         // A region per piece of every chunk, each big enough for the largest piece.
         let messages = partition.size * partition.pieces
+        aheadCap = 2 * (partition.size + 4) * partition.pieces
         let largestPiece = (0..<messages).map { partition.piece($0 % partition.pieces, of: $0 / partition.pieces).count }.max() ?? 0
         regionWords = (PackedInt64s.largestPackedSize(count: largestPiece) + 7) / 8
         packed.settle()
@@ -173,7 +178,7 @@ final class ZeroMQRingLink: RingLink {
     /// The piece due, or nil when the exchange ends (`interruption` set) or stalls.
     private func receive(_ phase: RingChunk.Phase, round: Int, message: Int, count: Int) throws -> RingChunk? {
         let limit = UInt64(timing.peerTimeoutMilliseconds) * 1_000_000
-        var lastHeard = monotonicNanoseconds()
+        let lastHeard = monotonicNanoseconds()
         let (fromLeft, fromCoordinator) = (0, 1)
         while true {
             heartbeat?.keepAlive()
@@ -200,8 +205,9 @@ final class ZeroMQRingLink: RingLink {
             }
             if ready.contains(fromLeft), try inbox.tryReceive(into: inboxFrames) {
                 let chunk = accept(inboxFrames.received, phase: phase, round: round, message: message, count: count)
+                // Anything but the piece due (junk, stale or early traffic)
+                // does not count as hearing from the neighbour.
                 if let chunk { return chunk }
-                lastHeard = monotonicNanoseconds()
                 continue
             }
             if monotonicNanoseconds() - lastHeard > limit {
@@ -233,6 +239,10 @@ final class ZeroMQRingLink: RingLink {
         // A neighbour already in a newer ring, whose setup for this member
         // is on its way from the coordinator: kept for then, not lost.
         if received.generation > generation || received.step > step {
+            guard ahead.count < aheadCap else {
+                reject("ring chunk of generation \(received.generation), step \(received.step) beyond the \(aheadCap) kept ahead")
+                return nil
+            }
             ahead.append(Array(frames))
             return nil
         }

@@ -41,6 +41,10 @@ public final class Worker: KeepingAlive {
     /// Said hello again after a refusal, and not yet welcomed.
     private var rejoining = false
     private var limits = DecodingLimits.beforeWelcome
+    /// A test hook only: see CentralWorker's lieOffset.
+    public var lieOffset: Int64 = 0
+    /// The most a welcome may have this worker allocate for its network.
+    public static let maxAllocationBytes = 4 << 30
 
     /// `timing` holds until a welcome replaces it. `parentProcess`: exit as
     /// soon as that process is gone (set by `simulate`, so that a killed
@@ -141,13 +145,19 @@ public final class Worker: KeepingAlive {
         } catch {
             throw ClusterError.incompatibleCoordinator("its welcome describes a network this worker cannot build: \(error)")
         }
+        let bytes = ShardGradientComputer.bytesNeeded(architecture: architecture, shardSize: Int(welcome.shardSize))
+        guard bytes <= Self.maxAllocationBytes else {
+            throw ClusterError.incompatibleCoordinator(
+                "its welcome (\(welcome.layerSizes.map(String.init).joined(separator: ",")), shard size \(welcome.shardSize)) would have this worker allocate \(bytes >> 30) GiB, over its limit of \(Self.maxAllocationBytes >> 30) GiB")
+        }
         timing.heartbeatMilliseconds = Int(welcome.heartbeatMilliseconds)
         timing.peerTimeoutMilliseconds = Int(welcome.peerTimeoutMilliseconds)
         let computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))
         output.log("worker: joined \(endpoint) as worker \(welcome.workerID)")
         switch welcome.collective {
         case .central:
-            collective = CentralWorker(computer: computer, packGradients: !endpoint.hasPrefix("ipc://"), output: output)
+            collective = CentralWorker(
+                computer: computer, packGradients: !endpoint.hasPrefix("ipc://"), lieOffset: lieOffset, output: output)
         case .ring:
             let ring = try RingWorker(
                 computer: computer, limits: limits, listen: ringListen, coordinator: socket, timing: timing, output: output)

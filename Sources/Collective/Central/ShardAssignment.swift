@@ -56,6 +56,15 @@ public struct ShardAssignment<Worker: Hashable> {
         return spread(orphaned, over: workers)
     }
 
+    /// Workers that hold outstanding shards (a step deadline expels them).
+    public var outstandingHolders: [Worker] {
+        var holders: [Worker] = []
+        for shard in pending.indices where pending[shard] {
+            if let owner = owners[shard], !holders.contains(owner) { holders.append(owner) }
+        }
+        return holders
+    }
+
     /// Outstanding shards nobody holds (their worker was lost when no other was live).
     @inlinable public var orphans: [Int] { pending.indices.filter { pending[$0] && owners[$0] == nil } }
 

@@ -64,6 +64,23 @@ public final class ShardGradientComputer {
         results.removeAll(keepingCapacity: true)
     }
 
+    /// About what a worker allocates for this network and shard size: the
+    /// computer's inputs, activations and group of gradients, and the weights,
+    /// sums and frames around it (about 40 bytes a parameter). Saturates.
+    public static func bytesNeeded(architecture: Architecture, shardSize: Int) -> Int {
+        let perSample = architecture.inputSize + 2 * architecture.layerSizes.dropFirst().reduce(0, +)
+        let (activations, overflow) = shardSize.multipliedReportingOverflow(by: perSample * 4)
+        let parameters = architecture.parameterCount * (4 * groupCapacity + 24)
+        return overflow ? .max : activations.addingReportingOverflow(parameters).overflow ? .max : activations + parameters
+    }
+
+    /// The first label that names no output of the network: work that holds
+    /// one came from a broken or hostile coordinator and is not computed.
+    public func firstLabelOutOfRange(_ labels: UnsafeBufferPointer<UInt8>) -> UInt8? {
+        let outputs = architecture.outputSize
+        return labels.first { Int($0) >= outputs }
+    }
+
     /// `pixels` holds `samples` images as UInt8, `labels` their classes.
     private func computeShard(
         weights: UnsafeBufferPointer<Float>, pixels: UnsafeBufferPointer<UInt8>,

@@ -60,8 +60,16 @@ public struct DecodingLimits: Equatable {
         self = .run(parameterCount: parameters, inputSize: inputSize, shardSize: Int(welcome.shardSize))
     }
 
+    /// The largest frame of a message without pixels, for sockets that never
+    /// receive work: the coordinator's (hello, heartbeat, gradient, ring
+    /// address, ring done, state slice) and a ring member's inbox (ring
+    /// chunks). They need not take the work's pixel frames (49 MiB at the defaults).
+    public var largestFrameWithoutPixels: Int { largestFrame(withPixels: false) }
+
     /// The largest frame a valid message can have under these limits, for `ZMQSocket.setMaxMessageSize`.
-    public var largestFrameBytes: Int {
+    public var largestFrameBytes: Int { largestFrame(withPixels: true) }
+
+    private func largestFrame(withPixels: Bool) -> Int {
         // Saturating, so absurd limits give "no limit" rather than a trap.
         func times(_ a: Int, _ b: Int) -> Int {
             let (product, overflow) = a.multipliedReportingOverflow(by: b)
@@ -73,6 +81,6 @@ public struct DecodingLimits: Equatable {
         let blocks = parameterCount / PackedInt64s.blockLength + (parameterCount % PackedInt64s.blockLength == 0 ? 0 : 1)
         let widths = PackedInt64s.roundUp8(blocks)
         let int64s = min(times(parameterCount, 8), Int.max - widths) + widths
-        return max(header, int64s, times(times(maxShards, shardSize), inputSize))
+        return max(header, int64s, withPixels ? times(times(maxShards, shardSize), inputSize) : 0)
     }
 }
