@@ -38,6 +38,7 @@ struct CoordinatorOptions: ParsableArguments {
     @Option(help: "How gradients are reduced: central (the coordinator averages and updates) or ring (workers reduce among themselves, each updating a slice).")
     var collective: CollectiveKind = .central
     @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var curve: CurveOptions
     @OptionGroup var training: TrainingOptions
     @OptionGroup var logging: OutputOptions
 
@@ -51,7 +52,8 @@ struct CoordinatorOptions: ParsableArguments {
         guard cluster.minWorkers <= workers else {
             throw UsageError("--min-workers \(cluster.minWorkers) exceeds --workers \(workers)")
         }
-        let job = CoordinatorJob(listen: listen, workers: workers, collective: collective, settings: try cluster.settings())
+        var job = CoordinatorJob(listen: listen, workers: workers, collective: collective, settings: try cluster.settings())
+        job.curve = try curve.coordinatorCurve()
         let output = logging.output
         let run = try training.prepare(output: output)
         try finish(body(job, run, output), run: run, output: output)

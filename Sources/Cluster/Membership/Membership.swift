@@ -12,6 +12,10 @@ final class Membership {
     let endpoint: String
     private let context: ZMQContext
     private let socket: ZMQSocket
+    /// Checks each CURVE client's key in the handshake; nil in plaintext.
+    private let zap: ZAPHandler?
+    /// Handshakes that failed before the ZAP handler saw them (plaintext peers).
+    private let handshakes: ZMQHandshakeMonitor?
     private let welcomeTemplate: Welcome
     private let settings: ClusterSettings
     let output: Output
@@ -27,7 +31,7 @@ final class Membership {
 
     init(
         listen: String, architecture: Architecture, shardSize: Int, collective: CollectiveKind,
-        settings: ClusterSettings, output: Output
+        settings: ClusterSettings, curve: CoordinatorCurve? = nil, output: Output
     ) throws {
         self.settings = settings
         self.output = output
@@ -48,12 +52,27 @@ final class Membership {
         try socket.setKernelBufferSizes(bytes: 4 << 20)
         // A stranger cannot make us buffer more than one well-formed message.
         try socket.setMaxMessageSize(limits.largestFrameBytes)
+        if let curve {
+            zap = try ZAPHandler(context: context, allowed: curve.authorized) { request, reason in
+                output.log("coordinator: refused a connection from \(request.address.isEmpty ? "a local peer" : request.address): \(reason)")
+            }
+            try socket.setCurveServer(curve.keys, domain: ListenScope.zapDomain)
+            handshakes = try ZMQHandshakeMonitor(watching: socket)
+        } else {
+            zap = nil
+            handshakes = nil
+        }
         do {
             endpoint = try socket.bind(listen)
         } catch let error as ZMQError {
             throw ClusterError.cannotListen(endpoint: listen, reason: error.message)
         }
         output.log("coordinator: listening on \(endpoint)")
+        if let curve {
+            output.log("coordinator: CURVE on, public key \(curve.keys.publicKey.z85), \(curve.authorized.count) authorised worker keys")
+        } else if !ListenScope.isLocal(endpoint) {
+            output.log(ListenScope.plaintextWarning(endpoint))
+        }
     }
 
     deinit { socket.close() }
@@ -69,6 +88,8 @@ final class Membership {
         }
         members.removeAll()
         socket.close()
+        handshakes?.close()
+        zap?.stop()
         context.terminate()
     }
 
@@ -87,6 +108,9 @@ final class Membership {
     /// Handles at most one message, waiting up to `timeoutMilliseconds`.
     func receiveOne(timeoutMilliseconds: Int) throws {
         if let signal = stopSignal() { throw StopRequested(signal: signal) }
+        for failure in handshakes?.failures() ?? [] where failure.event != ZMQHandshakeMonitor.refusedByZAP {
+            output.log("coordinator: refused a connection: \(failure)")
+        }
         do {
             // One more frame than any message has: the routing identity in front.
             guard try socket.receive(into: received, timeoutMilliseconds: timeoutMilliseconds,

@@ -12,10 +12,13 @@ private let systemWrite = Darwin.write
 /// the new one in place, never a half-written one: temporary file in the same
 /// folder, fsync, rename over the target, fsync the folder.
 public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to url: URL) throws {
+    /// `mode`: the file's permissions from its creation on (a secret key is 0600, never briefly wider).
+    public static func write(_ bytes: [UInt8], to url: URL, mode: mode_t = 0o644) throws {
         let folder = url.deletingLastPathComponent().path
         let temporary = "\(folder)/.\(url.lastPathComponent).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // A leftover of a crashed write would keep its old mode: start afresh.
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode)
         guard fd >= 0 else { throw FileWriteError(path: temporary, operation: "create", code: errno) }
         var ok = false
         defer { if !ok { unlink(temporary) } }
