@@ -153,6 +153,7 @@ final class Membership {
             try? sender.send(.heartbeat, on: socket, to: peer)
         case .ringAddress(let address) where welcomeTemplate.collective == .ring:
             members[index].ringEndpoint = address.endpoint
+            members[index].ringPublicKey = address.publicKey
             output.log("coordinator: worker \(members[index].id) takes ring traffic at \(address.endpoint)")
         default:
             try delegate?.membership(received: message, from: members[index])

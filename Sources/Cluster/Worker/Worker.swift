@@ -153,9 +153,10 @@ public final class Worker: KeepingAlive {
             collective = CentralWorker(computer: computer, packGradients: !endpoint.hasPrefix("ipc://"), output: output)
         case .ring:
             let ring = try RingWorker(
-                computer: computer, limits: limits, listen: ringListen, coordinator: socket, timing: timing, output: output)
+                computer: computer, limits: limits, listen: ringListen, coordinator: socket, timing: timing, curve: curve?.keys,
+                output: output)
             collective = ring
-            try send(.ringAddress(RingAddress(endpoint: ring.endpoint)))
+            try send(.ringAddress(RingAddress(endpoint: ring.endpoint, publicKey: curve?.keys.publicKey)))
         }
     }
 

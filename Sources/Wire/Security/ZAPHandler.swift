@@ -23,16 +23,21 @@ public final class ZAPHandler: @unchecked Sendable {
     public static let endpoint = "inproc://zeromq.zap.01"
 
     private let socket: ZMQSocket
-    private let lock = NSLock()
+    private let lock = NSCondition()
+    private let patience: TimeInterval
     private var allowedKeys: Set<CurveKey>
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
     private let onRefusal: @Sendable (Request, String) -> Void
 
     /// Accepts CURVE clients whose public key is in `allowed`; calls
-    /// `onRefusal` (on the handler's thread) with every refused request and the reason.
-    public init(context: ZMQContext, allowed: Set<CurveKey>,
+    /// `onRefusal` (on the handler's thread) with every refused request and
+    /// the reason. `patience`: how long an unknown key may wait for `allow`
+    /// to admit it, for peers told of each other at the same moment (a
+    /// refused CURVE client does not try again).
+    public init(context: ZMQContext, allowed: Set<CurveKey>, patience: TimeInterval = 0,
                 onRefusal: @escaping @Sendable (Request, String) -> Void) throws {
+        self.patience = patience
         try Curve.requireAvailable()
         socket = try ZMQSocket(context: context, kind: .rep)
         try socket.bind(Self.endpoint)
@@ -45,7 +50,10 @@ public final class ZAPHandler: @unchecked Sendable {
 
     /// Replaces the keys allowed from the next handshake on.
     public func allow(_ keys: Set<CurveKey>) {
-        lock.withLock { allowedKeys = keys }
+        lock.withLock {
+            allowedKeys = keys
+            lock.broadcast()
+        }
     }
 
     /// Stops answering and closes the socket; call before the context ends. Safe to call twice.
@@ -72,6 +80,16 @@ public final class ZAPHandler: @unchecked Sendable {
         }
     }
 
+    private func isAllowed(_ key: CurveKey) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: patience)
+        lock.lock()
+        defer { lock.unlock() }
+        while !allowedKeys.contains(key) {
+            if stopping || !lock.wait(until: deadline) { return allowedKeys.contains(key) }
+        }
+        return true
+    }
+
     /// RFC 27's reply: version, request id, status code, status text, user id, metadata.
     private func answer(_ frames: [ZMQMessage]) throws -> [ZMQMessage] {
         func text(_ index: Int) -> String {
@@ -86,7 +104,7 @@ public final class ZAPHandler: @unchecked Sendable {
         if text(0) != "1.0" || frames.count < 6 {
             refusal = "malformed ZAP request"
         } else if let key = request.publicKey {
-            refusal = lock.withLock { allowedKeys.contains(key) } ? nil : "public key \(key.z85) is not authorised"
+            refusal = isAllowed(key) ? nil : "public key \(key.z85) is not authorised"
         } else {
             refusal = "mechanism \(request.mechanism) is not allowed; CURVE only"
         }
