@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist # full-size training data (60,000 images) in IDX format
   python3               # the tests' local HTTP mirror and contract checks
   iproute2              # network namespaces for multi-host tests
+  tcpdump               # the CURVE test captures loopback traffic to look for plaintext
 )
 
 missing=()
