@@ -16,6 +16,9 @@ final class Membership {
     private let zap: ZAPHandler?
     /// Handshakes that failed before the ZAP handler saw them (plaintext peers).
     private let handshakes: ZMQHandshakeMonitor?
+    /// A refused plaintext client retries every 100 ms: one line per 10 s at most.
+    private var lastHandshakeLog: UInt64 = 0
+    private var unloggedHandshakes = 0
     private let welcomeTemplate: Welcome
     private let settings: ClusterSettings
     let output: Output
@@ -109,7 +112,13 @@ final class Membership {
     func receiveOne(timeoutMilliseconds: Int) throws {
         if let signal = stopSignal() { throw StopRequested(signal: signal) }
         for failure in handshakes?.failures() ?? [] where failure.event != ZMQHandshakeMonitor.refusedByZAP {
-            output.log("coordinator: refused a connection: \(failure)")
+            guard lastHandshakeLog == 0 || monotonicNanoseconds() - lastHandshakeLog > 10_000_000_000 else {
+                unloggedHandshakes += 1
+                continue
+            }
+            let more = unloggedHandshakes > 0 ? " (and \(unloggedHandshakes) more failed handshakes since the last such line)" : ""
+            output.log("coordinator: refused a connection: \(failure)\(more)")
+            (lastHandshakeLog, unloggedHandshakes) = (monotonicNanoseconds(), 0)
         }
         do {
             // One more frame than any message has: the routing identity in front.
