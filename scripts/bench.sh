@@ -43,7 +43,37 @@ echo "bench: compute (sgemm peak, MLP step), one thread" >&2
 # Throughput of the real commands on full-size data: 784-512-256-10, global batch 128.
 flags=(--data /usr/share/datasets/fashion-mnist --layers 784,512,256,10 --batch-size 128
        --lr 0.05 --momentum 0.9 --epochs "$epochs" --seed 1)
+# CURVE's cost: coordinator + 2 worker processes over tcp://127.0.0.1, in
+# plaintext and with CURVE (keys made once), central and ring, each round.
+"$bin/dptrain" keygen --out "$work/coordinator" >/dev/null
+for w in 1 2; do "$bin/dptrain" keygen --out "$work/w$w" >/dev/null; done
+cat "$work/w1.pub" "$work/w2.pub" >"$work/authorized_keys"
+# tcp_run NAME COLLECTIVE plain|curve
+tcp_run() {
+  local name=$1 collective=$2 mode=$3 port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local coordinator_keys=() worker_keys=()
+  if [ "$mode" = curve ]; then
+    coordinator_keys=(--curve-secret-key "$work/coordinator.key" --authorized-keys "$work/authorized_keys")
+  fi
+  "$bin/dptrain" coordinator --listen "tcp://127.0.0.1:$port" --workers 2 --collective "$collective" \
+    "${coordinator_keys[@]}" "${flags[@]}" --out "$work/$name" >&2 &
+  local coordinator=$!
+  for w in 1 2; do
+    [ "$mode" = curve ] && worker_keys=(--curve-secret-key "$work/w$w.key" "--coordinator-key=$(cat "$work/coordinator.pub")")
+    "$bin/dptrain" worker --coordinator "tcp://127.0.0.1:$port" "${worker_keys[@]}" >&2 &
+  done
+  wait "$coordinator"
+  wait
+}
+
 for round in $(seq "$rounds"); do
+  for collective in central ring; do
+    for mode in plain curve; do
+      echo "bench: round $round: coordinator + 2 workers over tcp://127.0.0.1, $collective, $mode" >&2
+      tcp_run "tcp-$collective-$mode-$round" "$collective" "$mode"
+    done
+  done
   echo "bench: round $round of $rounds: train, 1 process" >&2
   "$bin/dptrain" train "${flags[@]}" --out "$work/train-$round" >&2
   for n in 1 2; do
@@ -179,6 +209,11 @@ for r in range(1, int(sys.argv[4]) + 1):
         "speedup_ring_2w_over_1w": round(ring["samples_per_second"] / one["samples_per_second"], 3),
         "ratio_verify_002_to_2w": round(verify["samples_per_second"] / two["samples_per_second"], 3),
     }
+    for collective, key in (("central", ""), ("ring", "ring_")):
+        plain, curve = (last(f"tcp-{collective}-{mode}-{r}") for mode in ("plain", "curve"))
+        figures[f"samples_per_second_{key}2w_tcp"] = plain["samples_per_second"]
+        figures[f"samples_per_second_{key}2w_curve"] = curve["samples_per_second"]
+        figures[f"curve_over_plain_{key}2w"] = round(curve["samples_per_second"] / plain["samples_per_second"], 3)
     figures.update(json.loads(open(f"{work}/transfer-{r}.json").read()))
     figures.update(json.loads(open(f"{work}/allreduce-{r}.json").read()))
     figures["allreduce_over_transfer"] = round(figures["allreduce_ms"] / figures["zmq_transfer_ms"], 3)

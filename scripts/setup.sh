@@ -17,6 +17,7 @@ packages=(
   openmpi-bin           # mpirun, to test `dptrain launch` under a real MPI launcher
   slurm-wlm             # slurmctld, slurmd, sbatch: a real Slurm for the launch tests
   munge                 # Slurm's authentication daemon
+  tcpdump               # the CURVE test captures loopback traffic to look for plaintext
 )
 
 missing=()

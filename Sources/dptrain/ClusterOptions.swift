@@ -42,6 +42,7 @@ struct CoordinatorOptions: ParsableArguments {
     var stepTimeoutSeconds: Double?
     @Option(name: .customLong("verify-fraction"), help: "Share of micro-shards (0...1) computed a second time by another worker and compared bit for bit; a worker that disagrees with the majority is expelled and denied (central collective).")
     var verifyFraction: Double = 0
+    @OptionGroup var curve: CurveOptions
     @OptionGroup var training: TrainingOptions
     @OptionGroup var logging: OutputOptions
 
@@ -60,7 +61,8 @@ struct CoordinatorOptions: ParsableArguments {
         var settings = try cluster.settings()
         settings.stepTimeoutSeconds = stepTimeoutSeconds
         settings.verifyFraction = verifyFraction
-        let job = CoordinatorJob(listen: listen, workers: workers, collective: collective, settings: settings)
+        var job = CoordinatorJob(listen: listen, workers: workers, collective: collective, settings: settings)
+        job.curve = try curve.coordinatorCurve()
         let output = logging.output
         let run = try training.prepare(output: output)
         try finish(body(job, run, output), run: run, output: output)

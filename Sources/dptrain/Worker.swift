@@ -8,12 +8,16 @@ import Wire
 struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compute gradients for a coordinator; needs no data files.",
-        discussion: "Once welcomed, the worker takes the run's --heartbeat-ms and --peer-timeout-ms from the coordinator; its own apply while it joins.")
+        discussion: "Once welcomed, the worker takes the run's --heartbeat-ms and --peer-timeout-ms from the coordinator; its own apply while it joins. With no answer within its --peer-timeout-ms (a wrong --coordinator-key, a key the coordinator does not authorise, a wrong address), it exits 1 saying so.")
 
     @Option(help: "The coordinator's endpoint, e.g. tcp://HOST:5555.")
     var coordinator: String
     @Option(name: .customLong("ring-listen"), help: "Where to take ring traffic (ring collective), e.g. tcp://10.0.0.5:6000; default: beside the coordinator's endpoint, on a free port.")
     var ringListen: String?
+    @Option(name: .customLong("curve-secret-key"), help: "This worker's CURVE secret key file (from dptrain keygen): encrypt and authenticate; needs --coordinator-key.")
+    var curveSecretKey: String?
+    @Option(name: .customLong("coordinator-key"), help: "The coordinator's CURVE public key, pinned: a .pub file or the 40-character Z85 key (write --coordinator-key=KEY: a key may start with '-').")
+    var coordinatorKey: String?
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var logging: OutputOptions
     @Option(name: .customLong("protocol-version"), help: .hidden)
@@ -31,15 +35,28 @@ struct Worker: ParsableCommand {
             SignalTrap.ignoreInterrupts()
         }
         SignalTrap.install([SIGTERM])
+        let curve = try workerCurve()
         let worker = try Cluster.Worker(
             coordinator: coordinator, ringListen: RingEndpoint.listen(coordinator: coordinator, requested: ringListen),
-            timing: try cluster.settings(), parentProcess: parent, protocolVersion: protocolVersion, output: logging.output)
+            timing: try cluster.settings(), parentProcess: parent, protocolVersion: protocolVersion, curve: curve,
+            output: logging.output)
         worker.lieOffset = lieOffset
         switch try worker.run(stopSignal: { SignalTrap.caught }) {
         case .toldToStop: return
         case .refused: throw ExitCode(2)
         case .coordinatorGone, .parentGone: throw ExitCode(1)
         case .signalled(let signal): throw ExitCode(SignalTrap.exitStatus(for: signal))
+        }
+    }
+
+    private func workerCurve() throws -> WorkerCurve? {
+        switch (curveSecretKey, coordinatorKey) {
+        case (nil, nil): return nil
+        case (let secret?, let coordinator?):
+            return WorkerCurve(keys: try CurveKeyFile.readSecret(secret),
+                               coordinatorKey: try CurveKeyFile.readPublic(fileOrKey: coordinator))
+        case (nil, _): throw UsageError("--coordinator-key needs --curve-secret-key")
+        case (_, nil): throw UsageError("--curve-secret-key needs --coordinator-key (the coordinator's public key)")
         }
     }
 }

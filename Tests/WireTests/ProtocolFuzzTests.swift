@@ -442,8 +442,10 @@ private struct FuzzSeed {
             message = .heartbeat
         case .ringAddress:
             let endpoint = text(&random)
+            let key = curveKey(&random)
             layout.string(endpoint)
-            message = .ringAddress(RingAddress(endpoint: endpoint))
+            layout.string(key?.z85 ?? "")
+            message = .ringAddress(RingAddress(endpoint: endpoint, publicKey: key))
         case .ringSetup:
             message = try ringSetup(&layout, &random)
         case .ringWork:
@@ -509,12 +511,21 @@ private struct FuzzSeed {
         layout.add(.free, 4)  // weight decay
         layout.count(8, limit: parameters - count + 1, current: nil)
         layout.count(8, limit: parameters - start + 1, current: count)
+        let (rightKey, leftKey) = (curveKey(&random), curveKey(&random))
+        layout.string(rightKey?.z85 ?? "")
+        layout.string(leftKey?.z85 ?? "")
         return .ringSetup(RingSetup(
             generation: random.next(), step: random.next(), rank: .random(in: 0..<size, using: &random), size: size,
             rightNeighbour: right, momentum: .random(in: 0..<1, using: &random), nesterov: .random(using: &random),
             weightDecay: .random(in: 0..<0.01, using: &random), ownedStart: UInt64(start), ownedCount: UInt64(count),
             weights: try ZMQMessage(copying: randomBytes((parameters * 4)...(parameters * 4), &random)),
-            velocity: try ZMQMessage(copying: randomBytes((count * 4)...(count * 4), &random))))
+            velocity: try ZMQMessage(copying: randomBytes((count * 4)...(count * 4), &random)),
+            rightNeighbourKey: rightKey, leftNeighbourKey: leftKey))
+    }
+
+    /// A random CURVE public key half the time (any 32 bytes make one), none otherwise.
+    private static func curveKey(_ random: inout SplitMix64) -> CurveKey? {
+        Bool.random(using: &random) ? CurveKey(bytes: randomBytes(32...32, &random)) : nil
     }
 
     /// A ring member may be given no shards at all; it still takes its part in the ring.

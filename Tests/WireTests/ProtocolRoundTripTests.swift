@@ -81,9 +81,9 @@ final class ProtocolRoundTripTests: XCTestCase {
 
     func testHeaderLayoutIsAsDocumented() throws {
         let header = try encodedBytes(.heartbeat)[0]
-        XCTAssertEqual(header, [0x44, 0x50, 0x54, 0x52, 4, 0, 6, 0])
+        XCTAssertEqual(header, [0x44, 0x50, 0x54, 0x52, UInt8(wireProtocolVersion), 0, 6, 0])
         let refuse = try encodedBytes(.refuse(reason: "no"))[0]
-        XCTAssertEqual(refuse, [0x44, 0x50, 0x54, 0x52, 4, 0, 3, 0, 2, 0, 0x6e, 0x6f])
+        XCTAssertEqual(refuse, [0x44, 0x50, 0x54, 0x52, UInt8(wireProtocolVersion), 0, 3, 0, 2, 0, 0x6e, 0x6f])
     }
 
     func testLargestFrameCoversEveryValidFrame() throws {

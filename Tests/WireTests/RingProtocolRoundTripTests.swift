@@ -28,12 +28,27 @@ final class RingProtocolRoundTripTests: XCTestCase {
             return XCTFail("not a ring address")
         }
         XCTAssertEqual(decoded, address)
+        let keyed = RingAddress(endpoint: "tcp://10.0.0.5:6000", publicKey: try CurveKeyPair.generate().publicKey)
+        guard case .ringAddress(let decodedKeyed) = try roundTrip(.ringAddress(keyed), limits: .beforeWelcome) else {
+            return XCTFail("not a ring address")
+        }
+        XCTAssertEqual(decodedKeyed, keyed)
+    }
+
+    func testAKeyThatIsNotZ85IsRefused() throws {
+        let key = try CurveKeyPair.generate().publicKey
+        let parts = try encodedBytes(.ringAddress(RingAddress(endpoint: "e", publicKey: key)))
+        // The key is the header's last 40 bytes; a space is outside Z85's alphabet.
+        assertRejects(patched(parts, at: parts[0].count - 1, [UInt8(ascii: " ")]), limits: .beforeWelcome,
+                      with: .invalidKey(what: "ring public key"))
     }
 
     func testRingSetup() throws {
         var whole = try makeRingSetup(ownedStart: 0, ownedCount: 10)
         (whole.rank, whole.size, whole.nesterov, whole.rightNeighbour) = (0, 1, false, "")
-        for setup in [try makeRingSetup(), whole] {
+        var secure = try makeRingSetup()
+        (secure.rightNeighbourKey, secure.leftNeighbourKey) = (try CurveKeyPair.generate().publicKey, try CurveKeyPair.generate().publicKey)
+        for setup in [try makeRingSetup(), whole, secure] {
             guard case .ringSetup(let decoded) = try roundTrip(.ringSetup(setup)) else { return XCTFail("not a ring setup") }
             XCTAssertEqual(decoded.generation, setup.generation)
             XCTAssertEqual(decoded.step, setup.step)
@@ -47,6 +62,8 @@ final class RingProtocolRoundTripTests: XCTestCase {
             XCTAssertEqual(decoded.ownedCount, setup.ownedCount)
             XCTAssertEqual(floats(of: decoded.weights), floats(of: setup.weights))
             XCTAssertEqual(floats(of: decoded.velocity), floats(of: setup.velocity))
+            XCTAssertEqual(decoded.rightNeighbourKey, setup.rightNeighbourKey)
+            XCTAssertEqual(decoded.leftNeighbourKey, setup.leftNeighbourKey)
         }
     }
 

@@ -30,14 +30,14 @@ public final class Coordinator: ParameterUpdater {
 
     public init(
         listen: String, collective kind: CollectiveKind, configuration: TrainingConfiguration, data: TrainingData,
-        settings: ClusterSettings, output: Output
+        settings: ClusterSettings, curve: CoordinatorCurve? = nil, output: Output
     ) throws {
         self.settings = settings
         self.output = output
         self.data = data.train
         membership = try Membership(
             listen: listen, architecture: configuration.architecture, shardSize: configuration.shardSize,
-            collective: kind, settings: settings, output: output)
+            collective: kind, settings: settings, curve: curve, output: output)
         switch kind {
         case .central:
             let central = CentralCoordinator(coordinator: self, configuration: configuration)

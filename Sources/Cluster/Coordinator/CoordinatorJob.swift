@@ -10,6 +10,10 @@ public struct CoordinatorJob {
     public var workers: Int
     public var collective: CollectiveKind
     public var settings: ClusterSettings
+    /// CURVE on the coordinator's socket; nil for plaintext.
+    public var curve: CoordinatorCurve?
+    /// `simulate --secure`: the private folder for the run's ephemeral keys.
+    public var ephemeralKeyFolder: String?
 
     public init(listen: String, workers: Int, collective: CollectiveKind = .central, settings: ClusterSettings) {
         self.listen = listen
@@ -28,7 +32,7 @@ public struct CoordinatorJob {
         SignalTrap.install()
         let coordinator = try Coordinator(
             listen: listen, collective: collective, configuration: run.configuration, data: run.data,
-            settings: settings, output: output)
+            settings: settings, curve: curve, output: output)
         coordinator.stopSignal = { SignalTrap.caught }
         defer { coordinator.shutdown(reason: "training over") }
         try whenListening(coordinator.endpoint)
@@ -51,10 +55,17 @@ public struct CoordinatorJob {
     public func simulate(_ run: TrainingRun, output: Output) throws -> TrainingLoop.Outcome {
         let children = SpawnedWorkers()
         defer { children.stopAll(grace: 5) }
-        return try self.run(run, output: output) { endpoint in
+        var job = self
+        var workerKeys: [[String]] = Array(repeating: [], count: workers)
+        if let folder = ephemeralKeyFolder {
+            let keys = try EphemeralKeys(folder: folder, workers: workers)
+            job.curve = keys.coordinator
+            workerKeys = keys.workerArguments
+        }
+        return try job.run(run, output: output) { endpoint in
             var arguments = ["--coordinator", endpoint]
             if output.level == .debug { arguments += ["--log-level", "debug"] }
-            try children.spawn(count: workers, arguments: arguments)
+            for keyArguments in workerKeys { try children.spawn(count: 1, arguments: arguments + keyArguments) }
         }
     }
 }

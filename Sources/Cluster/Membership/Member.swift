@@ -9,6 +9,8 @@ struct Member {
     var lastHeard: UInt64
     /// Where its ring neighbour reaches it (ring collective only, once it has said).
     var ringEndpoint: String?
+    /// The CURVE key its ring inbox proves (ring collective under CURVE).
+    var ringPublicKey: CurveKey?
 
     var label: String { "worker \(id) (\(name))" }
 }

@@ -12,6 +12,13 @@ final class Membership {
     let endpoint: String
     private let context: ZMQContext
     private let socket: ZMQSocket
+    /// Checks each CURVE client's key in the handshake; nil in plaintext.
+    private let zap: ZAPHandler?
+    /// Handshakes that failed before the ZAP handler saw them (plaintext peers).
+    private let handshakes: ZMQHandshakeMonitor?
+    /// A refused plaintext client retries every 100 ms: one line per 10 s at most.
+    private var lastHandshakeLog: UInt64 = 0
+    private var unloggedHandshakes = 0
     private let welcomeTemplate: Welcome
     private let settings: ClusterSettings
     let output: Output
@@ -33,7 +40,7 @@ final class Membership {
 
     init(
         listen: String, architecture: Architecture, shardSize: Int, collective: CollectiveKind,
-        settings: ClusterSettings, output: Output
+        settings: ClusterSettings, curve: CoordinatorCurve? = nil, output: Output
     ) throws {
         self.settings = settings
         self.output = output
@@ -55,12 +62,27 @@ final class Membership {
         // A stranger cannot make us buffer a frame larger than the largest
         // of any message a coordinator receives (work's pixels go the other way).
         try socket.setMaxMessageSize(limits.largestFrameWithoutPixels)
+        if let curve {
+            zap = try ZAPHandler(context: context, allowed: curve.authorized) { request, reason in
+                output.log("coordinator: refused a connection from \(request.address.isEmpty ? "a local peer" : request.address): \(reason)")
+            }
+            try socket.setCurveServer(curve.keys, domain: ListenScope.zapDomain)
+            handshakes = try ZMQHandshakeMonitor(watching: socket)
+        } else {
+            zap = nil
+            handshakes = nil
+        }
         do {
             endpoint = try socket.bind(listen)
         } catch let error as ZMQError {
             throw ClusterError.cannotListen(endpoint: listen, reason: error.message)
         }
         output.log("coordinator: listening on \(endpoint)")
+        if let curve {
+            output.log("coordinator: CURVE on, public key \(curve.keys.publicKey.z85), \(curve.authorized.count) authorised worker keys")
+        } else if !ListenScope.isLocal(endpoint) {
+            output.log(ListenScope.plaintextWarning(endpoint))
+        }
     }
 
     deinit { socket.close() }
@@ -76,6 +98,8 @@ final class Membership {
         }
         members.removeAll()
         socket.close()
+        handshakes?.close()
+        zap?.stop()
         context.terminate()
     }
 
@@ -96,6 +120,15 @@ final class Membership {
     @discardableResult
     func receiveOne(timeoutMilliseconds: Int) throws -> Bool {
         if let signal = stopSignal() { throw StopRequested(signal: signal) }
+        for failure in handshakes?.failures() ?? [] where failure.event != ZMQHandshakeMonitor.refusedByZAP {
+            guard lastHandshakeLog == 0 || monotonicNanoseconds() - lastHandshakeLog > 10_000_000_000 else {
+                unloggedHandshakes += 1
+                continue
+            }
+            let more = unloggedHandshakes > 0 ? " (and \(unloggedHandshakes) more failed handshakes since the last such line)" : ""
+            output.log("coordinator: refused a connection: \(failure)\(more)")
+            (lastHandshakeLog, unloggedHandshakes) = (monotonicNanoseconds(), 0)
+        }
         do {
             // One more frame than any message has: the routing identity in front.
             guard try socket.receive(into: received, timeoutMilliseconds: timeoutMilliseconds,
@@ -143,6 +176,7 @@ final class Membership {
             try? sender.send(.heartbeat, on: socket, to: peer)
         case .ringAddress(let address) where welcomeTemplate.collective == .ring:
             members[index].ringEndpoint = address.endpoint
+            members[index].ringPublicKey = address.publicKey
             output.log("coordinator: worker \(members[index].id) takes ring traffic at \(address.endpoint)")
         default:
             try delegate?.membership(received: message, from: members[index])

@@ -167,7 +167,9 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
                 rightNeighbour: members[(rank + 1) % members.count].ringEndpoint!,
                 momentum: optimiser.momentum, nesterov: optimiser.nesterov, weightDecay: optimiser.weightDecay,
                 ownedStart: UInt64(owned.lowerBound), ownedCount: UInt64(owned.count), weights: weights,
-                velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: snapshot.velocity[owned]))))
+                velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: snapshot.velocity[owned]))),
+                rightNeighbourKey: members[(rank + 1) % members.count].ringPublicKey,
+                leftNeighbourKey: members[(rank + members.count - 1) % members.count].ringPublicKey)
             try membership.send(to: member.peer, WireMessage.ringSetup(setup))
         }
         coordinator.output.log("coordinator: ring generation \(generation): \(members.map { "worker \($0.id)" }.joined(separator: " -> ")) -> back to the first")

@@ -45,11 +45,12 @@ public final class RingWorker: WorkerCollective {
     /// where the left neighbour will connect.
     public init(
         computer: ShardGradientComputer, limits: DecodingLimits, listen: String, coordinator: ZMQSocket,
-        timing: ClusterSettings, output: Output
+        timing: ClusterSettings, curve: CurveKeyPair? = nil, output: Output
     ) throws {
         self.computer = computer
         self.output = output
-        link = try ZeroMQRingLink(listen: listen, coordinator: coordinator, limits: limits, timing: timing, output: output)
+        link = try ZeroMQRingLink(
+            listen: listen, coordinator: coordinator, limits: limits, timing: timing, curve: curve, output: output)
         let count = computer.architecture.parameterCount
         weights = LendableBuffer(count: count, repeating: 0)
         sum = GradientSum(parameterCount: count)
@@ -107,7 +108,9 @@ public final class RingWorker: WorkerCollective {
             throw ClusterError.incompatibleCoordinator(
                 "its ring setup gives rank \(setup.rank) of \(setup.size) the slice \(setup.ownedStart)+\(setup.ownedCount), this worker computes \(owned)")
         }
-        try link.connect(rightNeighbour: setup.rightNeighbour, partition: partition, generation: setup.generation)
+        try link.connect(
+            rightNeighbour: setup.rightNeighbour, keys: (right: setup.rightNeighbourKey, left: setup.leftNeighbourKey),
+            partition: partition, generation: setup.generation)
         // The old ring's sends of these weights went to a ring that is gone:
         // whatever they carry now, its members take a new setup first.
         weights.settle()

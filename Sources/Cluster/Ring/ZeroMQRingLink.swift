@@ -25,6 +25,10 @@ final class ZeroMQRingLink: RingLink {
     private let inbox: ZMQSocket
     private var outbox: ZMQSocket?
     private var outboxTarget = ""
+    private var outboxKey: CurveKey?
+    /// CURVE: this member's keys, and the handler letting only the left neighbour into the inbox.
+    private let curve: CurveKeyPair?
+    private let zap: ZAPHandler?
     private let coordinator: ZMQSocket
     private let limits: DecodingLimits
     private let timing: ClusterSettings
@@ -53,8 +57,10 @@ final class ZeroMQRingLink: RingLink {
     private(set) var interruption: [ZMQMessage]?
 
     init(
-        listen: String, coordinator: ZMQSocket, limits: DecodingLimits, timing: ClusterSettings, output: Output
+        listen: String, coordinator: ZMQSocket, limits: DecodingLimits, timing: ClusterSettings, curve: CurveKeyPair?,
+        output: Output
     ) throws {
+        self.curve = curve
         self.coordinator = coordinator
         self.limits = limits
         self.timing = timing
@@ -63,6 +69,16 @@ final class ZeroMQRingLink: RingLink {
         try inbox.setKernelBufferSizes(bytes: 4 << 20)
         // Only ring chunks come in here: no frame larger than a packed piece.
         try inbox.setMaxMessageSize(limits.largestFrameWithoutPixels)
+        if let curve {
+            // No key until a ring setup names the left neighbour; a neighbour
+            // told of this member first waits (patience) rather than being refused.
+            zap = try ZAPHandler(context: .shared(), allowed: [], patience: Double(timing.peerTimeoutMilliseconds) / 1000) {
+                request, reason in output.log("worker: ring inbox refused a connection from \(request.address): \(reason)")
+            }
+            try inbox.setCurveServer(curve, domain: "dptrain-ring")
+        } else {
+            zap = nil
+        }
         let bound: String
         do {
             bound = try inbox.bind(listen)
@@ -77,6 +93,7 @@ final class ZeroMQRingLink: RingLink {
     deinit {
         inbox.close()
         outbox?.close()
+        zap?.stop()
         // libzmq leaves a Unix socket's file behind when it closes.
         if endpoint.hasPrefix("ipc://") { unlink(String(endpoint.dropFirst("ipc://".count))) }
     }
@@ -84,11 +101,24 @@ final class ZeroMQRingLink: RingLink {
     /// Joins ring `generation` with `rightNeighbour` to send to. Traffic
     /// of older rings kept so far is dropped; so are the old ring's claims
     /// on the packing regions (its sends go to a ring that is gone).
-    func connect(rightNeighbour: String, partition: RingPartition, generation: UInt64) throws {
+    /// Under CURVE, `keys` are the neighbours' public keys: the right one is
+    /// pinned for the outbox, the left one is the only key the inbox takes.
+    func connect(
+        rightNeighbour: String, keys: (right: CurveKey?, left: CurveKey?), partition: RingPartition, generation: UInt64
+    ) throws {
+        if curve != nil {
+            guard let right = keys.right, let left = keys.left else {
+                throw ClusterError.incompatibleCoordinator("its ring setup carries no CURVE keys, and this worker's ring needs them")
+            }
+            zap?.allow([left])
+            if right != outboxKey { outbox?.close(); outbox = nil }
+            outboxKey = right
+        }
         if rightNeighbour != outboxTarget || outbox == nil {
             outbox?.close()
             let socket = try ZMQSocket(context: .shared(), kind: .push)
             try socket.setKernelBufferSizes(bytes: 4 << 20)
+            if let curve, let right = outboxKey { try socket.setCurveClient(curve, serverKey: right) }
             try socket.connect(rightNeighbour)
             outbox = socket
             outboxTarget = rightNeighbour

@@ -45,6 +45,9 @@ public final class Worker: KeepingAlive {
     public var lieOffset: Int64 = 0
     /// The most a welcome may have this worker allocate for its network.
     public static let maxAllocationBytes = 4 << 30
+    private let curve: WorkerCurve?
+    /// Until a first welcome, silence means the handshake or the address is wrong, not a coordinator gone.
+    private var welcomedOnce = false
 
     /// `timing` holds until a welcome replaces it. `parentProcess`: exit as
     /// soon as that process is gone (set by `simulate`, so that a killed
@@ -52,8 +55,9 @@ public final class Worker: KeepingAlive {
     /// for ring traffic if the coordinator runs a ring.
     public init(
         coordinator endpoint: String, ringListen: String, timing: ClusterSettings, parentProcess: pid_t? = nil,
-        protocolVersion: UInt16 = wireProtocolVersion, output: Output
+        protocolVersion: UInt16 = wireProtocolVersion, curve: WorkerCurve? = nil, output: Output
     ) throws {
+        self.curve = curve
         self.endpoint = endpoint
         self.ringListen = ringListen
         self.timing = timing
@@ -65,6 +69,7 @@ public final class Worker: KeepingAlive {
         socket = try ZMQSocket(context: .shared(), kind: .dealer)
         try socket.setLinger(milliseconds: 2000)
         try socket.setKernelBufferSizes(bytes: 4 << 20)
+        if let curve { try socket.setCurveClient(curve.keys, serverKey: curve.coordinatorKey) }
         try socket.connect(endpoint)
     }
 
@@ -91,6 +96,10 @@ public final class Worker: KeepingAlive {
             }
             guard let frames else {
                 if monotonicNanoseconds() - lastHeard > UInt64(timing.peerTimeoutMilliseconds) * 1_000_000 {
+                    if !welcomedOnce {
+                        output.log("worker: \(noAnswerReason)")
+                        return .coordinatorGone
+                    }
                     output.log("worker: coordinator at \(endpoint) silent for over \(timing.peerTimeoutMilliseconds) ms; exiting")
                     return .coordinatorGone
                 }
@@ -150,6 +159,7 @@ public final class Worker: KeepingAlive {
             throw ClusterError.incompatibleCoordinator(
                 "its welcome (\(welcome.layerSizes.map(String.init).joined(separator: ",")), shard size \(welcome.shardSize)) would have this worker allocate \(bytes >> 30) GiB, over its limit of \(Self.maxAllocationBytes >> 30) GiB")
         }
+        welcomedOnce = true
         timing.heartbeatMilliseconds = Int(welcome.heartbeatMilliseconds)
         timing.peerTimeoutMilliseconds = Int(welcome.peerTimeoutMilliseconds)
         let computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))
@@ -160,10 +170,20 @@ public final class Worker: KeepingAlive {
                 computer: computer, packGradients: !endpoint.hasPrefix("ipc://"), lieOffset: lieOffset, output: output)
         case .ring:
             let ring = try RingWorker(
-                computer: computer, limits: limits, listen: ringListen, coordinator: socket, timing: timing, output: output)
+                computer: computer, limits: limits, listen: ringListen, coordinator: socket, timing: timing, curve: curve?.keys,
+                output: output)
             collective = ring
-            try send(.ringAddress(RingAddress(endpoint: ring.endpoint)))
+            try send(.ringAddress(RingAddress(endpoint: ring.endpoint, publicKey: curve?.keys.publicKey)))
         }
+    }
+
+    /// A CURVE handshake that fails looks, from here, like a coordinator that never answers.
+    private var noAnswerReason: String {
+        let head = "no answer from the coordinator at \(endpoint) within \(timing.peerTimeoutMilliseconds) ms"
+        if curve != nil {
+            return "\(head): wrong --coordinator-key, this worker's public key not in its --authorized-keys, the coordinator not using CURVE, or not a dptrain coordinator; exiting"
+        }
+        return "\(head): is it running there? (a coordinator with CURVE on never answers a worker without --curve-secret-key); exiting"
     }
 
     private func leave() {

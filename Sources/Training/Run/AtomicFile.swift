@@ -15,14 +15,15 @@ private let systemWrite = Darwin.write
 /// the target, and the folder synced. A full disk or any other failure
 /// removes the temporary file and leaves the old file as it was.
 public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to url: URL) throws {
+    /// `mode`: the file's permissions from its creation on (a secret key is 0600, never briefly wider).
+    public static func write(_ bytes: [UInt8], to url: URL, mode: mode_t = 0o644) throws {
         let folder = url.deletingLastPathComponent().path
         removeStaleTemporaries(of: url)
         let temporary = "\(folder)/\(temporaryPrefix(of: url))\(getpid())"
         // A temporary of this process's own id can only be a leftover of an
         // earlier process with the same id: replaced, never followed.
         unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileWriteError(path: temporary, operation: "create", code: errno) }
         var closed = false
         var renamed = false

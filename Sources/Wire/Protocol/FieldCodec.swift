@@ -92,3 +92,19 @@ struct FieldReader {
         }
     }
 }
+
+/// An optional CURVE public key travels as its Z85 text, empty when absent.
+extension FieldWriter {
+    mutating func write(_ key: CurveKey?, field: String) throws {
+        try write(key?.z85 ?? "", field: field)
+    }
+}
+
+extension FieldReader {
+    mutating func readKey(_ field: String) throws -> CurveKey? {
+        let text = try readString(field)
+        if text.isEmpty { return nil }
+        guard let key = CurveKey(z85: text) else { throw ProtocolError.invalidKey(what: field) }
+        return key
+    }
+}

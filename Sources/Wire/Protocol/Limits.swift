@@ -1,5 +1,6 @@
 /// The version this build speaks. Peers of another version are refused.
-public let wireProtocolVersion: UInt16 = 4
+/// Version 5: ring addresses and ring setups carry CURVE public keys.
+public let wireProtocolVersion: UInt16 = 5
 
 /// Bounds fixed by the protocol itself, the same for every peer.
 public enum WireLimits {

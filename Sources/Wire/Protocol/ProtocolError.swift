@@ -17,6 +17,8 @@ public enum ProtocolError: Error, CustomStringConvertible, Equatable {
     case invalidUTF8(what: String)
     /// Work and gradients carry shapes that only a welcomed peer knows.
     case shapesUnknown(kind: String)
+    /// A CURVE public key field that is neither empty nor a valid 40-character Z85 key.
+    case invalidKey(what: String)
 
     public var description: String {
         switch self {
@@ -41,6 +43,8 @@ public enum ProtocolError: Error, CustomStringConvertible, Equatable {
         case let .outOfRange(what, value, min, max):
             let gap = value < min ? "\(min - value) below" : "\(value - max) above"
             return "\(what) is \(value), allowed \(min)...\(max) (\(gap))"
+        case let .invalidKey(what):
+            return "\(what) is not a 40-character Z85 CURVE key"
         case let .invalidUTF8(what):
             return "\(what) is not valid UTF-8"
         case let .shapesUnknown(kind):

@@ -3,7 +3,7 @@ import CZeroMQ
 /// One ZeroMQ socket. Not thread-safe (no libzmq socket is): use it from one thread.
 public final class ZMQSocket {
     public enum Kind {
-        case router, dealer, pair, push, pull, pub, sub
+        case router, dealer, pair, push, pull, pub, sub, rep
 
         var zmqType: Int32 {
             switch self {
@@ -14,6 +14,7 @@ public final class ZMQSocket {
             case .pull: return ZMQ_PULL
             case .pub: return ZMQ_PUB
             case .sub: return ZMQ_SUB
+            case .rep: return ZMQ_REP
             }
         }
     }

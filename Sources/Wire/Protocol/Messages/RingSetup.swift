@@ -2,19 +2,26 @@
 /// neighbour should send it ring traffic.
 public struct RingAddress: Equatable {
     public var endpoint: String
+    /// The worker's CURVE public key, which its left neighbour pins; nil in plaintext.
+    public var publicKey: CurveKey?
 
-    public init(endpoint: String) { self.endpoint = endpoint }
+    public init(endpoint: String, publicKey: CurveKey? = nil) {
+        self.endpoint = endpoint
+        self.publicKey = publicKey
+    }
 
     func encode(into header: inout FieldWriter) throws -> BulkFrames {
         try header.write(endpoint, field: "ring endpoint")
+        try header.write(publicKey, field: "ring public key")
         return BulkFrames()
     }
 
     static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>) throws -> RingAddress {
         try FrameCheck.count(bulk, is: 0, for: .ringAddress)
         let endpoint = try header.readString("ring endpoint")
+        let key = try header.readKey("ring public key")
         try header.finish()
-        return RingAddress(endpoint: endpoint)
+        return RingAddress(endpoint: endpoint, publicKey: key)
     }
 }
 
@@ -40,12 +47,17 @@ public struct RingSetup {
     public var ownedCount: UInt64
     public var weights: ZMQMessage
     public var velocity: ZMQMessage
+    /// CURVE (nil in plaintext): the key the right neighbour's inbox proves,
+    /// and the only key this member's inbox lets in.
+    public var rightNeighbourKey: CurveKey?
+    public var leftNeighbourKey: CurveKey?
 
     public init(
         generation: UInt64, step: UInt64, rank: UInt32, size: UInt32, rightNeighbour: String,
         momentum: Float, nesterov: Bool, weightDecay: Float, ownedStart: UInt64, ownedCount: UInt64,
-        weights: ZMQMessage, velocity: ZMQMessage
+        weights: ZMQMessage, velocity: ZMQMessage, rightNeighbourKey: CurveKey? = nil, leftNeighbourKey: CurveKey? = nil
     ) {
+        self.rightNeighbourKey = rightNeighbourKey; self.leftNeighbourKey = leftNeighbourKey
         self.generation = generation; self.step = step; self.rank = rank; self.size = size
         self.rightNeighbour = rightNeighbour; self.momentum = momentum; self.nesterov = nesterov
         self.weightDecay = weightDecay; self.ownedStart = ownedStart; self.ownedCount = ownedCount
@@ -69,6 +81,8 @@ public struct RingSetup {
         header.write(weightDecay.bitPattern)
         header.write(ownedStart)
         header.write(ownedCount)
+        try header.write(rightNeighbourKey, field: "right neighbour key")
+        try header.write(leftNeighbourKey, field: "left neighbour key")
         return BulkFrames(weights, velocity)
     }
 
@@ -90,6 +104,8 @@ public struct RingSetup {
         let weightDecay = Float(bitPattern: try header.read(UInt32.self, "weight decay"))
         let start = try header.read(UInt64.self, "owned start")
         let count = try header.read(UInt64.self, "owned count")
+        let rightKey = try header.readKey("right neighbour key")
+        let leftKey = try header.readKey("left neighbour key")
         try header.finish()
         try FrameCheck.range(Int(clamping: start), 0, parameterCount, "owned start")
         try FrameCheck.range(Int(clamping: count), 0, parameterCount - Int(start), "owned count")
@@ -99,6 +115,7 @@ public struct RingSetup {
         return RingSetup(
             generation: generation, step: step, rank: rank, size: size, rightNeighbour: right,
             momentum: momentum, nesterov: nesterovByte == 1, weightDecay: weightDecay,
-            ownedStart: start, ownedCount: count, weights: bulk[first], velocity: bulk[first + 1])
+            ownedStart: start, ownedCount: count, weights: bulk[first], velocity: bulk[first + 1],
+            rightNeighbourKey: rightKey, leftNeighbourKey: leftKey)
     }
 }
