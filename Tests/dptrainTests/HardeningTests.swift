@@ -94,12 +94,11 @@ final class HardeningTests: XCTestCase {
     /// A coordinator that sends a label outside the network's outputs: the
     /// worker refuses the work and lives on (it used to reach a precondition).
     func testAnOutOfRangeLabelIsRefusedByTheWorker() throws {
-        let router = try ZMQSocket(context: .shared(), kind: .router)
-        defer { router.close() }
-        let endpoint = try router.bind("tcp://127.0.0.1:\(freePort())")
-        let worker = try DPTrain.start(["worker", "--coordinator", endpoint, "--heartbeat-ms", "100"])
-        defer { if worker.process.isRunning { worker.signal(SIGKILL) } }
-        let (peer, _) = try XCTUnwrap(router.receiveRouted(timeoutMilliseconds: 10_000))
+        let (router, worker, peer) = try workerOfAHandMadeCoordinator()
+        defer {
+            router.close()
+            if worker.process.isRunning { worker.signal(SIGKILL) }
+        }
         let welcome = Welcome(
             workerID: 1, shardSize: 2, heartbeatMilliseconds: 100, peerTimeoutMilliseconds: 5000,
             activation: "relu", loss: "cross-entropy", layerSizes: [4, 3, 2])
@@ -177,12 +176,11 @@ extension HardeningTests {
     /// A welcome whose shard size would have the worker allocate terabytes:
     /// the worker says why it cannot join instead of trapping in an allocation.
     func testAWelcomeThatWouldAllocateWithoutBoundIsRefused() throws {
-        let router = try ZMQSocket(context: .shared(), kind: .router)
-        defer { router.close() }
-        let endpoint = try router.bind("tcp://127.0.0.1:\(freePort())")
-        let worker = try DPTrain.start(["worker", "--coordinator", endpoint, "--heartbeat-ms", "100"])
-        defer { if worker.process.isRunning { worker.signal(SIGKILL) } }
-        let (peer, _) = try XCTUnwrap(router.receiveRouted(timeoutMilliseconds: 10_000))
+        let (router, worker, peer) = try workerOfAHandMadeCoordinator()
+        defer {
+            router.close()
+            if worker.process.isRunning { worker.signal(SIGKILL) }
+        }
         let welcome = Welcome(
             workerID: 1, shardSize: 1 << 30, heartbeatMilliseconds: 100, peerTimeoutMilliseconds: 5000,
             activation: "relu", loss: "cross-entropy", layerSizes: [784, 512, 10])
@@ -212,5 +210,23 @@ extension HardeningTests {
         let result = try coordinator.wait(timeout: 30)
         XCTAssertFalse(result.stderr.contains("rejected message"),
                        "the 4 MB frame reached the coordinator's decoder: \(result.stderr)")
+    }
+}
+
+extension HardeningTests {
+    /// A real `dptrain worker` joined to a ROUTER this test plays the
+    /// coordinator on, once its hello has arrived.
+    func workerOfAHandMadeCoordinator() throws -> (ZMQSocket, DPTrain.Running, PeerID) {
+        let router = try ZMQSocket(context: .shared(), kind: .router)
+        let endpoint = try router.bind("tcp://127.0.0.1:\(freePort())")
+        let worker = try DPTrain.start(["worker", "--coordinator", endpoint, "--heartbeat-ms", "100"])
+        guard let (peer, _) = try router.receiveRouted(timeoutMilliseconds: 10_000) else {
+            router.close()
+            if worker.process.isRunning { worker.signal(SIGKILL) }
+            struct NoHello: Error {}
+            XCTFail("no hello from the worker within 10 s: \(worker.stderr)")
+            throw NoHello()
+        }
+        return (router, worker, peer)
     }
 }
