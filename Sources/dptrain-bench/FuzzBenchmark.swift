@@ -79,8 +79,6 @@ enum FuzzBenchmark {
         }
         defer { strangers.forEach { $0.close() } }
         var report = Report()
-        let stepsBefore = coordinator.count("coordinator: ") // any progress at all is read below from metrics
-        _ = stepsBefore
         while report.cases < cases {
             let socket = strangers[report.cases % strangers.count]
             // Refused members say hello again, as a worker would.

@@ -2,15 +2,6 @@ import Clock
 import XCTest
 
 final class DeadlineTests: XCTestCase {
-    func testTheClockNeverRunsBackwards() {
-        var last = monotonicNanoseconds()
-        for _ in 0..<10_000 {
-            let now = monotonicNanoseconds()
-            XCTAssertGreaterThanOrEqual(now, last)
-            last = now
-        }
-    }
-
     func testAPassedDeadlineHasNothingLeft() {
         let deadline = Deadline(milliseconds: 0)
         XCTAssertTrue(deadline.hasPassed)
@@ -25,6 +16,7 @@ final class DeadlineTests: XCTestCase {
         XCTAssertLessThanOrEqual(remaining, 60_000)
         // Rounded up: a wait of that long does not wake just before the deadline.
         XCTAssertGreaterThan(remaining, 0)
-        XCTAssertEqual(Deadline(seconds: 1.5).remainingMilliseconds > 1_000, true)
+        let seconds = Deadline(seconds: 60).remainingMilliseconds
+        XCTAssertTrue((1_000...60_000).contains(seconds), "60 s read as \(seconds) ms")
     }
 }

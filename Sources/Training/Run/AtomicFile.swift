@@ -31,20 +31,26 @@ public enum AtomicFile {
             if !closed { close(fd) }
             if !renamed { unlink(temporary) }
         }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw FileWriteError(path: url.path, operation: "write", code: n == 0 ? ENOSPC : errno) }
-            written += n
-        }
-        guard fsync(fd) == 0 else { throw FileWriteError(path: url.path, operation: "write (fsync)", code: errno) }
+        try writeAndSync(bytes, to: fd, path: url.path, operation: "write")
         closed = true
         // close reports errors of delayed writes (NFS, some full disks).
         guard close(fd) == 0 else { throw FileWriteError(path: url.path, operation: "write (close)", code: errno) }
         guard rename(temporary, url.path) == 0 else { throw FileWriteError(path: url.path, operation: "rename", code: errno) }
         renamed = true
         try syncFolder(folder)
+    }
+
+    /// Writes all of `bytes` to `fd` (through interruptions and short
+    /// writes) and syncs them; errors name `path` and `operation`.
+    static func writeAndSync(_ bytes: [UInt8], to fd: Int32, path: String, operation: String) throws {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw FileWriteError(path: path, operation: operation, code: n == 0 ? ENOSPC : errno) }
+            written += n
+        }
+        guard fsync(fd) == 0 else { throw FileWriteError(path: path, operation: "\(operation) (fsync)", code: errno) }
     }
 
     /// Makes a rename or a new file in `folder` survive a power cut.

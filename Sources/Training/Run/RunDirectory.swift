@@ -51,15 +51,7 @@ public struct RunDirectory {
         let fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw FileWriteError(path: path, operation: "open for appending", code: errno) }
         defer { close(fd) }
-        let line = Array((metrics.jsonLine + "\n").utf8)
-        var written = 0
-        while written < line.count {
-            let n = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw FileWriteError(path: path, operation: "append", code: n == 0 ? ENOSPC : errno) }
-            written += n
-        }
-        guard fsync(fd) == 0 else { throw FileWriteError(path: path, operation: "append (fsync)", code: errno) }
+        try AtomicFile.writeAndSync(Array((metrics.jsonLine + "\n").utf8), to: fd, path: path, operation: "append")
     }
 }
 
