@@ -47,20 +47,29 @@ final class WhenBlocked {
     private let outcome = NSLock()
     private var acted = false
 
-    init(_ action: @escaping () -> Void) {
+    private var stopped = false
+
+    /// `repeating`: act each time the thread is seen asleep, until `finish()`.
+    /// For an action whose effect is lost if the thread has just woken (a
+    /// signal landing outside the system call), where a message would wait.
+    init(repeating: Bool = false, _ action: @escaping () -> Void) {
         let waiter = BlockedThread.current()
         let thread = Thread { [self] in
-            if waiter.waitUntilBlockedInPoll() {
+            while waiter.waitUntilBlockedInPoll(unless: { outcome.withLock { stopped } }) {
                 action()
                 outcome.withLock { acted = true }
+                guard repeating else { break }
+                usleep(1_000)
             }
             finished.signal()
         }
         thread.start()
     }
 
-    /// Waits for the other thread; false if the calling thread never blocked (and `action` never ran).
+    /// Stops the other thread and waits for it; false if the calling thread
+    /// never blocked (and `action` never ran).
     func finish() -> Bool {
+        outcome.withLock { stopped = true }
         finished.wait()
         return outcome.withLock { acted }
     }
@@ -101,10 +110,11 @@ struct BlockedThread {
         return Int(String(decoding: text[0..<count].prefix { $0 != 0x20 }, as: UTF8.self))
     }
 
-    /// True once the thread sleeps in a poll (a poll with no timeout left never sleeps), false after 10 s.
-    func waitUntilBlockedInPoll() -> Bool {
+    /// True once the thread sleeps in a poll (a poll with no timeout left
+    /// never sleeps); false after 10 s, or once `stopped` says so.
+    func waitUntilBlockedInPoll(unless stopped: () -> Bool = { false }) -> Bool {
         let deadline = Deadline(seconds: 10)
-        while !deadline.hasPassed {
+        while !deadline.hasPassed, !stopped() {
             if let call = blockedCall(), Self.pollCalls.contains(call) { return true }
             usleep(200)
         }
@@ -115,9 +125,9 @@ struct BlockedThread {
 
     /// No portable way to see another thread's system call here: a pause
     /// long enough for the thread to reach its wait.
-    func waitUntilBlockedInPoll() -> Bool {
+    func waitUntilBlockedInPoll(unless stopped: () -> Bool = { false }) -> Bool {
         usleep(200_000)
-        return true
+        return !stopped()
     }
     #endif
 }
