@@ -26,12 +26,7 @@ public struct LaunchKeys {
 
     /// Rank 0's CURVE, or nil for plaintext.
     public func coordinatorCurve() throws -> CoordinatorCurve? {
-        guard secret.isGiven else {
-            if let other = [authorized, coordinator].first(where: \.isGiven) {
-                throw secret.missing(beside: other, "CURVE needs this task's secret key")
-            }
-            return nil
-        }
+        guard try curveRequested(besides: [authorized, coordinator]) else { return nil }
         guard authorized.isGiven else { throw authorized.missing(beside: secret, "rank 0 needs the workers' public keys to let them in") }
         let keys = try authorized.authorizedKeys()
         guard !keys.isEmpty else { throw LaunchEnvironmentError(variable: authorized.name, problem: "holds no key: rank 0 would refuse every worker") }
@@ -40,14 +35,17 @@ public struct LaunchKeys {
 
     /// A worker's CURVE, or nil for plaintext.
     public func workerCurve() throws -> WorkerCurve? {
-        guard secret.isGiven else {
-            if let other = [coordinator, authorized].first(where: \.isGiven) {
-                throw secret.missing(beside: other, "CURVE needs this task's secret key")
-            }
-            return nil
-        }
+        guard try curveRequested(besides: [coordinator, authorized]) else { return nil }
         guard coordinator.isGiven else { throw coordinator.missing(beside: secret, "a worker needs the coordinator's public key to pin it") }
         return WorkerCurve(keys: try secret.secretKeys(), coordinatorKey: try coordinator.publicKey())
+    }
+
+    /// Whether CURVE is on: a secret key was given. Any other key without one
+    /// is a mistake, not a request for plaintext.
+    private func curveRequested(besides others: [KeyInput]) throws -> Bool {
+        if secret.isGiven { return true }
+        if let other = others.first(where: \.isGiven) { throw secret.missing(beside: other, "CURVE needs this task's secret key") }
+        return false
     }
 }
 
