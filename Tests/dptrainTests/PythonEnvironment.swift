@@ -37,9 +37,9 @@ enum PythonEnvironment {
         throw XCTSkip("cannot install \(modules.joined(separator: ", ")) from PyPI into \(folder.path)")
     }
 
-    /// onnxruntime and numpy.
+    /// onnxruntime, the onnx package (its checker) and numpy.
     static func withONNXRuntime() throws -> String {
-        try python(importing: ["onnxruntime", "numpy"], installs: [[["onnxruntime", "numpy"]]])
+        try python(importing: ["onnxruntime", "onnx", "numpy"], installs: [[["onnxruntime", "onnx", "numpy"]]])
     }
 
     /// PyTorch, safetensors and numpy. The default Linux torch wheel pulls

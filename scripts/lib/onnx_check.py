@@ -4,7 +4,8 @@ set's t10k images and compares it with `dptrain evaluate --predictions`.
 
   onnx_check.py MODEL.onnx DATA_DIR PREDICTIONS.csv
 
-Prints one JSON object: samples, disagreements (images whose class differs),
+First the ONNX project's own checker (with shape inference) must accept the
+file. Prints one JSON object: samples, disagreements (images whose class differs),
 max_probability_difference, accuracy (onnxruntime's, against the labels).
 """
 import csv
@@ -12,6 +13,7 @@ import json
 import sys
 
 import numpy as np
+import onnx
 import onnxruntime
 
 from idx import read_idx
@@ -22,6 +24,7 @@ def main(model, data_dir, predictions_csv):
     labels = read_idx(data_dir, "t10k-labels-idx1-ubyte")
     pixels = images.reshape(len(images), -1).astype(np.float32)  # raw 0-255: the graph scales them
 
+    onnx.checker.check_model(onnx.load(model), full_check=True)  # raises, so the script fails, if invalid
     session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
     probabilities, logits = session.run(["probabilities", "logits"], {"pixels": pixels})
     predicted = logits.argmax(axis=1)
