@@ -31,7 +31,12 @@ struct Export: ParsableCommand {
         let file = try Safetensors.read(from: URL(fileURLWithPath: model))
         let (architecture, parameters) = try ModelFile.decode(file, source: model)
         let bytes = ONNXExport.encode(parameters, architecture: architecture)
-        try AtomicFile.write(bytes, to: destination)
+        do {
+            try AtomicFile.write(bytes, to: destination)
+        } catch let error as FileWriteError {
+            // AtomicFile names its temporary file when it cannot make one; the user knows --out.
+            throw FileWriteError(path: out, operation: error.operation, code: error.code)
+        }
         print("wrote \(out) (ONNX opset \(ONNXExport.opsetVersion), \(bytes.count) bytes)")
     }
 }

@@ -53,6 +53,8 @@ final class ExportTests: XCTestCase {
             (["--model", model.path, "--format", "onnx", "--out", "/nonexistent-folder/model.onnx"], 2, "--out"),
             // A folder in the way: the rename fails, a failure of the write rather than of the input.
             (["--model", model.path, "--format", "onnx", "--out", folder.path], 1, folder.path),
+            // A folder where no file can be made: the line names --out, not AtomicFile's temporary file.
+            (["--model", model.path, "--format", "onnx", "--out", "/proc/model.onnx"], 1, "dptrain: /proc/model.onnx: cannot create"),
         ]
         for (arguments, status, names) in cases {
             let result = try DPTrain.run(["export"] + arguments)
