@@ -3,6 +3,7 @@ import Cluster
 import Training
 import Datasets
 import Foundation
+import Images
 import MLP
 import Wire
 
@@ -35,7 +36,8 @@ enum ExitStatus {
         switch error {
         case is DatasetError, is ArchitectureError, is BatchPlanError,
              is SafetensorsError, is DataShapeError, is RunDirectoryError, is UsageError, is ScheduleError,
-             is CheckpointError, is LaunchEnvironmentError, is SlurmNodeList.Malformed, is CurveKeyError:
+             is CheckpointError, is LaunchEnvironmentError, is SlurmNodeList.Malformed, is CurveKeyError,
+             is ImageError:
             return true
         case ClusterError.cannotListen:
             return true
