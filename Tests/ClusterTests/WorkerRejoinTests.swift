@@ -17,36 +17,12 @@ final class WorkerRejoinTests: CoordinatorRigTestCase {
     private let welcome = Welcome(workerID: 1, shardSize: 4, heartbeatMilliseconds: 20, peerTimeoutMilliseconds: 200,
                                   activation: "tanh", loss: "cross-entropy", layerSizes: [16, 8, 3])
 
-    /// A real Worker against a ROUTER this test plays: welcomed once, then
-    /// nothing more, until `answer` decides what to send to hello number N.
-    private func run(rejoinTimeoutSeconds: Double, answer: (Int) -> WireMessage?) throws -> (Worker.Exit, hellos: Int) {
-        let context = try ZMQContext()
-        let router = try ZMQSocket(context: context, kind: .router)
-        let endpoint = try router.bind("tcp://127.0.0.1:*")
-        defer { router.close() }
-        let worker = try Worker(
-            coordinator: endpoint, ringListen: "tcp://127.0.0.1:*",
-            timing: ClusterSettings(heartbeatMilliseconds: 20, peerTimeoutMilliseconds: 5_000),
-            rejoinTimeoutSeconds: rejoinTimeoutSeconds, output: .silent)
-        var hellos = 0
-        let watchdog = Deadline(seconds: 10)
-        let exit = try worker.run(stopSignal: {
-            while let (peer, frames) = try? router.tryReceiveRouted() {
-                guard case .hello = try? WireMessage.decode(frames, limits: .beforeWelcome) else { continue }
-                hellos += 1
-                if let reply = answer(hellos) { try? router.send(to: peer, reply.encode()) }
-            }
-            return watchdog.hasPassed ? SIGALRM : nil
-        })
-        return (exit, hellos)
-    }
-
     func testAWorkerWhoseCoordinatorFellSilentSaysHelloAgainAndJoins() throws {
-        let (exit, hellos) = try run(rejoinTimeoutSeconds: 5) { hello in
+        let (exit, hellos) = try playCoordinator(rejoinTimeoutSeconds: 5) { hello in
             switch hello {
-            case 1: return .welcome(self.welcome)
-            case 2: return .welcome(self.welcome)   // after 200 ms of silence: welcomed again
-            default: return .shutdown(reason: "test over")   // silent once more: stop it
+            case 1: return [.welcome(self.welcome)]
+            case 2: return [.welcome(self.welcome)]   // after 200 ms of silence: welcomed again
+            default: return [.shutdown(reason: "test over")]   // silent once more: stop it
             }
         }
         XCTAssertEqual(exit, .toldToStop, "hellos: \(hellos)")
@@ -54,13 +30,13 @@ final class WorkerRejoinTests: CoordinatorRigTestCase {
     }
 
     func testAWorkerWhoseCoordinatorNeverAnswersAgainExitsAfterItsRejoinTimeout() throws {
-        let (exit, hellos) = try run(rejoinTimeoutSeconds: 0.3) { $0 == 1 ? .welcome(self.welcome) : nil }
+        let (exit, hellos) = try playCoordinator(rejoinTimeoutSeconds: 0.3) { $0 == 1 ? [.welcome(self.welcome)] : [] }
         XCTAssertEqual(exit, .coordinatorGone)
         XCTAssertEqual(hellos, 2)
     }
 
     func testWithoutARejoinTimeoutASilentCoordinatorEndsTheWorker() throws {
-        let (exit, hellos) = try run(rejoinTimeoutSeconds: 0) { $0 == 1 ? .welcome(self.welcome) : nil }
+        let (exit, hellos) = try playCoordinator(rejoinTimeoutSeconds: 0) { $0 == 1 ? [.welcome(self.welcome)] : [] }
         XCTAssertEqual(exit, .coordinatorGone)
         XCTAssertEqual(hellos, 1)
     }
@@ -94,4 +70,32 @@ final class WorkerRejoinTests: CoordinatorRigTestCase {
         XCTAssertEqual(rig.coordinator.rejectedMessages, 0, "\(rig.log.all)")
         XCTAssertEqual(rig.coordinator.workerCount, 2)
     }
+}
+
+/// A real Worker against a ROUTER the test plays: hello number N (from 1)
+/// is answered with `answer(N)`, and nothing else is ever sent. Ends when
+/// the worker does, or after 10 s (as if signalled).
+func playCoordinator(
+    peerTimeoutMilliseconds: Int = 5_000, rejoinTimeoutSeconds: Double = Worker.defaultRejoinTimeoutSeconds,
+    answer: (Int) -> [WireMessage]
+) throws -> (Worker.Exit, hellos: Int) {
+    let context = try ZMQContext()
+    let router = try ZMQSocket(context: context, kind: .router)
+    let endpoint = try router.bind("tcp://127.0.0.1:*")
+    defer { router.close() }
+    let worker = try Worker(
+        coordinator: endpoint, ringListen: "tcp://127.0.0.1:*",
+        timing: ClusterSettings(heartbeatMilliseconds: 20, peerTimeoutMilliseconds: peerTimeoutMilliseconds),
+        rejoinTimeoutSeconds: rejoinTimeoutSeconds, output: .silent)
+    var hellos = 0
+    let watchdog = Deadline(seconds: 10)
+    let exit = try worker.run(stopSignal: {
+        while let (peer, frames) = try? router.tryReceiveRouted() {
+            guard case .hello = try? WireMessage.decode(frames, limits: .beforeWelcome) else { continue }
+            hellos += 1
+            for reply in answer(hellos) { try? router.send(to: peer, reply.encode()) }
+        }
+        return watchdog.hasPassed ? SIGALRM : nil
+    })
+    return (exit, hellos)
 }
