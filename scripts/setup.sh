@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist # full-size training data (60,000 images) in IDX format
   python3               # the tests' local HTTP mirror and contract checks
   iproute2              # network namespaces for multi-host tests
+  iptables              # packet loss and cut links between the multi-host tests' namespaces
   openmpi-bin           # mpirun, to test `dptrain launch` under a real MPI launcher
   slurm-wlm             # slurmctld, slurmd, sbatch: a real Slurm for the launch tests
   munge                 # Slurm's authentication daemon

@@ -8,7 +8,7 @@ import Wire
 struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compute gradients for a coordinator; needs no data files.",
-        discussion: "Once welcomed, the worker takes the run's --heartbeat-ms and --peer-timeout-ms from the coordinator; its own apply while it joins. With no answer within its --peer-timeout-ms (a wrong --coordinator-key, a key the coordinator does not authorise, a wrong address), it exits 1 saying so.")
+        discussion: "Once welcomed, the worker takes the run's --heartbeat-ms and --peer-timeout-ms from the coordinator; its own apply while it joins. With no answer within its --peer-timeout-ms (a wrong --coordinator-key, a key the coordinator does not authorise, a wrong address), it exits 1 saying so. Once welcomed, a coordinator silent for the peer timeout gets a new hello, and the worker exits 1 only if none answers within --rejoin-timeout.")
 
     @Option(help: "The coordinator's endpoint, e.g. tcp://HOST:5555.")
     var coordinator: String
@@ -18,6 +18,8 @@ struct Worker: ParsableCommand {
     var curveSecretKey: String?
     @Option(name: .customLong("coordinator-key"), help: "The coordinator's CURVE public key, pinned: a .pub file or the 40-character Z85 key (write --coordinator-key=KEY: a key may start with '-').")
     var coordinatorKey: String?
+    @Option(name: .customLong("rejoin-timeout"), help: "Seconds to keep trying to join again after the coordinator went silent for the peer timeout (a cut link, a busy network); 0: exit 1 at once.")
+    var rejoinTimeoutSeconds: Double = Cluster.Worker.defaultRejoinTimeoutSeconds
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var logging: OutputOptions
     @Option(name: .customLong("protocol-version"), help: .hidden)
@@ -35,11 +37,12 @@ struct Worker: ParsableCommand {
             SignalTrap.ignoreInterrupts()
         }
         SignalTrap.install([SIGTERM])
+        guard rejoinTimeoutSeconds >= 0 else { throw UsageError("--rejoin-timeout: must be 0 or more, got \(rejoinTimeoutSeconds)") }
         let curve = try workerCurve()
         let worker = try Cluster.Worker(
             coordinator: coordinator, ringListen: RingEndpoint.listen(coordinator: coordinator, requested: ringListen),
             timing: try cluster.settings(), parentProcess: parent, protocolVersion: protocolVersion, curve: curve,
-            output: logging.output)
+            rejoinTimeoutSeconds: rejoinTimeoutSeconds, output: logging.output)
         worker.lieOffset = lieOffset
         switch try worker.run(stopSignal: { SignalTrap.caught }) {
         case .toldToStop: return

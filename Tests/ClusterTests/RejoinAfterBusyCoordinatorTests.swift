@@ -38,32 +38,12 @@ final class RejoinAfterBusyCoordinatorTests: XCTestCase {
     /// message before the coordinator's first Refuse reaches it (a late
     /// gradient and a heartbeat, say): each is refused. It should join again.
     func testAWorkerRefusedTwiceAsANonMemberJoinsAgain() throws {
-        let context = try ZMQContext()
-        let router = try ZMQSocket(context: context, kind: .router)
-        let endpoint = try router.bind("tcp://127.0.0.1:*")
-        defer { router.close() }
-        let worker = try Worker(
-            coordinator: endpoint, ringListen: "tcp://127.0.0.1:*",
-            timing: ClusterSettings(heartbeatMilliseconds: 20, peerTimeoutMilliseconds: 5_000), output: .silent)
         let welcome = Welcome(workerID: 1, shardSize: 4, heartbeatMilliseconds: 20, peerTimeoutMilliseconds: 5_000,
                               activation: "tanh", loss: "cross-entropy", layerSizes: [16, 8, 3])
-        var hellos = 0
-        let watchdog = Deadline(seconds: 10)
-        let exit = try worker.run(stopSignal: {
-            while let (peer, frames) = try? router.tryReceiveRouted() {
-                guard case .hello = try? WireMessage.decode(frames, limits: .beforeWelcome) else { continue }
-                hellos += 1
-                if hellos == 1 {
-                    try? router.send(to: peer, WireMessage.welcome(welcome).encode())
-                    for _ in 0..<2 {
-                        try? router.send(to: peer, WireMessage.refuse(reason: "not a member of this run; say hello to join").encode())
-                    }
-                } else {
-                    try? router.send(to: peer, WireMessage.shutdown(reason: "test over").encode())
-                }
-            }
-            return watchdog.hasPassed ? SIGALRM : nil
-        })
+        let refuse = WireMessage.refuse(reason: "not a member of this run; say hello to join")
+        let (exit, hellos) = try playCoordinator { hello in
+            hello == 1 ? [.welcome(welcome), refuse, refuse] : [.shutdown(reason: "test over")]
+        }
         XCTAssertEqual(exit, .toldToStop, "hellos: \(hellos)")
     }
 }

@@ -24,6 +24,7 @@ final class BadInputTests: XCTestCase {
         try assertRefused(["simulate", "--workers", "0"] + data, mentions: "--workers")
         try assertRefused(["simulate", "--workers", "2", "--collective", "star"] + data, mentions: "--collective")
         try assertRefused(["train", "--layers", "100,10"] + data, mentions: "784")
+        try assertRefused(["worker", "--coordinator", "tcp://127.0.0.1:1", "--rejoin-timeout", "-1"], mentions: "--rejoin-timeout")
     }
 
     func testBadDataFilesAreRefusedNamingTheFile() throws {

@@ -31,8 +31,9 @@ enum DPTrain {
     }
 
     /// Starts dptrain with output captured to files (pipes could fill up and stall it).
-    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Running {
-        try Running(arguments: arguments, environment: environment)
+    /// `launcher`: a command that execs dptrain in turn (NetworkLab's `ip netns exec ...`).
+    static func start(_ arguments: [String], environment: [String: String] = [:], launcher: [String] = []) throws -> Running {
+        try Running(arguments: arguments, environment: environment, launcher: launcher)
     }
 
     static func run(_ arguments: [String], timeout: Double = 300) throws -> Result {
@@ -44,10 +45,11 @@ enum DPTrain {
         let process = Process()
         let folder: URL
 
-        init(arguments: [String], environment: [String: String]) throws {
+        init(arguments: [String], environment: [String: String], launcher: [String] = []) throws {
             folder = try temporaryFolder()
-            process.executableURL = DPTrain.executable
-            process.arguments = arguments
+            let command = launcher + [DPTrain.executable.path] + arguments
+            process.executableURL = URL(fileURLWithPath: command[0])
+            process.arguments = Array(command.dropFirst())
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             FileManager.default.createFile(atPath: folder.appendingPathComponent("out").path, contents: nil)
             FileManager.default.createFile(atPath: folder.appendingPathComponent("err").path, contents: nil)

@@ -110,10 +110,7 @@ final class SlurmTests: XCTestCase {
         let log = jobLog(lab)
         XCTAssertEqual(state, "COMPLETED", log)
         XCTAssertTrue(log.contains("dptrain.sbatch: job \(job) continues \(run.path) from its checkpoint"), log)
-        // Slurm's kill takes a moment to land, so the run may have gone on a few steps; it resumed, not restarted.
-        let resumedStep = log.split(separator: "\n").first { $0.contains("resuming \(run.path) at epoch ") }
-            .flatMap { line in line.range(of: ", step ").flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) } }
-        XCTAssertGreaterThan(resumedStep ?? 0, 0, "the requeued job did not resume from a checkpoint: \(log)")
+        XCTAssertGreaterThan(resumedStep(of: run.path, in: log) ?? 0, 0, "the requeued job did not resume from a checkpoint: \(log)")
         XCTAssertEqual(fileBytes(run.appendingPathComponent("model.safetensors")), reference, log)
     }
 }

@@ -7,7 +7,8 @@
 #   e.g. cluster/hosts/run.sh hosts --dataset mnist --out runs/x
 # HOSTFILE: one host a line ([user@]host; '#' comments and blank lines
 # skipped); a host may appear more than once. Each host needs
-# passwordless ssh and dptrain on its PATH (or DPTRAIN=/path/on/the/hosts).
+# passwordless ssh, a POSIX login shell (sh, bash, zsh) and dptrain on its
+# PATH (or DPTRAIN=/path/on/the/hosts).
 # MASTER_ADDR defaults to the first host, MASTER_PORT to 29500; --out is on
 # rank 0's host. SSH replaces the ssh command (default "ssh -o BatchMode=yes").
 # If a rank fails, the others are stopped; Ctrl-C (or SIGTERM) stops every

@@ -170,6 +170,14 @@ final class Membership {
             try? socket.send(to: peer, WireMessage.refuse(reason: "not a member of this run; \(RefusalHint.joinAgain)").encode())
             return
         }
+        if case .hello(let hello) = message {
+            // The member lost us first (a cut link seen from its end) and
+            // started over: what it held goes to the others, and it joins anew.
+            let member = members.remove(at: index)
+            output.log("coordinator: \(member.label) said hello again; its work goes to the others")
+            try delegate?.membership(lost: member)
+            return try admit(peer, name: hello.workerName)
+        }
         members[index].lastHeard = monotonicNanoseconds()
         switch message {
         case .heartbeat:

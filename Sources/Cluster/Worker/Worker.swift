@@ -43,20 +43,30 @@ public final class Worker: KeepingAlive {
     private var limits = DecodingLimits.beforeWelcome
     /// A test hook only: see CentralWorker's lieOffset.
     public var lieOffset: Int64 = 0
+    /// As long as a coordinator pauses below --min-workers by default.
+    public static let defaultRejoinTimeoutSeconds: Double = 60
     /// The most a welcome may have this worker allocate for its network.
     public static let maxAllocationBytes = 4 << 30
     private let curve: WorkerCurve?
     /// Until a first welcome, silence means the handshake or the address is wrong, not a coordinator gone.
     private var welcomedOnce = false
+    /// How long a welcomed worker that lost its coordinator (silent for the
+    /// peer timeout) keeps waiting for an answer to a new hello; 0: exit at once.
+    private let rejoinTimeoutSeconds: Double
+    /// When this worker lost its coordinator and said hello again; nil while it hears from it.
+    private var lostAt: UInt64?
 
     /// `timing` holds until a welcome replaces it. `parentProcess`: exit as
     /// soon as that process is gone (set by `simulate`, so that a killed
     /// simulation never leaves workers behind). `ringListen`: where to bind
-    /// for ring traffic if the coordinator runs a ring.
+    /// for ring traffic if the coordinator runs a ring. `rejoinTimeoutSeconds`:
+    /// how long to wait for a lost coordinator after saying hello again.
     public init(
         coordinator endpoint: String, ringListen: String, timing: ClusterSettings, parentProcess: pid_t? = nil,
-        protocolVersion: UInt16 = wireProtocolVersion, curve: WorkerCurve? = nil, output: Output
+        protocolVersion: UInt16 = wireProtocolVersion, curve: WorkerCurve? = nil,
+        rejoinTimeoutSeconds: Double = Worker.defaultRejoinTimeoutSeconds, output: Output
     ) throws {
+        self.rejoinTimeoutSeconds = rejoinTimeoutSeconds
         self.curve = curve
         self.endpoint = endpoint
         self.ringListen = ringListen
@@ -95,18 +105,36 @@ public final class Worker: KeepingAlive {
                 continue
             }
             guard let frames else {
-                if monotonicNanoseconds() - lastHeard > UInt64(timing.peerTimeoutMilliseconds) * 1_000_000 {
+                let now = monotonicNanoseconds()
+                if let lostAt {
+                    guard Double(now - lostAt) / 1e9 > rejoinTimeoutSeconds else { continue }
+                    output.log("worker: coordinator at \(endpoint) still silent \(rejoinWindow) after this worker said hello again; exiting")
+                    return .coordinatorGone
+                }
+                if now - lastHeard > UInt64(timing.peerTimeoutMilliseconds) * 1_000_000 {
                     if !welcomedOnce {
                         output.log("worker: \(noAnswerReason)")
                         return .coordinatorGone
                     }
-                    output.log("worker: coordinator at \(endpoint) silent for over \(timing.peerTimeoutMilliseconds) ms; exiting")
-                    return .coordinatorGone
+                    guard rejoinTimeoutSeconds > 0 else {
+                        output.log("worker: coordinator at \(endpoint) silent for over \(timing.peerTimeoutMilliseconds) ms; exiting")
+                        return .coordinatorGone
+                    }
+                    // A cut link looks the same from both ends: the coordinator
+                    // has given this worker's work to the others by now, and
+                    // the hello waits in the socket until the link returns.
+                    output.log("worker: coordinator at \(endpoint) silent for over \(timing.peerTimeoutMilliseconds) ms; saying hello again and waiting up to \(rejoinWindow)")
+                    leave()
+                    try sayHello()
+                    rejoining = true
+                    lostAt = now
+                    continue
                 }
                 if collective != nil { try send(.heartbeat) }
                 continue
             }
             lastHeard = monotonicNanoseconds()
+            lostAt = nil
             let message: WireMessage
             do {
                 message = try WireMessage.decode(frames, limits: limits)
@@ -175,6 +203,11 @@ public final class Worker: KeepingAlive {
             collective = ring
             try send(.ringAddress(RingAddress(endpoint: ring.endpoint, publicKey: curve?.keys.publicKey)))
         }
+    }
+
+    /// "60 s", "0.5 s".
+    private var rejoinWindow: String {
+        rejoinTimeoutSeconds == rejoinTimeoutSeconds.rounded() ? "\(Int(rejoinTimeoutSeconds)) s" : "\(rejoinTimeoutSeconds) s"
     }
 
     /// A CURVE handshake that fails looks, from here, like a coordinator that never answers.
