@@ -23,8 +23,9 @@ import Glibc
 /// made it, also when the test fails: its processes (by pid), namespaces
 /// (and with them their links, tc queues and iptables rules) and
 /// /etc/netns folders. Leftovers of an earlier test process that died
-/// before its teardown (names start with `dptlab-PID-`, PID no longer alive)
-/// are removed when a new lab starts. Needs root, iproute2 and iptables.
+/// before its teardown (names start with `dptlab-PID-`, PID no longer alive),
+/// and any process still running in them, are removed when a new lab
+/// starts. Needs root, iproute2 and iptables.
 final class NetworkLab {
     struct Host {
         /// The lab name, also the host name its processes see.

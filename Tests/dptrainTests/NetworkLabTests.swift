@@ -50,8 +50,19 @@ final class NetworkLabTests: XCTestCase {
         addTeardownBlock { _ = try? NetworkLab.command("ip", "netns", "delete", stale) }
         try FileManager.default.createDirectory(atPath: "/etc/netns/\(stale)", withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: "/etc/netns/\(stale)") }
+        // A process the dead run left running in its namespace.
+        let orphan = Process()
+        orphan.executableURL = URL(fileURLWithPath: try XCTUnwrap(NetworkLab.tool("ip")))
+        orphan.arguments = ["netns", "exec", stale, "sleep", "60"]
+        try orphan.run()
+        addTeardownBlock { if orphan.isRunning { kill(orphan.processIdentifier, SIGKILL) } }
+        waitUntil("the orphan to enter its namespace") {
+            ((try? NetworkLab.command("ip", "netns", "pids", stale)) ?? "").contains(String(orphan.processIdentifier))
+        }
 
         _ = try NetworkLab(hosts: ["solo"], for: self)
+        orphan.waitUntilExit()
+        XCTAssertEqual(orphan.terminationReason, .uncaughtSignal, "the orphan was not killed")
         XCTAssertFalse(try listedNamespaces().contains(stale), "the stale namespace is still there")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/etc/netns/\(stale)"), "the stale /etc/netns folder is still there")
     }

@@ -103,10 +103,10 @@ final class SeveralHostsTests: XCTestCase {
                 dropped() || !coordinator.process.isRunning
             }
             waitUntil("worker-3 to miss its coordinator; stderr: \(workers[2].stderr)") {
-                workers[2].stderr.contains("silent for over 1500 ms") || !workers[2].process.isRunning
+                workers[2].stderr.contains("silent for over 1500 ms; saying hello again") || !workers[2].process.isRunning
             }
-            let stepsBefore = coordinator.stepsDone.count
-            guard waitForStep(coordinator.stepsDone.last! + 2, of: coordinator) else { return }
+            // The others train on without it.
+            guard let last = coordinator.stepsDone.last, waitForStep(last + 2, of: coordinator) else { return }
             try lab.restore("worker-3")
             waitUntil("worker-3 to join again; stderr: \(workers[2].stderr)") {
                 workers[2].stderr.components(separatedBy: "joined tcp://coordinator:").count == 3
@@ -116,7 +116,6 @@ final class SeveralHostsTests: XCTestCase {
             let result = try finish(coordinator, workers, "\(collective), worker-3 cut off")
             XCTAssertTrue(fileBytes(out.appendingPathComponent("model.safetensors")) == reference,
                           "\(collective) with a worker cut off and back differs from train: \(result.stderr)")
-            XCTAssertGreaterThan(coordinator.stepsDone.count, stepsBefore + 2, "no steps were done without worker-3")
             // Three joins at the start and worker-3's second; the last epoch ran on all three.
             let joins = result.stderr.split(separator: "\n").filter { $0.contains(" joined;") }
             XCTAssertEqual(joins.count, 4, result.stderr)
