@@ -45,8 +45,10 @@ let package = Package(
             "MLP", "Datasets", "Collective", "Clock", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Cluster", dependencies: ["MLP", "Datasets", "Collective", "Training", "Wire", "Clock"]),
+        // `dptrain report`: a run folder to one self-contained HTML page.
+        .target(name: "Report", dependencies: ["Training", "MLP", "Datasets", "CZlib"]),
         .executableTarget(name: "dptrain", dependencies: [
-            "Cluster", "Training", "Datasets", "MLP", "Wire",
+            "Cluster", "Training", "Datasets", "MLP", "Wire", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "dptrain-bench", dependencies: [
@@ -64,6 +66,7 @@ let package = Package(
             "Training", "Collective", "MLP", "Datasets", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Training", "Collective", "Wire", "MLP", "Datasets", "Clock"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Training", "MLP", "Datasets"]),
         .testTarget(name: "dptrainTests", dependencies: ["dptrain", "Wire", "Training", "Collective", "MLP"]),
     ],
     swiftLanguageModes: [.v5]

@@ -18,6 +18,7 @@ packages=(
   slurm-wlm             # slurmctld, slurmd, sbatch: a real Slurm for the launch tests
   munge                 # Slurm's authentication daemon
   tcpdump               # the CURVE test captures loopback traffic to look for plaintext
+  chromium              # headless browser: the report test renders report.html to a screenshot
 )
 
 missing=()
