@@ -46,44 +46,23 @@ final class ReportCommandTests: XCTestCase {
                       "external": [s for s in page.images if not s.startswith("data:")]}))
     """
 
-    /// Decodes a PNG screenshot (8-bit RGB or RGBA, any filter) with zlib and
-    /// counts, in horizontal bands of 100 pixels, the pixels of each chart colour.
+    /// Counts, in horizontal bands of 100 pixels of a screenshot, the
+    /// pixels of each chart colour and those that are not white (Pillow).
     private static let screenshotCounter = """
-    import json, struct, sys, zlib
-    raw = open(sys.argv[1], "rb").read()
-    assert raw[:8] == b"\\x89PNG\\r\\n\\x1a\\n", "not a PNG"
-    pos, idat = 8, b""
-    while pos < len(raw):
-        length, kind = struct.unpack(">I4s", raw[pos:pos + 8])
-        body = raw[pos + 8:pos + 8 + length]
-        if kind == b"IHDR": width, height, depth, colour = struct.unpack(">IIBB", body[:10])
-        if kind == b"IDAT": idat += body
-        pos += 12 + length
-    assert depth == 8 and colour in (2, 6), (depth, colour)
-    channels = 3 if colour == 2 else 4
-    data, stride = zlib.decompress(idat), width * channels
-    rows, previous = [], bytearray(stride)
-    for y in range(height):
-        kind, line = data[y * (stride + 1)], bytearray(data[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for x in range(stride):
-            a = line[x - channels] if x >= channels else 0
-            b, c = previous[x], previous[x - channels] if x >= channels else 0
-            if kind == 1: line[x] = (line[x] + a) & 255
-            elif kind == 2: line[x] = (line[x] + b) & 255
-            elif kind == 3: line[x] = (line[x] + (a + b) // 2) & 255
-            elif kind == 4:
-                p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(line); previous = line
+    import json, sys
+    from PIL import Image
+    image = Image.open(sys.argv[1]).convert("RGB")
+    width, height = image.size
     colours = {name: tuple(int(value[i:i + 2], 16) for i in (1, 3, 5)) for name, value in json.loads(sys.argv[2]).items()}
     bands = {name: [0] * ((height + 99) // 100) for name in colours}
     nonwhite = [0] * ((height + 99) // 100)
-    for y, line in enumerate(rows):
-        for x in range(0, stride, channels):
-            pixel = tuple(line[x:x + 3])
-            if pixel != (255, 255, 255): nonwhite[y // 100] += 1
-            for name, rgb in colours.items():
-                if all(abs(pixel[i] - rgb[i]) <= 24 for i in range(3)): bands[name][y // 100] += 1
+    for index, pixel in enumerate(image.getdata()):
+        band = index // width // 100
+        if pixel == (255, 255, 255): continue
+        nonwhite[band] += 1
+        for name, rgb in colours.items():
+            if abs(pixel[0] - rgb[0]) <= 24 and abs(pixel[1] - rgb[1]) <= 24 and abs(pixel[2] - rgb[2]) <= 24:
+                bands[name][band] += 1
     print(json.dumps({"width": width, "height": height, "bands": bands, "nonwhite": nonwhite}))
     """
 
@@ -203,6 +182,7 @@ final class ReportCommandTests: XCTestCase {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         XCTAssertTrue(FileManager.default.fileExists(atPath: shot.path), "chromium wrote no screenshot", file: file, line: line)
+        try Python.require(module: "PIL", package: "pillow")
         let colours = String(decoding: try JSONSerialization.data(withJSONObject: self.colours), as: UTF8.self)
         let counted = try Python.run(Self.screenshotCounter, [shot.path, colours])
         XCTAssertEqual(counted.status, 0, counted.stderr, file: file, line: line)

@@ -40,14 +40,12 @@ public final class AveragingUpdater: ParameterUpdater {
         computeNanoseconds += monotonicNanoseconds() - started
         let tally = StepTally(sum)
         guard tally.finite else { return tally }
-        try parameters.write { parameters in
+        let squares = try parameters.write { parameters in
             applyAveragedUpdate(
                 sums: UnsafeBufferPointer(sum.values), sampleCount: sum.samples, range: 0..<parameters.count,
                 optimiser: optimiser, parameters: parameters, mean: meanGradient, learningRate: learningRate)
         }
-        // The whole mean gradient is in `meanGradient` now: one BLAS pass
-        // over it (about 1 % of a 784-512-256-10 step, measured in bench.sh).
-        lastGradientNorm = Double(BLAS.sumOfSquares(UnsafeBufferPointer(meanGradient))).squareRoot()
+        lastGradientNorm = squares.squareRoot()
         return tally
     }
 
