@@ -20,7 +20,7 @@ final class ProgressReporterTests: XCTestCase {
 
     func testPlainLinesComeAtMostOncePerIntervalAndCarryNoControlCharacters() {
         let capture = Capture()
-        let output = Output(progress: .lines(interval: 5), people: capture.add, log: capture.add)
+        let output = Output(progress: .lines(interval: 5), people: { capture.add($0) }, log: { capture.add($0) })
         var now: UInt64 = 0
         let reporter = ProgressReporter(output: output) { now }
         for n in 1...10 {
@@ -70,10 +70,10 @@ final class ProgressReporterTests: XCTestCase {
 
     func testIntervalZeroDrawsEveryStepAndOffDrawsNothing() {
         let capture = Capture()
-        let every = ProgressReporter(output: Output(progress: .lines(interval: 0), people: capture.add, log: capture.add)) { 0 }
+        let every = ProgressReporter(output: Output(progress: .lines(interval: 0), people: { capture.add($0) }, log: { capture.add($0) })) { 0 }
         for n in 1...4 { every.stepFinished(step(n)) }
         XCTAssertEqual(capture.written.count, 4)
-        let quiet = ProgressReporter(output: Output(progress: .off, people: capture.add, log: capture.add)) { 0 }
+        let quiet = ProgressReporter(output: Output(progress: .off, people: { capture.add($0) }, log: { capture.add($0) })) { 0 }
         for n in 1...4 { quiet.stepFinished(step(n)) }
         XCTAssertEqual(capture.written.count, 4)
     }

@@ -118,7 +118,7 @@ public final class TrainingLoop {
             StepWork(globalStep: globalStep, shards: shardRanges, order: order), learningRate: rate,
             next: upcoming(order: order))
         guard tally.finite else {
-            for observer in observers { observer.checkpointWritten() }
+            for observer in observers { observer.flush() }
             throw TrainingError.diverged(epoch: epoch + 1, step: globalStep)
         }
         let stepNanoseconds = monotonicNanoseconds() - stepStarted
@@ -192,7 +192,7 @@ public final class TrainingLoop {
             epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep,
             weights: Array(state.weights), velocity: Array(state.velocity), progress: progress)
         try checkpoint.write(to: run.checkpointURL)
-        for observer in observers { observer.checkpointWritten() }
+        for observer in observers { observer.flush() }
     }
 
     private func restore(_ checkpoint: Checkpoint) throws {

@@ -4,9 +4,10 @@
 public protocol TrainingObserver: AnyObject {
     func stepFinished(_ step: StepReport)
     func epochFinished(_ metrics: EpochMetrics)
-    /// A checkpoint is on disk: buffered records up to here may be written,
-    /// so a resumed run neither repeats nor misses any.
-    func checkpointWritten()
+    /// Write what is buffered. Called after every checkpoint (so a resumed
+    /// run, which starts at the checkpoint, neither repeats nor misses a
+    /// record) and when a run diverges (its curves show how).
+    func flush()
 }
 
 /// One step, as it ended.

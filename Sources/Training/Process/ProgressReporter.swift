@@ -44,7 +44,7 @@ public final class ProgressReporter: TrainingObserver {
 
     public func epochFinished(_ metrics: EpochMetrics) { output.clearProgress() }
 
-    public func checkpointWritten() {}
+    public func flush() {}
 
     private func draw(_ step: StepReport) {
         if case .terminal = output.progress {

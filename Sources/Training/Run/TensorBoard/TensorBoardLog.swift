@@ -79,7 +79,7 @@ public final class TensorBoardLog: TrainingObserver {
         if let fraction = metrics.communicationFraction { scalar(Tag.epochCommunicationFraction, fraction, at, time) }
     }
 
-    public func checkpointWritten() {
+    public func flush() {
         guard !failed, !buffer.isEmpty else { return }
         do {
             try write()
