@@ -44,11 +44,14 @@ let package = Package(
         .target(name: "Training", dependencies: [
             "MLP", "Datasets", "Collective", "Clock", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Other tools' formats: the ONNX writer. Images: PNG and PGM decoding for predict.
+        .target(name: "ModelExport", dependencies: ["MLP"]),
+        .target(name: "Images", dependencies: ["CZlib"]),
         .target(name: "Cluster", dependencies: ["MLP", "Datasets", "Collective", "Training", "Wire", "Clock"]),
         // `dptrain report`: a run folder to one self-contained HTML page.
         .target(name: "Report", dependencies: ["Training", "MLP", "Datasets", "CZlib"]),
         .executableTarget(name: "dptrain", dependencies: [
-            "Cluster", "Training", "Datasets", "MLP", "Wire", "Report",
+            "Cluster", "Training", "Datasets", "MLP", "Wire", "ModelExport", "Images", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "dptrain-bench", dependencies: [
@@ -66,6 +69,8 @@ let package = Package(
             "Training", "Collective", "MLP", "Datasets", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Training", "Collective", "Wire", "MLP", "Datasets", "Clock"]),
+        .testTarget(name: "ModelExportTests", dependencies: ["ModelExport", "MLP"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Training", "MLP", "Datasets"]),
         .testTarget(name: "dptrainTests", dependencies: ["dptrain", "Wire", "Training", "Collective", "MLP"]),
     ],

@@ -15,7 +15,7 @@ public enum Activation: String, CaseIterable, Sendable {
         self = activation
     }
 
-    static let leakySlope: Float = 0.01
+    public static let leakySlope: Float = 0.01
 
     /// a = f(z), in place.
     func apply(_ z: UnsafeMutablePointer<Float>, count: Int) {

@@ -12,6 +12,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "A model written by training: RUN_DIR/model.safetensors.")
     var model: String
     @OptionGroup var data: DataOptions
+    @Option(help: "Also write every test image's predicted class and probabilities to this CSV file.")
+    var predictions: String?
 
     func run() throws {
         let file = try Safetensors.read(from: URL(fileURLWithPath: model))
@@ -20,6 +22,10 @@ struct Evaluate: ParsableCommand {
         try TrainingData.check(test, named: "test", against: architecture)
         let result = parameters.withUnsafeBufferPointer {
             Evaluator(architecture: architecture).evaluate($0, on: test)
+        }
+        if let predictions {
+            let answers = Predictor(architecture: architecture, parameters: parameters).predict(pixels: test.pixels)
+            try AtomicFile.write(PredictionsFile.encode(answers, labels: test.labels), to: URL(fileURLWithPath: predictions))
         }
         let report: [String: Any] = [
             "model": model, "samples": test.count,

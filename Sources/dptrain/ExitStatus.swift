@@ -3,6 +3,7 @@ import Cluster
 import Training
 import Datasets
 import Foundation
+import Images
 import MLP
 import Report
 import Wire
@@ -46,7 +47,7 @@ enum ExitStatus {
         case is DatasetError, is ArchitectureError, is BatchPlanError,
              is SafetensorsError, is DataShapeError, is RunDirectoryError, is UsageError, is ScheduleError,
              is CheckpointError, is LaunchEnvironmentError, is SlurmNodeList.Malformed, is CurveKeyError,
-             is ReportError:
+             is ImageError, is ReportError:
             return true
         case ClusterError.cannotListen:
             return true

@@ -16,7 +16,10 @@ struct Launch: ParsableCommand {
             OMPI_COMM_WORLD_RANK/SIZE (or PMIX_RANK), RANK/WORLD_SIZE, or a Kubernetes Indexed Job's \
             JOB_COMPLETION_INDEX with WORLD_SIZE. The coordinator is reached at MASTER_ADDR:MASTER_PORT, or, \
             under Slurm, the first host of SLURM_JOB_NODELIST; without a port, rank 0 binds a free one and \
-            publishes its endpoint in the run directory (--out), which the workers read.
+            publishes its endpoint in the run directory (--out), which the workers read. \
+            CURVE: rank 0 takes --curve-secret-key and --authorized-keys, workers --curve-secret-key and \
+            --coordinator-key; each flag not given is read from DPTRAIN_CURVE_SECRET_KEY, DPTRAIN_AUTHORIZED_KEYS \
+            or DPTRAIN_COORDINATOR_KEY, holding the key's (or the list's) text, as a Kubernetes Secret fills them.
             """)
 
     @Option(help: "This task's rank (overrides the launcher's).")
@@ -31,22 +34,31 @@ struct Launch: ParsableCommand {
     var listen: String?
     @Option(help: "How gradients are reduced: central or ring.")
     var collective: CollectiveKind = .central
+    @Option(name: .customLong("ring-listen"), help: "Workers: where to take ring traffic, e.g. tcp://POD_IP:* (default: every interface, announced under this host's name).")
+    var ringListen: String?
+    @OptionGroup var keyOptions: LaunchKeyOptions
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var training: TrainingOptions
     @OptionGroup var logging: OutputOptions
 
     func run() throws {
         let output = try logging.output
+        let environment = ProcessInfo.processInfo.environment
         let role = try LaunchRole.read(
-            environment: ProcessInfo.processInfo.environment, hostName: ProcessInfo.processInfo.hostName,
+            environment: environment, hostName: ProcessInfo.processInfo.hostName,
             overrides: LaunchOverrides(rank: rank, worldSize: worldSize, coordinatorHost: coordinatorHost, port: port))
         let settings = try cluster.settings()
+        // Keys are checked before anything is said or made, on the rank that uses them.
+        let keys = keyOptions.keys(environment: environment)
+        let coordinatorCurve = role.isCoordinator ? try keys.coordinatorCurve() : nil
+        let workerCurve = role.isCoordinator ? nil : try keys.workerCurve()
         let folder = URL(fileURLWithPath: training.resume ?? training.out ?? "runs/latest")
         let rendezvous = Rendezvous(folder: folder, jobID: role.jobID)
         output.info("launch: \(role.launcher) rank \(role.rank) of \(role.worldSize)")
         if role.isCoordinator {
             let endpoint = listen ?? "tcp://0.0.0.0:\(role.port.map(String.init) ?? "*")"
-            let job = CoordinatorJob(listen: endpoint, workers: role.workers, collective: collective, settings: settings)
+            var job = CoordinatorJob(listen: endpoint, workers: role.workers, collective: collective, settings: settings)
+            job.curve = coordinatorCurve
             let run = try training.prepare(output: output)
             rendezvous.clear()
             try finish(job.run(run, output: output) { bound in
@@ -69,9 +81,14 @@ struct Launch: ParsableCommand {
             endpoint = published
         }
         SignalTrap.install([SIGTERM])
+        // The job's tasks start in any order (a pod waits for its image, a
+        // host for ssh): until its first welcome, a worker waits for rank 0
+        // as long as rank 0 waits for the workers.
+        var joining = settings
+        joining.peerTimeoutMilliseconds = max(settings.peerTimeoutMilliseconds, Int(settings.joinTimeoutSeconds * 1000))
         let worker = try Cluster.Worker(
-            coordinator: endpoint, ringListen: RingEndpoint.listen(coordinator: endpoint, requested: nil),
-            timing: settings, output: output)
+            coordinator: endpoint, ringListen: RingEndpoint.listen(coordinator: endpoint, requested: ringListen),
+            timing: joining, curve: workerCurve, output: output)
         switch try worker.run(stopSignal: { SignalTrap.caught }) {
         case .toldToStop: return
         case .refused: throw ExitCode(2)

@@ -10,7 +10,7 @@ struct DPTrain: ParsableCommand {
         abstract: "Data-parallel MLP training on MNIST-format data over ZeroMQ.",
         subcommands: [
             Train.self, Simulate.self, Coordinator.self, Worker.self, Launch.self,
-            Evaluate.self, FetchData.self, Keygen.self,
+            Evaluate.self, FetchData.self, Keygen.self, Export.self, Predict.self,
             ReportCommand.self,
         ])
 }

@@ -25,6 +25,10 @@ final class LaunchRoleTests: XCTestCase {
         let read = try role(["SLURM_PROCID": "0", "SLURM_NTASKS": "3", "SLURM_JOB_NODELIST": "node[07-09]", "SLURM_JOB_ID": "4242"])
         XCTAssertEqual(read, LaunchRole(rank: 0, worldSize: 3, coordinatorHost: "node07", port: nil, launcher: "slurm", jobID: "4242"))
         XCTAssertTrue(read.isCoordinator)
+        // A requeued job's run meets in a file of its own, never the run before's.
+        let requeued = try role(["SLURM_PROCID": "1", "SLURM_NTASKS": "3", "SLURM_JOB_NODELIST": "n1", "SLURM_JOB_ID": "4242",
+                                 "SLURM_RESTART_COUNT": "1"])
+        XCTAssertEqual(requeued.jobID, "4242-restart-1")
     }
 
     func testOpenMPIAndPMIx() throws {

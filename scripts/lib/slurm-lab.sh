@@ -49,7 +49,9 @@ SlurmdPort=$(free_port)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
-AuthInfo=socket=$dir/munge.socket
+# cred_expire is also how long a requeued job waits before it may run again
+# (120 s by default); 20 s still leaves a loaded machine time to start a step.
+AuthInfo=socket=$dir/munge.socket,cred_expire=20
 CredType=cred/munge
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool

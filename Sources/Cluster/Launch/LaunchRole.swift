@@ -93,8 +93,12 @@ extension LaunchRole {
             if host == nil, let list = environment["SLURM_JOB_NODELIST"] ?? environment["SLURM_NODELIST"] {
                 host = try SlurmNodeList.expand(list).first
             }
+            // A requeued job keeps its id, and its tasks may read the rendezvous
+            // file before the new rank 0 has replaced the old run's: the
+            // restart count keeps the runs' files apart.
+            let jobID = environment["SLURM_JOB_ID"].map { id in environment["SLURM_RESTART_COUNT"].map { "\(id)-restart-\($0)" } ?? id }
             role = LaunchRole(rank: rank, worldSize: size, coordinatorHost: host, port: try number("MASTER_PORT"),
-                              launcher: "slurm", jobID: environment["SLURM_JOB_ID"])
+                              launcher: "slurm", jobID: jobID)
         } else if let rank = try number("JOB_COMPLETION_INDEX") ?? statefulSetOrdinal(hostName, environment) {
             guard let size = try number("WORLD_SIZE") else {
                 throw LaunchEnvironmentError(variable: "WORLD_SIZE", problem: "missing: set it to the Job's completions (or the StatefulSet's replicas)")

@@ -32,24 +32,35 @@ public enum CurveKeyFile {
     }
 
     public static func readAuthorized(_ path: String) throws -> Set<CurveKey> {
+        try authorized(text: readText(path), source: path)
+    }
+
+    /// An authorized-keys list given as text (an environment variable a
+    /// Kubernetes Secret fills); `source` names it in errors.
+    public static func authorized(text: String, source: String) throws -> Set<CurveKey> {
         var keys = Set<CurveKey>()
-        for (index, line) in try readText(path).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty || text.hasPrefix("#") { continue }
             // A key may be followed by a comment naming its holder, as in ssh.
             let word = String(text.split(separator: " ", maxSplits: 1)[0])
-            keys.insert(try parse(word, path: "\(path):\(index + 1)"))
+            keys.insert(try parse(word, path: "\(source):\(index + 1)"))
         }
         return keys
     }
 
-    private static func readOneKey(_ path: String) throws -> CurveKey {
-        let lines = try readText(path).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    /// One key given as text, as a key file holds it; `source` names it in errors.
+    public static func oneKey(text: String, source: String) throws -> CurveKey {
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }
         guard lines.count == 1 else {
-            throw CurveKeyError.malformed(path: path, reason: "holds \(lines.count) keys, expected one Z85 key on one line")
+            throw CurveKeyError.malformed(path: source, reason: "holds \(lines.count) keys, expected one Z85 key on one line")
         }
-        return try parse(lines[0], path: path)
+        return try parse(lines[0], path: source)
+    }
+
+    private static func readOneKey(_ path: String) throws -> CurveKey {
+        try oneKey(text: readText(path), source: path)
     }
 
     private static func parse(_ text: String, path: String) throws -> CurveKey {
