@@ -33,7 +33,7 @@ public enum RunReport {
         let report = HTMLReport(
             runName: run.standardizedFileURL.lastPathComponent, architecture: architecture, dataset: dataset,
             epochs: epochs, predictions: predictions, test: test,
-            classNames: ClassNames.names(dataset: dataset, classes: architecture.outputSize))
+            classNames: classNames(dataset: dataset, classes: architecture.outputSize))
         let target = run.appendingPathComponent(fileName)
         try AtomicFile.write(Array(report.html().utf8), to: target)
         return target
@@ -54,6 +54,12 @@ public enum RunReport {
         }
         let source = DataSource.folder(data)
         return (source, description.testData, name(of: source))
+    }
+
+    /// The data set's names for its labels when it has as many, else the label numbers.
+    private static func classNames(dataset: String, classes: Int) -> [String] {
+        let names = DatasetName(rawValue: dataset)?.classNames ?? []
+        return names.count == classes ? names : (0..<classes).map(String.init)
     }
 
     /// Folders named after a known data set (Debian's /usr/share/datasets/fashion-mnist) count as it.

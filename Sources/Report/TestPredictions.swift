@@ -1,56 +1,21 @@
 import Datasets
-import Foundation
 import MLP
+import Training
 
-/// A model's answer for every test image: the predicted class (the largest
-/// output, ties to the lowest index, as `evaluate` counts) and its softmax
-/// probability. Chunks of 500 like the Evaluator, so the outputs, and the
-/// accuracy, are evaluate's to the bit.
+/// A model's answer for every test image (Training's Predictor: the largest
+/// output, ties to the lowest index, as `evaluate` counts, and its softmax
+/// probability), and the confusion matrix they make with the labels.
 public struct TestPredictions {
     public let predicted: [Int]
     public let confidence: [Double]
     public let confusion: ConfusionMatrix
 
-    public init(parameters: [Float], architecture: Architecture, test: LabeledImages, chunk: Int = 500) {
-        let classes = architecture.outputSize, size = test.inputSize
-        let workspace = GradientWorkspace(architecture: architecture, maxBatch: chunk)
-        var inputs = [Float](repeating: 0, count: chunk * size)
-        var outputs = [Float](repeating: 0, count: chunk * classes)
-        var predicted: [Int] = [], confidence: [Double] = []
-        var confusion = ConfusionMatrix(classes: classes)
-        predicted.reserveCapacity(test.count)
-        confidence.reserveCapacity(test.count)
-        var start = 0
-        while start < test.count {
-            let batch = min(chunk, test.count - start)
-            test.pixels.withUnsafeBufferPointer { pixels in
-                inputs.withUnsafeMutableBufferPointer { scaled in
-                    PixelScaling.normalise(UnsafeBufferPointer(rebasing: pixels[(start * size)..<((start + batch) * size)]),
-                                           into: UnsafeMutableBufferPointer(rebasing: scaled[0..<(batch * size)]))
-                }
-            }
-            parameters.withUnsafeBufferPointer { weights in
-                inputs.withUnsafeBufferPointer { scaled in
-                    outputs.withUnsafeMutableBufferPointer { out in
-                        workspace.outputs(parameters: weights, inputs: scaled, batch: batch, into: out)
-                    }
-                }
-            }
-            for row in 0..<batch {
-                let z = outputs[(row * classes)..<((row + 1) * classes)]
-                var best = z.startIndex
-                for j in z.indices where z[j] > z[best] { best = j }
-                let largest = Double(z[best])
-                let sum = z.reduce(0.0) { $0 + Foundation.exp(Double($1) - largest) }
-                let label = best - z.startIndex
-                predicted.append(label)
-                confidence.append(1 / sum)
-                confusion.add(actual: Int(test.labels[start + row]), predicted: label)
-            }
-            start += batch
-        }
-        self.predicted = predicted
-        self.confidence = confidence
+    public init(parameters: [Float], architecture: Architecture, test: LabeledImages) {
+        let predictions = Predictor(architecture: architecture, parameters: parameters).predict(pixels: test.pixels)
+        predicted = predictions.map(\.label)
+        confidence = predictions.map { Double($0.probability) }
+        var confusion = ConfusionMatrix(classes: architecture.outputSize)
+        for (label, guess) in zip(test.labels, predicted) { confusion.add(actual: Int(label), predicted: guess) }
         self.confusion = confusion
     }
 
