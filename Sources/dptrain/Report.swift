@@ -9,7 +9,7 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write RUN_DIR/report.html: curves, the confusion matrix on the test set, the most confident mistakes.",
         discussion: "The test set is the run's own (recorded in RUN_DIR/run.json); --dataset or --data names another. The page needs no network: charts are inline SVG, images PNG data URIs.")
 
-    @Argument(help: "A run folder with metrics.jsonl and model.safetensors.")
+    @Argument(help: ArgumentHelp("A run folder with metrics.jsonl and model.safetensors.", valueName: "RUN_DIR"))
     var folder: String
     /// Another test set than the run's (run.json), or the run's when it has none.
     @OptionGroup var data: DataOptions
