@@ -1,8 +1,9 @@
 import Foundation
 import XCTest
 
-/// python3 scripts the user-facing tests check dptrain's output with:
-/// TensorBoard's own reader, a pseudo-terminal, an HTML parser, a PNG decoder.
+/// python3 scripts the user-facing tests check dptrain's output with: a
+/// pseudo-terminal and an HTML parser (the standard library), TensorBoard's
+/// own reader and Pillow (PyPI, in PythonEnvironment's venv).
 enum Python {
     struct Result {
         let status: Int32
@@ -11,14 +12,16 @@ enum Python {
         var text: String { String(decoding: stdout, as: UTF8.self) }
     }
 
-    /// Runs `script` with `arguments`; output to files, as a pipe could fill up.
-    static func run(_ script: String, _ arguments: [String] = [], timeout: Double = 300) throws -> Result {
+    /// Runs `script` with `arguments` under `python` (the system's for the
+    /// standard library, PythonEnvironment's for PyPI packages); output to
+    /// files, as a pipe could fill up.
+    static func run(_ script: String, _ arguments: [String] = [], python: String = "python3", timeout: Double = 300) throws -> Result {
         let folder = try temporaryFolder()
         let scriptURL = folder.appendingPathComponent("script.py")
         try script.write(to: scriptURL, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptURL.path] + arguments
+        process.arguments = [python, scriptURL.path] + arguments
         let out = folder.appendingPathComponent("out"), err = folder.appendingPathComponent("err")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: err.path, contents: nil)
@@ -34,22 +37,6 @@ enum Python {
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: (try? Data(contentsOf: out)) ?? Data(),
                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
-    }
-
-    /// Makes `module` importable, installing `package` from PyPI if needed;
-    /// skips the test only if that cannot be done.
-    static func require(module: String, package: String) throws {
-        if try run("import \(module)").status == 0 { return }
-        let install = Process()
-        install.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        install.arguments = ["python3", "-m", "pip", "install", "--quiet", package]
-        install.standardOutput = FileHandle.nullDevice
-        install.standardError = FileHandle.nullDevice
-        try install.run()
-        install.waitUntilExit()
-        guard try run("import \(module)").status == 0 else {
-            throw XCTSkip("\(package) is not installed and pip cannot install it")
-        }
     }
 
     /// Runs dptrain on a pseudo-terminal of `columns` columns, as a person

@@ -182,9 +182,9 @@ final class ReportCommandTests: XCTestCase {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         XCTAssertTrue(FileManager.default.fileExists(atPath: shot.path), "chromium wrote no screenshot", file: file, line: line)
-        try Python.require(module: "PIL", package: "pillow")
+        let python = try PythonEnvironment.python(importing: ["PIL"], installs: [[["pillow"]]])
         let colours = String(decoding: try JSONSerialization.data(withJSONObject: self.colours), as: UTF8.self)
-        let counted = try Python.run(Self.screenshotCounter, [shot.path, colours])
+        let counted = try Python.run(Self.screenshotCounter, [shot.path, colours], python: python)
         XCTAssertEqual(counted.status, 0, counted.stderr, file: file, line: line)
         let result = try XCTUnwrap(JSONSerialization.jsonObject(with: counted.stdout) as? [String: Any], file: file, line: line)
         let bands = try XCTUnwrap(result["bands"] as? [String: [Int]], file: file, line: line)

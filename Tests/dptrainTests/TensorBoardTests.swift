@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 
 /// RUN_DIR/tensorboard/ read back by TensorBoard's own reader
-/// (EventAccumulator, from the `tensorboard` package on PyPI). A record
+/// (EventAccumulator, from the `tensorboard` package on PyPI, installed
+/// into the tests' venv). A record
 /// with a bad checksum reads as nothing, without an error, so every point
 /// is counted, not only the reading.
 final class TensorBoardTests: XCTestCase {
@@ -16,7 +17,7 @@ final class TensorBoardTests: XCTestCase {
     """
 
     func testTensorBoardReadsEveryStepAndTheEpochFiguresOfMetricsJSONL() throws {
-        try Python.require(module: "tensorboard", package: "tensorboard")
+        let python = try PythonEnvironment.python(importing: ["tensorboard"], installs: [[["tensorboard"]]])
         let out = try temporaryFolder()
         let epochs = 2, steps = 40
         let run = try DPTrain.run([
@@ -25,7 +26,7 @@ final class TensorBoardTests: XCTestCase {
             "--seed", "5", "--out", out.path,
         ])
         XCTAssertEqual(run.status, 0, run.stderr)
-        let scalars = try read(out)
+        let scalars = try read(out, python)
 
         let perStep = ["train/loss", "train/accuracy", "train/learning_rate", "train/gradient_norm",
                        "speed/samples_per_second", "speed/compute_ms", "speed/communication_ms", "cluster/workers"]
@@ -61,7 +62,7 @@ final class TensorBoardTests: XCTestCase {
 
     /// A resumed run adds a file of its own; together they hold every step once.
     func testAResumedRunContinuesTheCurvesWithoutRepeats() throws {
-        try Python.require(module: "tensorboard", package: "tensorboard")
+        let python = try PythonEnvironment.python(importing: ["tensorboard"], installs: [[["tensorboard"]]])
         let out = try temporaryFolder()
         func train(_ epochs: Int, _ extra: [String]) throws {
             let result = try DPTrain.run(["train"] + extra + [
@@ -74,17 +75,17 @@ final class TensorBoardTests: XCTestCase {
         try train(2, ["--resume", out.path])
         let files = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("tensorboard").path)
         XCTAssertEqual(files.filter { $0.hasPrefix("events.out.tfevents.") }.count, 2, "\(files)")
-        let scalars = try read(out)
+        let scalars = try read(out, python)
         XCTAssertEqual(scalars["train/loss"]?.map(\.step), Array(1...40))
         XCTAssertEqual(scalars["epoch/test_accuracy"]?.map(\.step), [20, 40])
 
         // A fresh run in the same folder starts the curves afresh.
         try train(1, ["--out", out.path])
-        XCTAssertEqual(try read(out)["train/loss"]?.map(\.step), Array(1...20))
+        XCTAssertEqual(try read(out, python)["train/loss"]?.map(\.step), Array(1...20))
     }
 
-    private func read(_ run: URL) throws -> [String: [(step: Int, value: Double)]] {
-        let result = try Python.run(Self.reader, [run.appendingPathComponent("tensorboard").path])
+    private func read(_ run: URL, _ python: String) throws -> [String: [(step: Int, value: Double)]] {
+        let result = try Python.run(Self.reader, [run.appendingPathComponent("tensorboard").path], python: python)
         XCTAssertEqual(result.status, 0, result.stderr)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: result.stdout) as? [String: [[Double]]], result.text)
         return object.mapValues { $0.map { (Int($0[0]), $0[1]) } }
