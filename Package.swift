@@ -48,8 +48,10 @@ let package = Package(
         .target(name: "ModelExport", dependencies: ["MLP"]),
         .target(name: "Images", dependencies: ["CZlib"]),
         .target(name: "Cluster", dependencies: ["MLP", "Datasets", "Collective", "Training", "Wire", "Clock"]),
+        // `dptrain report`: a run folder to one self-contained HTML page.
+        .target(name: "Report", dependencies: ["Training", "MLP", "Datasets", "CZlib"]),
         .executableTarget(name: "dptrain", dependencies: [
-            "Cluster", "Training", "Datasets", "MLP", "Wire", "ModelExport", "Images",
+            "Cluster", "Training", "Datasets", "MLP", "Wire", "ModelExport", "Images", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "dptrain-bench", dependencies: [
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Training", "Collective", "Wire", "MLP", "Datasets", "Clock"]),
         .testTarget(name: "ModelExportTests", dependencies: ["ModelExport", "MLP"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Training", "MLP", "Datasets"]),
         .testTarget(name: "dptrainTests", dependencies: ["dptrain", "Wire", "Training", "Collective", "MLP"]),
     ],
     swiftLanguageModes: [.v5]

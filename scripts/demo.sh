@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install what is missing, build, get data,
-# train a 784-128-10 network with several worker processes, say where the
-# results are.
+# train a 784-128-10 network with several worker processes, write its
+# report, say where the results are.
 #   scripts/demo.sh [--workers N] [--epochs E] [--out DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,5 +30,8 @@ fi
 "$bin" simulate --workers "$workers" --dataset "$dataset" --layers 784,128,10 --activation relu \
   --epochs "$epochs" --batch-size 128 --lr 0.1 --momentum 0.9 --lr-decay 0.95 --seed 1 --out "$out"
 
+"$bin" report "$out" >/dev/null
 echo "demo: done. Metrics: $out/metrics.jsonl  Model: $out/model.safetensors"
+echo "demo: curves: tensorboard --logdir $out/tensorboard"
 echo "demo: evaluate it again with: $bin evaluate --model $out/model.safetensors --dataset $dataset"
+echo "demo: report: $out/report.html"

@@ -20,6 +20,7 @@ packages=(
   munge                 # Slurm's authentication daemon
   tcpdump               # the CURVE test captures loopback traffic to look for plaintext
   python3-venv          # the venv the export tests install onnxruntime and torch into (PyPI)
+  chromium              # headless browser: the report test renders report.html to a screenshot
 )
 
 missing=()

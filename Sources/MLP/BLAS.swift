@@ -1,5 +1,5 @@
 // The only file that talks to a BLAS library: OpenBLAS everywhere, Accelerate
-// where it exists (macOS), behind the same two calls.
+// where it exists (macOS), behind the same calls.
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -30,6 +30,12 @@ public enum BLAS {
         #else
         return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
         #endif
+    }
+
+    /// Σ xᵢ², for the gradient norm that TensorBoard shows.
+    public static func sumOfSquares(_ x: UnsafeBufferPointer<Float>) -> Float {
+        guard let base = x.baseAddress, !x.isEmpty else { return 0 }
+        return cblas_sdot(Int32(x.count), base, 1, base, 1)
     }
 
     /// C[m, n] = alpha · op(A) · op(B) + beta · C, every matrix row-major,

@@ -63,7 +63,7 @@ struct CoordinatorOptions: ParsableArguments {
         settings.verifyFraction = verifyFraction
         var job = CoordinatorJob(listen: listen, workers: workers, collective: collective, settings: settings)
         job.curve = try curve.coordinatorCurve()
-        let output = logging.output
+        let output = try logging.output
         let run = try training.prepare(output: output)
         try finish(body(job, run, output), run: run, output: output)
     }

@@ -5,6 +5,7 @@ import Datasets
 import Foundation
 import Images
 import MLP
+import Report
 import Wire
 
 /// DESIGN.md's exit statuses: 0 done, 2 bad usage or bad input (one line
@@ -26,7 +27,16 @@ enum ExitStatus {
     }
 
     static func say(_ line: String) {
-        FileHandle.standardError.write(Data("dptrain: \(line)\n".utf8))
+        let text = jsonLog ? LogRecord.line("dptrain: \(line)", level: "error") : "dptrain: \(line)"
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// --log-format json, read from the arguments themselves: the command's
+    /// last line may come before (or instead of) its parsed options.
+    private static var jsonLog: Bool {
+        let arguments = CommandLine.arguments
+        return arguments.contains("--log-format=json")
+            || zip(arguments, arguments.dropFirst()).contains { $0 == "--log-format" && $1 == "json" }
     }
 
     /// Errors that come from what the user gave us: flags, data files, model
@@ -37,7 +47,7 @@ enum ExitStatus {
         case is DatasetError, is ArchitectureError, is BatchPlanError,
              is SafetensorsError, is DataShapeError, is RunDirectoryError, is UsageError, is ScheduleError,
              is CheckpointError, is LaunchEnvironmentError, is SlurmNodeList.Malformed, is CurveKeyError,
-             is ImageError:
+             is ImageError, is ReportError:
             return true
         case ClusterError.cannotListen:
             return true

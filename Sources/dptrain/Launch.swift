@@ -42,7 +42,7 @@ struct Launch: ParsableCommand {
     @OptionGroup var logging: OutputOptions
 
     func run() throws {
-        let output = logging.output
+        let output = try logging.output
         let environment = ProcessInfo.processInfo.environment
         let role = try LaunchRole.read(
             environment: environment, hostName: ProcessInfo.processInfo.hostName,
@@ -54,7 +54,7 @@ struct Launch: ParsableCommand {
         let workerCurve = role.isCoordinator ? nil : try keys.workerCurve()
         let folder = URL(fileURLWithPath: training.resume ?? training.out ?? "runs/latest")
         let rendezvous = Rendezvous(folder: folder, jobID: role.jobID)
-        output.log("launch: \(role.launcher) rank \(role.rank) of \(role.worldSize)")
+        output.info("launch: \(role.launcher) rank \(role.rank) of \(role.worldSize)")
         if role.isCoordinator {
             let endpoint = listen ?? "tcp://0.0.0.0:\(role.port.map(String.init) ?? "*")"
             var job = CoordinatorJob(listen: endpoint, workers: role.workers, collective: collective, settings: settings)
@@ -65,7 +65,7 @@ struct Launch: ParsableCommand {
                 guard role.port == nil || role.coordinatorHost == nil else { return }
                 let published = Self.reachable(bound, host: role.coordinatorHost)
                 try rendezvous.publish(published)
-                output.log("launch: published \(published) in \(rendezvous.file.path)")
+                output.info("launch: published \(published) in \(rendezvous.file.path)")
             }, run: run, output: output)
             return
         }

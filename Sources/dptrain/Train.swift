@@ -10,7 +10,7 @@ struct Train: ParsableCommand {
     @OptionGroup var logging: OutputOptions
 
     func run() throws {
-        let output = logging.output
+        let output = try logging.output
         let run = try training.prepare(output: output)
         try finish(LocalTraining.run(run, output: output), run: run, output: output)
     }
@@ -21,7 +21,7 @@ func finish(_ outcome: TrainingLoop.Outcome, run: TrainingRun, output: Output) t
     let folder = run.directory.url.path
     switch outcome {
     case .finished:
-        output.people("results in \(folder): metrics.jsonl, model.safetensors")
+        output.result("results in \(folder): metrics.jsonl, model.safetensors, tensorboard/")
     case .stopped(let signal):
         output.log("dptrain: stopped by signal \(signal); checkpoint written: add --resume \(folder) to the same command to continue")
         throw ExitCode(SignalTrap.exitStatus(for: signal))

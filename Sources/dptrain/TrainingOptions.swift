@@ -93,12 +93,14 @@ struct TrainingOptions: ParsableArguments {
         if let resume, let out, resume != out {
             throw UsageError("--out \(out) and --resume \(resume) differ: a resumed run continues in its own folder")
         }
-        let data = try TrainingData.load(try self.data.source(), testFolder: testData) { output.log($0) }
+        let data = try TrainingData.load(try self.data.source(), testFolder: testData) { output.info($0) }
         try data.check(against: configuration.architecture)
+        let description = RunDescription(dataset: self.data.dataset, data: self.data.data, testData: testData)
         guard let resume else {
+            let directory = try RunDirectory(out ?? "runs/latest")
+            try description.write(to: directory)
             return TrainingRun(
-                configuration: configuration, data: data, directory: try RunDirectory(out ?? "runs/latest"),
-                checkpointEvery: checkpointEvery)
+                configuration: configuration, data: data, directory: directory, checkpointEvery: checkpointEvery)
         }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: resume, isDirectory: &isFolder), isFolder.boolValue else {
@@ -109,7 +111,7 @@ struct TrainingOptions: ParsableArguments {
         try checkpoint.checkCompatible(
             architecture: configuration.architecture, settings: TrainingLoop.settings(configuration, data: data),
             source: directory.checkpointURL.path)
-        output.log("dptrain: resuming \(resume) at epoch \(checkpoint.epoch + 1), step \(checkpoint.globalStep)")
+        output.info("dptrain: resuming \(resume) at epoch \(checkpoint.epoch + 1), step \(checkpoint.globalStep)")
         return TrainingRun(
             configuration: configuration, data: data, directory: directory, checkpointEvery: checkpointEvery,
             resume: checkpoint)

@@ -42,7 +42,7 @@ struct Worker: ParsableCommand {
         let worker = try Cluster.Worker(
             coordinator: coordinator, ringListen: RingEndpoint.listen(coordinator: coordinator, requested: ringListen),
             timing: try cluster.settings(), parentProcess: parent, protocolVersion: protocolVersion, curve: curve,
-            rejoinTimeoutSeconds: rejoinTimeoutSeconds, output: logging.output)
+            rejoinTimeoutSeconds: rejoinTimeoutSeconds, output: try logging.output)
         worker.lieOffset = lieOffset
         switch try worker.run(stopSignal: { SignalTrap.caught }) {
         case .toldToStop: return

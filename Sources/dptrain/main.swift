@@ -11,6 +11,7 @@ struct DPTrain: ParsableCommand {
         subcommands: [
             Train.self, Simulate.self, Coordinator.self, Worker.self, Launch.self,
             Evaluate.self, FetchData.self, Keygen.self, Export.self, Predict.self,
+            ReportCommand.self,
         ])
 }
 

@@ -68,7 +68,7 @@ public final class Coordinator: ParameterUpdater {
 
     /// Blocks until `count` workers can take part, the join timeout passes, or a stop signal.
     public func waitForWorkers(_ count: Int) throws {
-        output.log("coordinator: waiting for \(count) worker\(count == 1 ? "" : "s")")
+        output.info("coordinator: waiting for \(count) worker\(count == 1 ? "" : "s")")
         let deadline = Deadline(seconds: settings.joinTimeoutSeconds)
         try wait { () -> Bool in
             if participantCount >= count { return true }
@@ -147,6 +147,8 @@ public final class Coordinator: ParameterUpdater {
     // MARK: - ParameterUpdater
 
     public var workerCount: Int { collective.stepMembers }
+
+    public var lastGradientNorm: Double? { updater.lastGradientNorm }
 
     /// A non-finite result is computed once more with its shards kept away
     /// from the members whose part was not finite: a faulty worker is then

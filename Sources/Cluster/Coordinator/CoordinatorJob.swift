@@ -64,7 +64,10 @@ public struct CoordinatorJob {
         }
         return try job.run(run, output: output) { endpoint in
             var arguments = ["--coordinator", endpoint]
-            if output.level == .debug { arguments += ["--log-level", "debug"] }
+            // The coordinator's log already says who joined and when they
+            // stop: below debug, the workers say only what goes wrong.
+            arguments += output.level == .debug ? ["--log-level", "debug"] : ["--quiet"]
+            if output.format == .json { arguments += ["--log-format", "json"] }
             for keyArguments in workerKeys { try children.spawn(count: 1, arguments: arguments + keyArguments) }
         }
     }

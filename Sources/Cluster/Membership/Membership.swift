@@ -77,9 +77,9 @@ final class Membership {
         } catch let error as ZMQError {
             throw ClusterError.cannotListen(endpoint: listen, reason: error.message)
         }
-        output.log("coordinator: listening on \(endpoint)")
+        output.info("coordinator: listening on \(endpoint)")
         if let curve {
-            output.log("coordinator: CURVE on, public key \(curve.keys.publicKey.z85), \(curve.authorized.count) authorised worker keys")
+            output.info("coordinator: CURVE on, public key \(curve.keys.publicKey.z85), \(curve.authorized.count) authorised worker keys")
         } else if !ListenScope.isLocal(endpoint) {
             output.log(ListenScope.plaintextWarning(endpoint))
         }
@@ -185,7 +185,7 @@ final class Membership {
         case .ringAddress(let address) where welcomeTemplate.collective == .ring:
             members[index].ringEndpoint = address.endpoint
             members[index].ringPublicKey = address.publicKey
-            output.log("coordinator: worker \(members[index].id) takes ring traffic at \(address.endpoint)")
+            output.info("coordinator: worker \(members[index].id) takes ring traffic at \(address.endpoint)")
         default:
             try delegate?.membership(received: message, from: members[index])
         }
@@ -217,7 +217,7 @@ final class Membership {
         welcome.workerID = member.id
         try socket.send(to: peer, WireMessage.welcome(welcome).encode())
         members.append(member)
-        output.log("coordinator: \(member.label) joined; \(members.count) live")
+        output.info("coordinator: \(member.label) joined; \(members.count) live")
     }
 
     func reject(from peer: PeerID?, because reason: String) {

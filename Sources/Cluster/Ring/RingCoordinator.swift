@@ -172,7 +172,7 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
                 leftNeighbourKey: members[(rank + members.count - 1) % members.count].ringPublicKey)
             try membership.send(to: member.peer, WireMessage.ringSetup(setup))
         }
-        coordinator.output.log("coordinator: ring generation \(generation): \(members.map { "worker \($0.id)" }.joined(separator: " -> ")) -> back to the first")
+        coordinator.output.info("coordinator: ring generation \(generation): \(members.map { "worker \($0.id)" }.joined(separator: " -> ")) -> back to the first")
     }
 
     // MARK: - One step on the ring

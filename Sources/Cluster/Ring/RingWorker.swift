@@ -124,7 +124,7 @@ public final class RingWorker: WorkerCollective {
         consistent = true
         packingUnsettled = false
         held = nil
-        output.log("worker: ring generation \(setup.generation): rank \(setup.rank) of \(setup.size), owns parameters \(owned), sends to \(setup.rightNeighbour)")
+        output.info("worker: ring generation \(setup.generation): rank \(setup.rank) of \(setup.size), owns parameters \(owned), sends to \(setup.rightNeighbour)")
     }
 
     /// The owned slice of weights and momentum, for the coordinator's snapshot.

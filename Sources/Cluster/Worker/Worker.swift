@@ -159,7 +159,7 @@ public final class Worker: KeepingAlive {
                 output.log("worker: refused by coordinator at \(endpoint): \(reason)")
                 return .refused(reason: reason)
             case .shutdown(let reason):
-                output.log("worker: coordinator says stop: \(reason)")
+                output.info("worker: coordinator says stop: \(reason)")
                 return .toldToStop
             case .heartbeat:
                 continue
@@ -191,7 +191,7 @@ public final class Worker: KeepingAlive {
         timing.heartbeatMilliseconds = Int(welcome.heartbeatMilliseconds)
         timing.peerTimeoutMilliseconds = Int(welcome.peerTimeoutMilliseconds)
         let computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))
-        output.log("worker: joined \(endpoint) as worker \(welcome.workerID)")
+        output.info("worker: joined \(endpoint) as worker \(welcome.workerID)")
         switch welcome.collective {
         case .central:
             collective = CentralWorker(

@@ -26,17 +26,22 @@ public final class TrainingLoop {
     private let plan: BatchPlan
     private let evaluator: Evaluator
     private let output: Output
+    /// The progress line and the TensorBoard log.
+    private let observers: [TrainingObserver]
     private var epoch = 0
     private var stepInEpoch = 0
     private var totals = EpochTotals()
     private var elapsedBefore: UInt64 = 0
     private var shardRanges: [Range<Int>] = []
     private var nextShardRanges: [Range<Int>] = []
+    /// The last epoch's figures: the final result under --quiet.
+    private var lastMetrics: EpochMetrics?
 
     /// `resume`: a checkpoint already checked against this configuration.
     public init(
         configuration: TrainingConfiguration, data: TrainingData, updater: ParameterUpdater,
-        run: RunDirectory, checkpointEvery: Int = 0, resume: Checkpoint? = nil, output: Output
+        run: RunDirectory, checkpointEvery: Int = 0, resume: Checkpoint? = nil, output: Output,
+        observers: [TrainingObserver] = []
     ) throws {
         self.configuration = configuration
         self.data = data
@@ -44,6 +49,7 @@ public final class TrainingLoop {
         self.run = run
         self.checkpointEvery = checkpointEvery
         self.output = output
+        self.observers = observers
         let architecture = configuration.architecture
         plan = try BatchPlan(sampleCount: data.train.count, batchSize: configuration.batchSize,
                              shardSize: configuration.shardSize)
@@ -92,6 +98,7 @@ public final class TrainingLoop {
             try writeCheckpoint(elapsed: monotonicNanoseconds() - started)
         }
         try writeModel()
+        if output.quiet, let last = lastMetrics { output.result(last.terminalLine) }
         return .finished
     }
 
@@ -110,15 +117,30 @@ public final class TrainingLoop {
         let tally = try updater.step(
             StepWork(globalStep: globalStep, shards: shardRanges, order: order), learningRate: rate,
             next: upcoming(order: order))
-        guard tally.finite else { throw TrainingError.diverged(epoch: epoch + 1, step: globalStep) }
-        totals.stepNanoseconds += monotonicNanoseconds() - stepStarted
-        totals.computeNanoseconds += updater.takeComputeNanoseconds()
+        guard tally.finite else {
+            for observer in observers { observer.flush() }
+            throw TrainingError.diverged(epoch: epoch + 1, step: globalStep)
+        }
+        let stepNanoseconds = monotonicNanoseconds() - stepStarted
+        let computeNanoseconds = updater.takeComputeNanoseconds()
+        totals.stepNanoseconds += stepNanoseconds
+        totals.computeNanoseconds += computeNanoseconds
         totals.lossSum += tally.lossSum
         totals.correct += tally.correct
         totals.samples += tally.samples
         totals.learningRate = rate
         output.debug("step \(globalStep) done (epoch \(epoch + 1), step \(stepInEpoch + 1) of \(plan.stepsPerEpoch))")
         stepInEpoch += 1
+        guard !observers.isEmpty else { return }
+        let samples = Double(max(tally.samples, 1)), epochSamples = Double(max(totals.samples, 1))
+        let report = StepReport(
+            epoch: epoch + 1, epochs: configuration.epochs, stepInEpoch: stepInEpoch, stepsPerEpoch: plan.stepsPerEpoch,
+            globalStep: globalStep, loss: tally.lossSum / samples, accuracy: Double(tally.correct) / samples,
+            samples: tally.samples, learningRate: rate, workers: updater.workerCount, stepNanoseconds: stepNanoseconds,
+            computeNanoseconds: computeNanoseconds, gradientNorm: updater.lastGradientNorm,
+            epochLoss: totals.lossSum / epochSamples, epochAccuracy: Double(totals.correct) / epochSamples,
+            epochSamples: totals.samples, epochStepNanoseconds: totals.stepNanoseconds)
+        for observer in observers { observer.stepFinished(report) }
     }
 
     /// The next step, if nothing but it comes next: not across an epoch's
@@ -148,7 +170,9 @@ public final class TrainingLoop {
             communicationFraction: updater.workerCount > 1
                 ? max(0, 1 - Double(totals.computeNanoseconds) / Double(max(totals.stepNanoseconds, 1))) : nil)
         try run.append(metrics)
-        output.people(metrics.terminalLine)
+        for observer in observers { observer.epochFinished(metrics) }
+        output.epoch(metrics)
+        lastMetrics = metrics
         epoch += 1
         stepInEpoch = 0
         totals = EpochTotals()
@@ -168,6 +192,7 @@ public final class TrainingLoop {
             epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep,
             weights: Array(state.weights), velocity: Array(state.velocity), progress: progress)
         try checkpoint.write(to: run.checkpointURL)
+        for observer in observers { observer.flush() }
     }
 
     private func restore(_ checkpoint: Checkpoint) throws {

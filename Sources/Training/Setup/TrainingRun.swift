@@ -21,10 +21,15 @@ public struct TrainingRun {
         self.resume = resume
     }
 
-    /// The loop of this run around `updater`.
+    /// The loop of this run around `updater`, watched by the progress line
+    /// and the TensorBoard log.
     public func loop(updater: ParameterUpdater, output: Output) throws -> TrainingLoop {
-        try TrainingLoop(
+        let observers: [TrainingObserver] = [
+            ProgressReporter(output: output),
+            try TensorBoardLog(run: directory, fresh: resume == nil, output: output),
+        ]
+        return try TrainingLoop(
             configuration: configuration, data: data, updater: updater, run: directory,
-            checkpointEvery: checkpointEvery, resume: resume, output: output)
+            checkpointEvery: checkpointEvery, resume: resume, output: output, observers: observers)
     }
 }

@@ -13,6 +13,7 @@ public final class AveragingUpdater: ParameterUpdater {
     private let sum: GradientSum
     private let meanGradient: UnsafeMutableBufferPointer<Float>
     private var computeNanoseconds: UInt64 = 0
+    public private(set) var lastGradientNorm: Double?
 
     public convenience init(source: GradientSource, configuration: TrainingConfiguration) {
         self.init(source: source, parameterCount: configuration.architecture.parameterCount,
@@ -39,11 +40,12 @@ public final class AveragingUpdater: ParameterUpdater {
         computeNanoseconds += monotonicNanoseconds() - started
         let tally = StepTally(sum)
         guard tally.finite else { return tally }
-        try parameters.write { parameters in
+        let squares = try parameters.write { parameters in
             applyAveragedUpdate(
                 sums: UnsafeBufferPointer(sum.values), sampleCount: sum.samples, range: 0..<parameters.count,
                 optimiser: optimiser, parameters: parameters, mean: meanGradient, learningRate: learningRate)
         }
+        lastGradientNorm = squares.squareRoot()
         return tally
     }
 

@@ -70,4 +70,11 @@ public protocol ParameterUpdater: AnyObject {
     /// Starts from these weights and velocity, as they are before global
     /// step `step`: a new run's (0), or a checkpoint's.
     func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>, step: Int) throws
+    /// L2 norm of the last step's averaged gradient, where this process has
+    /// it (nil for the ring, whose gradient stays on the workers).
+    var lastGradientNorm: Double? { get }
+}
+
+extension ParameterUpdater {
+    public var lastGradientNorm: Double? { nil }
 }
