@@ -1,27 +1,44 @@
 import Foundation
 import XCTest
 
-/// Verified gradients (central collective): a worker that adds a small
-/// finite offset to every gradient it sends (`worker --lie-offset`, a hidden
-/// test hook) passes every check a gradient gets on arrival, so without
-/// verification it changes the model; with `--verify-fraction 1` its first
-/// lie is caught by a second computation on the honest worker and a third on
-/// the coordinator, it is expelled and denied, and the model is train's.
+/// Verified gradients: a worker that adds a small finite offset to every
+/// gradient it sends (`worker --lie-offset`, a hidden test hook; in the ring
+/// to its sum and to every shard it digests) passes every check a gradient
+/// gets on arrival, so without verification it changes the model; with
+/// `--verify-fraction 1` its first lie is caught by a second computation on
+/// the honest worker and a third on the coordinator, it is expelled and
+/// denied, and the model is train's. Central and ring.
 final class VerifiedGradientTests: XCTestCase {
     private let offset = String(1 << 24)
 
     func testWithoutVerificationALyingWorkerChangesTheModel() throws {
+        try assertTheLieChangesTheModel(collective: "central")
+    }
+
+    func testWithVerificationALyingWorkerIsCaughtDeniedAndTheModelIsTrains() throws {
+        try assertTheLiarIsCaught(collective: "central")
+    }
+
+    func testWithoutVerificationALyingRingMemberChangesTheModel() throws {
+        try assertTheLieChangesTheModel(collective: "ring")
+    }
+
+    func testWithVerificationALyingRingMemberIsCaughtDeniedAndTheModelIsTrains() throws {
+        try assertTheLiarIsCaught(collective: "ring")
+    }
+
+    private func assertTheLieChangesTheModel(collective: String) throws {
         let reference = try trainReference()
-        let (result, _) = try runWithLiar(extra: [])
+        let (result, _) = try runWithLiar(extra: ["--collective", collective])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertNotEqual(fileBytes(result.out.appendingPathComponent("model.safetensors")),
                           fileBytes(reference.appendingPathComponent("model.safetensors")),
                           "the lie did not change the model: the test would show nothing")
     }
 
-    func testWithVerificationALyingWorkerIsCaughtDeniedAndTheModelIsTrains() throws {
+    private func assertTheLiarIsCaught(collective: String) throws {
         let reference = try trainReference()
-        let (result, liar) = try runWithLiar(extra: ["--verify-fraction", "1"])
+        let (result, liar) = try runWithLiar(extra: ["--collective", collective, "--verify-fraction", "1"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(fileBytes(result.out.appendingPathComponent("model.safetensors")),
                        fileBytes(reference.appendingPathComponent("model.safetensors")))

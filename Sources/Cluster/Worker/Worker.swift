@@ -41,7 +41,7 @@ public final class Worker: KeepingAlive {
     /// Said hello again after a refusal, and not yet welcomed.
     private var rejoining = false
     private var limits = DecodingLimits.beforeWelcome
-    /// A test hook only: see CentralWorker's lieOffset.
+    /// A test hook only: see CentralWorker's and RingWorker's lieOffset.
     public var lieOffset: Int64 = 0
     /// The most a welcome may have this worker allocate for its network.
     public static let maxAllocationBytes = 4 << 30
@@ -171,7 +171,7 @@ public final class Worker: KeepingAlive {
         case .ring:
             let ring = try RingWorker(
                 computer: computer, limits: limits, listen: ringListen, coordinator: socket, timing: timing, curve: curve?.keys,
-                output: output)
+                lieOffset: lieOffset, output: output)
             collective = ring
             try send(.ringAddress(RingAddress(endpoint: ring.endpoint, publicKey: curve?.keys.publicKey)))
         }
