@@ -67,6 +67,9 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
     private var blocks: [Range<Int>] = []
     private let configuration: TrainingConfiguration
     private lazy var referee = RingReferee(data: coordinator.data, configuration: configuration)
+    /// The step last started again from the log's state after a dispute: a
+    /// dispute on its retake is judged on a state the coordinator knows.
+    private var judgedOnLog: Int?
 
     init(coordinator: Coordinator, configuration: TrainingConfiguration) {
         self.coordinator = coordinator
@@ -284,13 +287,21 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
     }
 
     /// Compares the digests of every check of the step just taken; on a
-    /// disagreement the coordinator computes the shard itself, expels and
-    /// denies whoever differs from it, and throws: the ring restarts from the
-    /// state before the step (the referee's), without the liar.
+    /// disagreement the coordinator computes the shard itself (`RingReferee`)
+    /// and throws: the ring restarts from the state before the step as the
+    /// coordinator's log gives it, and takes the step again.
+    ///
+    /// Whoever differs from the referee while the other agrees is expelled
+    /// and denied. If both differ, the ring's state before the step was not
+    /// the log's: an earlier lie on an unsampled shard is in it, and honest
+    /// members computed on it too. Nobody can be judged on that state, so
+    /// the retake, from the log's state, decides; both differing there
+    /// (`judgedOnLog`) are both expelled.
     private func settleDisputes(_ checks: [RingCheck], of work: StepWork) throws {
         guard let ring else { return }
         var caughtUp = false
         var liars: [Member] = []
+        var stateDiffers = false
         for check in checks {
             let id = UInt32(check.shard)
             let holder = reported[check.holder].first { $0.shardID == id }?.hash
@@ -302,20 +313,29 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
             }
             let truth = try referee.digest(of: check.shard, in: work)
             let answers: [(rank: Int, digest: SIMD4<UInt64>?)] = [(check.holder, holder), (check.checker, checker)]
-            let wrong: [Member] = answers.filter { $0.digest != truth }.map { ring[$0.rank] }
-            coordinator.output.log("coordinator: shard \(check.shard) of step \(work.globalStep) has different digests from two ring members; computed a third time here, \(wrong.map(\.label).joined(separator: " and ")) disagree\(wrong.count == 1 ? "s" : "")")
+            var wrong: [Member] = answers.filter { $0.digest != truth }.map { ring[$0.rank] }
+            let named = wrong.map(\.label).joined(separator: " and ")
+            if wrong.count == answers.count, judgedOnLog != work.globalStep {
+                coordinator.output.log("coordinator: shard \(check.shard) of step \(work.globalStep) has different digests from two ring members, and neither is the one computed here from the log: the ring's state before the step is not the log's (a lie on an unsampled shard?); the step is taken again from the log's state")
+                stateDiffers = true
+                wrong = []
+            } else {
+                coordinator.output.log("coordinator: shard \(check.shard) of step \(work.globalStep) has different digests from two ring members; computed a third time here, \(named) disagree\(wrong.count == 1 ? "s" : "")")
+            }
             for member in wrong where !liars.contains(where: { $0.peer == member.peer }) { liars.append(member) }
         }
-        guard !liars.isEmpty else { return }
+        guard !liars.isEmpty || stateDiffers else { return }
         for liar in liars where membership.member(liar.peer) != nil {
             try membership.expel(
                 liar.peer, because: "sent a digest of a shard of step \(work.globalStep) that the other two computations of it contradict",
                 deny: true)
         }
-        // The members applied the step with the liar's part: they start again from the state before it.
+        // The members applied the step with a wrong part: they start again from the log's state before it.
         let state = try referee.state()
         snapshot.load(weights: state.weights, velocity: state.velocity, step: stepsTaken)
         replay.removeAll()
+        judgedOnLog = work.globalStep
+        if liars.isEmpty { throw RingBroken(reason: "its state before step \(work.globalStep) was not the log's") }
         throw RingBroken(reason: "\(liars.map(\.label).joined(separator: " and ")) expelled for a wrong gradient in step \(work.globalStep); taking it again without")
     }
 

@@ -241,24 +241,41 @@ public final class RingWorker: WorkerCollective {
                         sampleCounts: work.shards.lazy.map { Int($0.sampleCount) }, into: sum,
                         betweenShards: { keepAlive?.keepAlive() })
                 }
+                // Own shards not digested go in runs, rounded onto the sum in groups as usual.
                 var offset = 0
+                var run = (shards: 0..<0, firstSample: 0)
+                func addRun() {
+                    guard !run.shards.isEmpty else { return }
+                    let counts = run.shards.lazy.map { Int(work.shards[$0].sampleCount) }
+                    let samples = counts.reduce(0, +), first = run.firstSample
+                    computer.addShards(
+                        weights: weights.readOnly,
+                        pixels: UnsafeBufferPointer(rebasing: pixels[(first * inputSize)..<((first + samples) * inputSize)]),
+                        labels: UnsafeBufferPointer(rebasing: labels[first..<(first + samples)]),
+                        sampleCounts: counts, into: sum, betweenShards: { keepAlive?.keepAlive() })
+                    run.shards = 0..<0
+                }
                 for (index, shard) in work.shards.enumerated() {
                     let samples = Int(shard.sampleCount)
                     defer { offset += samples }
-                    let own = index < work.ownCount, digested = work.isDigested(index)
-                    guard own || digested else { continue }
-                    let target = digested ? shardSum : sum
-                    if digested { shardSum.reset() }
+                    let own = index < work.ownCount
+                    guard work.isDigested(index) else {
+                        // The decoder made sure every shard past the own ones is digested.
+                        run = run.shards.isEmpty ? (index..<(index + 1), offset) : (run.shards.lowerBound..<(index + 1), run.firstSample)
+                        continue
+                    }
+                    addRun()
+                    shardSum.reset()
                     computer.addShards(
                         weights: weights.readOnly,
                         pixels: UnsafeBufferPointer(rebasing: pixels[(offset * inputSize)..<((offset + samples) * inputSize)]),
                         labels: UnsafeBufferPointer(rebasing: labels[offset..<(offset + samples)]),
-                        sampleCounts: CollectionOfOne(samples), into: target, betweenShards: { keepAlive?.keepAlive() })
-                    guard digested else { continue }
+                        sampleCounts: CollectionOfOne(samples), into: shardSum, betweenShards: { keepAlive?.keepAlive() })
                     if own { add(shardSum, onto: sum) }
                     if lieOffset != 0 { lie(shardSum.values) }
                     digests.append(ShardDigest(shardID: shard.shardID, hash: SumDigest.of(shardSum)))
                 }
+                addRun()
             }
         }
     }
