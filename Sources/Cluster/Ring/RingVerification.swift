@@ -28,16 +28,26 @@ struct RingCheck: Equatable {
     /// `blocks` (empty for a member kept from computing), each with a
     /// checker: another computing member, chosen by the shard.
     static func plan(step: Int, blocks: [Range<Int>], sample: VerificationSample) -> [RingCheck] {
-        let computing = blocks.indices.filter { !blocks[$0].isEmpty }
-        guard sample.fraction > 0, computing.count >= 2 else { return [] }
+        // Nothing is allocated on a step without a sampled shard (most steps).
+        let computing = blocks.reduce(0) { $0 + ($1.isEmpty ? 0 : 1) }
+        guard sample.fraction > 0, computing >= 2 else { return [] }
         var checks: [RingCheck] = []
-        for holder in computing {
+        for holder in blocks.indices {
             for shard in blocks[holder] where sample.contains(step: step, shard: shard) {
-                let others = computing.filter { $0 != holder }
-                checks.append(RingCheck(shard: shard, holder: holder, checker: others[shard % others.count]))
+                checks.append(RingCheck(shard: shard, holder: holder, checker: checker(of: shard, holder: holder, blocks: blocks, computing: computing)))
             }
         }
         return checks
+    }
+
+    /// Computing rank number `shard mod (computing - 1)` among those other than `holder`.
+    private static func checker(of shard: Int, holder: Int, blocks: [Range<Int>], computing: Int) -> Int {
+        var remaining = shard % (computing - 1)
+        for rank in blocks.indices where rank != holder && !blocks[rank].isEmpty {
+            if remaining == 0 { return rank }
+            remaining -= 1
+        }
+        preconditionFailure("fewer computing ranks than counted")
     }
 }
 
