@@ -235,7 +235,7 @@ final class ZeroMQRingLink: RingLink {
         while true {
             heartbeat?.keepAlive()
             let ready = try poller.wait(timeoutMilliseconds: timing.heartbeatMilliseconds)
-            if ready.contains(fromCoordinator), try coordinator.tryReceive(into: coordinatorFrames) {
+            if ready.contains(fromCoordinator), try receiveDropping(on: coordinator, into: coordinatorFrames, from: "the coordinator") {
                 let frames = coordinatorFrames.received
                 switch try? WireMessage.decode(frames, limits: limits) {
                 case .heartbeat?:
@@ -255,7 +255,7 @@ final class ZeroMQRingLink: RingLink {
                 if let chunk = accept(frames[...], phase: phase, round: round, message: message, count: count) { return chunk }
                 continue
             }
-            if ready.contains(fromLeft), try inbox.tryReceive(into: inboxFrames) {
+            if ready.contains(fromLeft), try receiveDropping(on: inbox, into: inboxFrames, from: "the ring inbox") {
                 let chunk = accept(inboxFrames.received, phase: phase, round: round, message: message, count: count)
                 // Anything but the piece due (junk, stale or early traffic)
                 // does not count as hearing from the neighbour.
@@ -266,6 +266,18 @@ final class ZeroMQRingLink: RingLink {
                 output.log("worker: no ring traffic for over \(timing.peerTimeoutMilliseconds) ms in step \(step); telling the coordinator")
                 return nil
             }
+        }
+    }
+
+    /// One message if one waits; a message with more or larger frames than
+    /// its kind has was released frame by frame as it arrived, and is logged
+    /// here instead of ending the worker.
+    private func receiveDropping(on socket: ZMQSocket, into frames: ZMQFrames, from source: String) throws -> Bool {
+        do {
+            return try socket.tryReceive(into: frames, headerIndex: 0, allowance: limits)
+        } catch let error as ZMQError where error.isOversized {
+            reject("from \(source): \(error.message)")
+            return false
         }
     }
 

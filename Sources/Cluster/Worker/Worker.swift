@@ -87,11 +87,15 @@ public final class Worker: KeepingAlive {
                 if let carried = carriedOver {
                     frames = carried[...]
                 } else {
-                    frames = try socket.receive(into: received, timeoutMilliseconds: timing.heartbeatMilliseconds)
+                    frames = try socket.receive(
+                        into: received, timeoutMilliseconds: timing.heartbeatMilliseconds, headerIndex: 0, allowance: limits)
                         ? received.received : nil
                 }
                 carriedOver = nil
             } catch let error as ZMQError where error.isInterrupted {
+                continue
+            } catch let error as ZMQError where error.isOversized {
+                output.log("worker: rejected a message from the coordinator: \(error.message)")
                 continue
             }
             guard let frames else {
