@@ -2,12 +2,12 @@
 # Benchmarks, measured in one run on this machine, reported as ratios where
 # a ratio is what matters (the machines are shared and noisy). The last line
 # is one JSON object with every figure: compute (dptrain-bench compute),
-# throughput of train and simulate (central, and ring with 2 workers; central
+# throughput of train and simulate (central, and ring with 2 workers; both
 # with 2 workers and --verify-fraction 0.02, as a ratio to without),
 # ZeroMQ transfer and all-reduce times (dptrain-bench transfer, allreduce),
 # heap allocations per step and peak resident memory of separately started
 # coordinator and worker processes, with either collective.
-#   scripts/bench.sh [--epochs E] [--rounds R] [--fuzz-cases N]
+#   scripts/bench.sh [--epochs E] [--rounds R] [--fuzz-cases N] [--verify-only]
 #     E: epochs of Fashion-MNIST per throughput run (default 1)
 #     R: rounds of the throughput and exchange runs (default 3). The host's
 #        other tenants move a single run by 10-30% within minutes, so each
@@ -16,16 +16,23 @@
 #        rounds' own ratios, and every round's figures under "rounds".
 #     N: hostile messages of the fuzz run (default 1,000,000; dptrain-bench
 #        fuzz): it fails the benchmark if any dptrain process dies of a signal.
+#     --verify-only: only the cost of --verify-fraction 0.02, central and
+#        ring: each round runs simulate --workers 2 without and with it, for
+#        both collectives, back to back; the JSON has the four throughputs,
+#        their two ratios and the two ratios of CPU seconds (all processes),
+#        medians and every round's (the full run reports them too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-epochs=1 rounds=3 fuzz_cases=1000000
+epochs=1 rounds=3 fuzz_cases=1000000 verify_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --epochs) epochs=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --fuzz-cases) fuzz_cases=$2; shift 2 ;;
-    *) echo "bench: unknown option $1 (known: --epochs E, --rounds R, --fuzz-cases N)" >&2; exit 2 ;;
+    --verify-only) verify_only=1; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench: unknown option $1 (known: --epochs E, --rounds R, --fuzz-cases N, --verify-only)" >&2; exit 2 ;;
   esac
 done
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --rounds must be a positive whole number, not '$rounds'" >&2; exit 2; }
@@ -37,12 +44,60 @@ bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-echo "bench: compute (sgemm peak, MLP step), one thread" >&2
-"$bin/dptrain-bench" compute >"$work/compute.json"
-
 # Throughput of the real commands on full-size data: 784-512-256-10, global batch 128.
 flags=(--data /usr/share/datasets/fashion-mnist --layers 784,512,256,10 --batch-size 128
        --lr 0.05 --momentum 0.9 --epochs "$epochs" --seed 1)
+
+# timed_simulate NAME ARGS...: simulate into $work/NAME, its CPU seconds
+# (user + system, the workers' included: simulate reaps them) into
+# $work/NAME.cpu. On a shared machine CPU time moves less than throughput.
+timed_simulate() {
+  local name=$1; shift
+  local TIMEFORMAT='%U %S'
+  { time "$bin/dptrain" simulate "$@" "${flags[@]}" --out "$work/$name" >&3 2>&3; } 3>&2 2>"$work/$name.cpu"
+}
+
+# verify_pair ROUND: simulate --workers 2 without and with --verify-fraction
+# 0.02, central then ring, back to back (so the ratios compare like with like).
+verify_pair() {
+  local round=$1
+  echo "bench: round $round: simulate --workers 2, without and with --verify-fraction 0.02, central and ring" >&2
+  timed_simulate "sim2-$round" --workers 2
+  timed_simulate "sim2verify-$round" --workers 2 --verify-fraction 0.02
+  timed_simulate "sim2ring-$round" --workers 2 --collective ring
+  timed_simulate "sim2ringverify-$round" --workers 2 --collective ring --verify-fraction 0.02
+}
+
+if [ "$verify_only" = 1 ]; then
+  for round in $(seq "$rounds"); do verify_pair "$round"; done
+  python3 - "$work" "$rounds" <<'PY'
+import json, statistics, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+def sps(run):
+    return [json.loads(l) for l in open(f"{work}/{run}/metrics.jsonl") if l.strip()][-1]["samples_per_second"]
+def cpu(run):
+    return sum(float(x) for x in open(f"{work}/{run}.cpu").read().split())
+per_round = []
+for r in range(1, rounds + 1):
+    two, verify, ring, ring_verify = (sps(f"{run}-{r}") for run in ("sim2", "sim2verify", "sim2ring", "sim2ringverify"))
+    per_round.append({
+        "samples_per_second_2w": two, "samples_per_second_2w_verify_002": verify,
+        "ratio_verify_002_to_2w": round(verify / two, 3),
+        "cpu_ratio_verify_002_to_2w": round(cpu(f"sim2verify-{r}") / cpu(f"sim2-{r}"), 3),
+        "samples_per_second_ring_2w": ring, "samples_per_second_ring_2w_verify_002": ring_verify,
+        "ratio_verify_002_to_ring_2w": round(ring_verify / ring, 3),
+        "cpu_ratio_verify_002_to_ring_2w": round(cpu(f"sim2ringverify-{r}") / cpu(f"sim2ring-{r}"), 3),
+    })
+out = {key: statistics.median(r[key] for r in per_round) for key in per_round[0]}
+out["rounds"] = per_round
+print(json.dumps(out))
+PY
+  exit 0
+fi
+
+echo "bench: compute (sgemm peak, MLP step), one thread" >&2
+"$bin/dptrain-bench" compute >"$work/compute.json"
+
 # CURVE's cost: coordinator + 2 worker processes over tcp://127.0.0.1, in
 # plaintext and with CURVE (keys made once), central and ring, each round.
 "$bin/dptrain" keygen --out "$work/coordinator" >/dev/null
@@ -76,14 +131,9 @@ for round in $(seq "$rounds"); do
   done
   echo "bench: round $round of $rounds: train, 1 process" >&2
   "$bin/dptrain" train "${flags[@]}" --out "$work/train-$round" >&2
-  for n in 1 2; do
-    echo "bench: round $round: simulate --workers $n" >&2
-    "$bin/dptrain" simulate --workers "$n" "${flags[@]}" --out "$work/sim$n-$round" >&2
-  done
-  echo "bench: round $round: simulate --workers 2 --verify-fraction 0.02" >&2
-  "$bin/dptrain" simulate --workers 2 --verify-fraction 0.02 "${flags[@]}" --out "$work/sim2verify-$round" >&2
-  echo "bench: round $round: simulate --workers 2 --collective ring" >&2
-  "$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --out "$work/sim2ring-$round" >&2
+  echo "bench: round $round: simulate --workers 1" >&2
+  "$bin/dptrain" simulate --workers 1 "${flags[@]}" --out "$work/sim1-$round" >&2
+  verify_pair "$round"
 
   echo "bench: round $round: ZeroMQ transfer of one gradient, process to process (ipc://, tcp://127.0.0.1)" >&2
   "$bin/dptrain-bench" transfer >"$work/transfer-$round.json"
@@ -177,6 +227,9 @@ import json, statistics, sys
 work, small_steps, large_steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def last(run):
     return [json.loads(l) for l in open(f"{work}/{run}/metrics.jsonl") if l.strip()][-1]
+def cpu(run):
+    """CPU seconds (user + system) of a timed simulate, its workers included."""
+    return sum(float(x) for x in open(f"{work}/{run}.cpu").read().split())
 def report(name):
     """The counter's report of the process started as NAME:
     (allocations, of those libzmq's own, peak RSS in kB)."""
@@ -196,7 +249,8 @@ def peak_mb(role, ring=""):
 out = json.loads(open(f"{work}/compute.json").read())
 rounds = []
 for r in range(1, int(sys.argv[4]) + 1):
-    train, one, two, ring, verify = (last(f"{run}-{r}") for run in ("train", "sim1", "sim2", "sim2ring", "sim2verify"))
+    train, one, two, ring, verify, ring_verify = (
+        last(f"{run}-{r}") for run in ("train", "sim1", "sim2", "sim2ring", "sim2verify", "sim2ringverify"))
     figures = {
         "samples_per_second_train": train["samples_per_second"],
         "samples_per_second_1w": one["samples_per_second"],
@@ -208,6 +262,9 @@ for r in range(1, int(sys.argv[4]) + 1):
         "step_comm_fraction_ring_2w": ring.get("comm_fraction"),
         "speedup_ring_2w_over_1w": round(ring["samples_per_second"] / one["samples_per_second"], 3),
         "ratio_verify_002_to_2w": round(verify["samples_per_second"] / two["samples_per_second"], 3),
+        "ratio_verify_002_to_ring_2w": round(ring_verify["samples_per_second"] / ring["samples_per_second"], 3),
+        "cpu_ratio_verify_002_to_2w": round(cpu(f"sim2verify-{r}") / cpu(f"sim2-{r}"), 3),
+        "cpu_ratio_verify_002_to_ring_2w": round(cpu(f"sim2ringverify-{r}") / cpu(f"sim2ring-{r}"), 3),
     }
     for collective, key in (("central", ""), ("ring", "ring_")):
         plain, curve = (last(f"tcp-{collective}-{mode}-{r}") for mode in ("plain", "curve"))

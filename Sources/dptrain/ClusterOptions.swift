@@ -40,7 +40,7 @@ struct CoordinatorOptions: ParsableArguments {
     @OptionGroup var cluster: ClusterOptions
     @Option(name: .customLong("step-timeout"), help: "Seconds a worker may hold a step's shards before it is expelled and they go to others (default: 20 peer timeouts).")
     var stepTimeoutSeconds: Double?
-    @Option(name: .customLong("verify-fraction"), help: "Share of micro-shards (0...1) computed a second time by another worker and compared bit for bit; a worker that disagrees with the majority is expelled and denied (central collective).")
+    @Option(name: .customLong("verify-fraction"), help: "Share of micro-shards (0...1) computed a second time by another worker and compared bit for bit; a worker that disagrees with the majority is expelled and denied (either collective).")
     var verifyFraction: Double = 0
     @OptionGroup var curve: CurveOptions
     @OptionGroup var training: TrainingOptions

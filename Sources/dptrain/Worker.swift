@@ -25,7 +25,7 @@ struct Worker: ParsableCommand {
     @Option(name: .customLong("protocol-version"), help: .hidden)
     var protocolVersion: UInt16 = wireProtocolVersion
     /// A test hook, hidden: adds this to every fixed-point gradient value the
-    /// worker sends (central collective), to play a lying worker.
+    /// worker sends or digests (either collective), to play a lying worker.
     @Option(name: .customLong("lie-offset"), help: .hidden)
     var lieOffset: Int64 = 0
 

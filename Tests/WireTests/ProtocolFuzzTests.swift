@@ -460,6 +460,7 @@ private struct FuzzSeed {
             layout.count(4, limit: Int(samples) + 1, current: nil)
             layout.add(.bounded, 4)  // sample count: at least the correct count
             layout.add(.free, 8)
+            layout.count(4, limit: welcomedLimits.maxShards + 1, current: 0)  // digests, none here
             message = .ringDone(RingDone(
                 generation: random.next(), step: random.next(), status: [.updated, .nonFinite, .stalled].randomElement(using: &random)!,
                 lossSumFixedPoint: Int64(bitPattern: random.next()), correct: .random(in: 0...samples, using: &random),
@@ -514,13 +515,14 @@ private struct FuzzSeed {
         let (rightKey, leftKey) = (curveKey(&random), curveKey(&random))
         layout.string(rightKey?.z85 ?? "")
         layout.string(leftKey?.z85 ?? "")
+        layout.add(.free, 16)  // link tokens
         return .ringSetup(RingSetup(
             generation: random.next(), step: random.next(), rank: .random(in: 0..<size, using: &random), size: size,
             rightNeighbour: right, momentum: .random(in: 0..<1, using: &random), nesterov: .random(using: &random),
             weightDecay: .random(in: 0..<0.01, using: &random), ownedStart: UInt64(start), ownedCount: UInt64(count),
             weights: try ZMQMessage(copying: randomBytes((parameters * 4)...(parameters * 4), &random)),
             velocity: try ZMQMessage(copying: randomBytes((count * 4)...(count * 4), &random)),
-            rightNeighbourKey: rightKey, leftNeighbourKey: leftKey))
+            rightNeighbourKey: rightKey, leftNeighbourKey: leftKey, leftLinkToken: random.next(), rightLinkToken: random.next()))
     }
 
     /// A random CURVE public key half the time (any 32 bytes make one), none otherwise.
@@ -535,6 +537,8 @@ private struct FuzzSeed {
         let maxBatch = welcomedLimits.maxShards * welcomedLimits.shardSize
         layout.add(.free, 20)  // generation, step, learning rate
         layout.count(4, limit: maxBatch + 1, current: nil)
+        layout.count(4, limit: sampleCounts.count + 1, current: nil)  // own shards: all of them
+        layout.count(4, limit: welcomedLimits.maxShards + 1, current: 0)  // digested ids, none here
         layout.count(4, limit: welcomedLimits.maxShards + 1, current: sampleCounts.count)
         for _ in sampleCounts {
             layout.add(.free, 4)
@@ -567,11 +571,12 @@ private struct FuzzSeed {
         layout.add(.bounded, 2)  // non-finite flag, encoding
         // A packed frame's length fits many counts, so the count is range-checked, not structural.
         layout.count(4, limit: parameters + 1, current: nil)
+        layout.add(.free, 8)  // link token
         return .ringChunk(RingChunk(
             generation: random.next(), step: random.next(), phase: encoding == .rawFloat ? .allGather : .reduceScatter,
             round: .random(in: 0...UInt32(RingSetup.maxSize - 2), using: &random),
             chunk: .random(in: 0..<UInt32(RingSetup.maxSize), using: &random), nonFinite: .random(using: &random),
-            encoding: encoding, valueCount: UInt32(count), values: values))
+            encoding: encoding, valueCount: UInt32(count), link: random.next(), values: values))
     }
 
     /// Text of 0 to 40 bytes, now and then up to the 1024-byte limit, with multi-byte characters.

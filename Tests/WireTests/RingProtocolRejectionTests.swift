@@ -7,11 +7,12 @@ import XCTest
 ///   (UInt16 length, then bytes), then momentum, nesterov, weight decay,
 ///   owned start and owned count (4, 1, 4, 8, 8 bytes);
 /// - ring work: generation 8, step 16, learning rate 24, batch samples 28,
-///   shard count 32, shards (id, sample count) from 36;
+///   own shard count 32, digested count 36, digested ids (none here), shard
+///   count 40, shards (id, sample count) from 44;
 /// - ring chunk: generation 8, step 16, phase 24, round 25, chunk 29,
-///   non-finite flag 33, encoding 34, value count 35, 39 bytes in all;
+///   non-finite flag 33, encoding 34, value count 35, link token 39, 47 bytes in all;
 /// - ring done: generation 8, step 16, status 24, loss 25, correct 33,
-///   samples 37, compute time 41, 49 bytes in all;
+///   samples 37, compute time 41, digest count 49, 53 bytes in all (no digests);
 /// - state request: generation 8, step 16; state slice: then start 24, count 32.
 final class RingProtocolRejectionTests: XCTestCase {
     private func le32(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
@@ -51,6 +52,29 @@ final class RingProtocolRejectionTests: XCTestCase {
         assertRejects(slice + [[]], with: .wrongFrameCount(kind: "state slice", expected: 3, actual: 4))
     }
 
+    /// A shard after the own ones that is not digested, an own count past the
+    /// list, a digested id naming no shard or naming one twice: refused on
+    /// both sides.
+    func testShardsToDigestMustNameTheWork() throws {
+        let work = try encodedBytes(.ringWork(try makeRingWork()))
+        assertRejects(patched(work, at: 32, le32(1)), with: .outOfRange(
+            what: "shard 201 of ring work, neither own nor digested", value: 1, min: 0, max: 0))
+        assertRejects(patched(work, at: 32, le32(3)), with: .outOfRange(what: "own shard count of ring work", value: 3, min: 0, max: 2))
+        func encoding(ownCount: Int, digested: [UInt32]) throws -> [ZMQMessage] {
+            var ring = try makeRingWork()
+            ring = RingWork(
+                generation: ring.generation, step: ring.step, learningRate: ring.learningRate, batchSamples: ring.batchSamples,
+                shards: Array(ring.shards), ownCount: ownCount, digested: digested, pixels: ring.pixels, labels: ring.labels)
+            return try WireMessage.ringWork(ring).encode()
+        }
+        XCTAssertThrowsError(try encoding(ownCount: 1, digested: [])) { error in
+            XCTAssertEqual(error as? ProtocolError, .outOfRange(what: "shard 201 of ring work, neither own nor digested", value: 1, min: 0, max: 0))
+        }
+        XCTAssertThrowsError(try encoding(ownCount: 2, digested: [999]))
+        XCTAssertThrowsError(try encoding(ownCount: 2, digested: [200, 200]))
+        XCTAssertNoThrow(try encoding(ownCount: 1, digested: [201]))
+    }
+
     func testTruncatedHeaderFields() throws {
         func cut(_ parts: [[UInt8]], to length: Int) -> [[UInt8]] {
             var parts = parts
@@ -62,12 +86,12 @@ final class RingProtocolRejectionTests: XCTestCase {
         let setup = try encodedBytes(.ringSetup(try makeRingSetup()))
         assertRejects(cut(setup, to: 26), with: .truncated(what: "rank in ring setup header", needed: 28, available: 26))
         let end = afterNeighbour + 25
-        // Then the two neighbour keys, empty strings in plaintext: 2 length bytes each.
-        XCTAssertEqual(setup[0].count, end + 4)
+        // Then the two neighbour keys, empty strings in plaintext: 2 length bytes each, and two link tokens.
+        XCTAssertEqual(setup[0].count, end + 4 + 16)
         assertRejects(cut(setup, to: end - 1), with: .truncated(what: "owned count in ring setup header", needed: end, available: end - 1))
         let work = try encodedBytes(.ringWork(try makeRingWork()))
         assertRejects(cut(work, to: 30), with: .truncated(what: "batch samples in ring work header", needed: 32, available: 30))
-        assertRejects(cut(work, to: 51), with: .truncated(what: "shards in ring work header", needed: 52, available: 51))
+        assertRejects(cut(work, to: 59), with: .truncated(what: "shards in ring work header", needed: 60, available: 59))
         let chunk = try rawChunk()
         assertRejects(cut(chunk, to: 24), with: .truncated(what: "phase in ring chunk header", needed: 25, available: 24))
         assertRejects(cut(chunk, to: 38), with: .truncated(what: "value count in ring chunk header", needed: 39, available: 38))
@@ -89,15 +113,15 @@ final class RingProtocolRejectionTests: XCTestCase {
         // 19 bytes, then the empty public key's 2 length bytes.
         assertRejects(grow(address), with: .oversized(what: "ring address header", size: 22, limit: 21))
         let setup = try encodedBytes(.ringSetup(try makeRingSetup()))
-        let end = afterNeighbour + 25 + 4
+        let end = afterNeighbour + 25 + 4 + 16
         assertRejects(grow(setup), with: .oversized(what: "ring setup header", size: end + 1, limit: end))
         // A ninth shard's worth of bytes in a work of two shards.
         let work = try encodedBytes(.ringWork(try makeRingWork()))
-        assertRejects(grow(work, by: 8), with: .oversized(what: "ring work header", size: 60, limit: 52))
+        assertRejects(grow(work, by: 8), with: .oversized(what: "ring work header", size: 68, limit: 60))
         let empty = try encodedBytes(.ringWork(try makeRingWork(sampleCounts: [])))
-        assertRejects(grow(empty, by: 8), with: .oversized(what: "ring work header", size: 44, limit: 36))
-        assertRejects(grow(try rawChunk()), with: .oversized(what: "ring chunk header", size: 40, limit: 39))
-        assertRejects(grow(try encodedBytes(.ringDone(sampleRingDone))), with: .oversized(what: "ring done header", size: 50, limit: 49))
+        assertRejects(grow(empty, by: 8), with: .oversized(what: "ring work header", size: 52, limit: 44))
+        assertRejects(grow(try rawChunk()), with: .oversized(what: "ring chunk header", size: 48, limit: 47))
+        assertRejects(grow(try encodedBytes(.ringDone(sampleRingDone))), with: .oversized(what: "ring done header", size: 54, limit: 53))
         let request = try encodedBytes(.stateRequest(StateRequest(generation: 1, step: 2)))
         assertRejects(grow(request), with: .oversized(what: "state request header", size: 25, limit: 24))
         assertRejects(grow(try encodedBytes(.stateSlice(try makeStateSlice()))),
@@ -266,9 +290,9 @@ final class RingProtocolRejectionTests: XCTestCase {
         }
         assertRejects(try encodedBytes(.ringWork(try makeRingWork(sampleCounts: [1, 1, 1, 1, 1]))),
                       with: .outOfRange(what: "shard count of ring work", value: 5, min: 0, max: 4))
-        assertRejects(patched(work, at: 32, le32(.max)),
+        assertRejects(patched(work, at: 40, le32(.max)),
                       with: .outOfRange(what: "shard count of ring work", value: Int(UInt32.max), min: 0, max: 4))
-        assertRejects(patched(work, at: 40, le32(0)), with: .outOfRange(what: "sample count of shard 200", value: 0, min: 1, max: 8))
+        assertRejects(patched(work, at: 48, le32(0)), with: .outOfRange(what: "sample count of shard 200", value: 0, min: 1, max: 8))
         assertRejects(try encodedBytes(.ringWork(try makeRingWork(sampleCounts: [9]))),
                       with: .outOfRange(what: "sample count of shard 200", value: 9, min: 1, max: 8))
     }

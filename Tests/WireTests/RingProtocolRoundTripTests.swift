@@ -80,6 +80,37 @@ final class RingProtocolRoundTripTests: XCTestCase {
         XCTAssertEqual(decoded.withLabels { Array($0) }, [9, 8, 7, 6, 5])
     }
 
+    /// Verified gradients: own shards first, then a shard only to check; the digested ids read in place.
+    func testRingWorkWithShardsToDigest() throws {
+        let shards = [Work.Shard(shardID: 200, sampleCount: 3), Work.Shard(shardID: 201, sampleCount: 2), Work.Shard(shardID: 7, sampleCount: 1)]
+        let work = RingWork(
+            generation: 5, step: 41, learningRate: 0.05, batchSamples: 20, shards: shards, ownCount: 2, digested: [201, 7],
+            pixels: try ZMQMessage(copying: [UInt8](repeating: 1, count: 24)), labels: try ZMQMessage(copying: [UInt8](repeating: 2, count: 6)))
+        guard case .ringWork(let decoded) = try roundTrip(.ringWork(work)) else { return XCTFail("not ring work") }
+        XCTAssertEqual(decoded.shards, ShardList(shards))
+        XCTAssertEqual(decoded.ownCount, 2)
+        XCTAssertEqual(Array(decoded.digested), [201, 7])
+        XCTAssertEqual(decoded.shards.indices.map(decoded.isDigested), [false, true, true])
+    }
+
+    func testRingDoneWithDigests() throws {
+        var done = sampleRingDone
+        done.digests = [ShardDigest(shardID: 3, hash: SIMD4(1, .max, 0, 42)), ShardDigest(shardID: 9, hash: SIMD4(repeating: 7))]
+        guard case .ringDone(let decoded) = try roundTrip(.ringDone(done)) else { return XCTFail("not a ring done") }
+        XCTAssertEqual(decoded, done)
+    }
+
+    func testLinkTokensTravel() throws {
+        var setup = try makeRingSetup()
+        (setup.leftLinkToken, setup.rightLinkToken) = (.max, 1 << 63 + 5)
+        guard case .ringSetup(let decoded) = try roundTrip(.ringSetup(setup)) else { return XCTFail("not a ring setup") }
+        XCTAssertEqual(decoded.leftLinkToken, .max)
+        XCTAssertEqual(decoded.rightLinkToken, 1 << 63 + 5)
+        var chunk = makeRingChunk(.rawInt64, valueCount: 1, values: try int64Frame([5]))
+        chunk.link = 0xDEAD_BEEF_0BAD_F00D
+        XCTAssertEqual(try roundTrip(chunk).link, 0xDEAD_BEEF_0BAD_F00D)
+    }
+
     /// A member given no shards still gets the step, with empty pixel and label frames.
     func testRingWorkWithoutShards() throws {
         let work = try makeRingWork(sampleCounts: [])

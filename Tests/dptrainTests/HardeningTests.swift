@@ -214,6 +214,43 @@ extension HardeningTests {
 }
 
 extension HardeningTests {
+    /// A hello header followed by 40 frames of 4 MB, each within the
+    /// coordinator's ZMQ_MAXMSGSIZE for 784-512-256-10 (a gradient is about
+    /// 4.3 MB). A hello has no bulk frame: the frames past it are released
+    /// as they are read. Before, all 41 were kept in the coordinator's reused
+    /// frame slots, and the 160 MB stayed resident until a message as long came.
+    func testFramesBeyondWhatTheirKindHasAreReleasedAsTheyArrive() throws {
+        let out = try temporaryFolder()
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        let coordinator = try launch(FailureRun.arguments(
+            "coordinator", out: out, layers: "784,512,256,10", epochs: 1,
+            extra: ["--listen", endpoint, "--workers", "1", "--join-timeout", "120"]))
+        guard waitUntil("the coordinator to listen: \(coordinator.stderr)", { coordinator.stderr.contains("waiting for 1 worker") }) else { return }
+        let before = try XCTUnwrap(residentKilobytes(of: coordinator.pid))
+        let stranger = try ZMQSocket(context: .shared(), kind: .dealer)
+        defer { stranger.close() }
+        try stranger.connect(endpoint)
+        let hello = try Hello(pid: 1, workerName: "bloater").encode()[0]
+        let bulk = try ZMQMessage(copying: [UInt8](repeating: 0x44, count: 4 << 20))
+        // One 4 MB buffer, shared by every frame sent.
+        try stranger.send([hello] + Array(repeating: bulk, count: 40))
+        guard waitUntil("the coordinator to reject the message: \(coordinator.stderr)", {
+            coordinator.stderr.contains("rejected message #1")
+        }) else { return }
+        let after = try XCTUnwrap(residentKilobytes(of: coordinator.pid))
+        XCTAssertLessThan(after - before, 40 << 10, "the coordinator still holds \((after - before) >> 10) MB after rejecting the message")
+        XCTAssertTrue(coordinator.stderr.contains("dropped a hello of 41 frames, more than the 1 allowed, as they arrived"), coordinator.stderr)
+    }
+
+    /// VmRSS of a running process, in kB.
+    private func residentKilobytes(of pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+    }
+}
+
+extension HardeningTests {
     /// A real `dptrain worker` joined to a ROUTER this test plays the
     /// coordinator on, once its hello has arrived.
     func workerOfAHandMadeCoordinator() throws -> (ZMQSocket, DPTrain.Running, PeerID) {

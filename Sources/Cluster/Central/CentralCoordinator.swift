@@ -133,7 +133,7 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
         for check in checks.answered {
             guard let holderAnswer = check.holderAnswer, let checkerAnswer = check.checkerAnswer, let checker = check.checker,
                   !comparison.agree(holderAnswer, checkerAnswer) else { continue }
-            try computeOnReferee(check.shard, work: work, weights: weights)
+            try referee.computeAlone(check.shard, of: work, from: coordinator.data, weights: weights, into: refereeSum)
             let tally = StepTally(refereeSum)
             let liars = [(check.holder, holderAnswer), (checker, checkerAnswer)].filter { _, answer in
                 !comparison.agree(answer, values: UnsafeBufferPointer(refereeSum.values), lossFixed: tally.lossFixed,
@@ -149,18 +149,6 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
             if !liars.isEmpty { sumIsClean = false }
         }
         return sumIsClean
-    }
-
-    private func computeOnReferee(_ shard: Int, work: StepWork, weights: UnsafeBufferPointer<Float>) throws {
-        let (pixels, labels, shards) = try ShardFrames.fresh(from: coordinator.data, work: work, block: [shard])
-        refereeSum.reset()
-        pixels.withUnsafeBytes { pixelBytes in
-            labels.withUnsafeBytes { labelBytes in
-                referee.addShards(
-                    weights: weights, pixels: pixelBytes.bindMemory(to: UInt8.self), labels: labelBytes.bindMemory(to: UInt8.self),
-                    sampleCounts: shards.map { Int($0.sampleCount) }, into: refereeSum)
-            }
-        }
     }
 
     // MARK: - Sending work

@@ -56,3 +56,21 @@ final class ShardFrames {
         }
     }
 }
+
+extension ShardGradientComputer {
+    /// Shard `shard` of `work` alone onto the emptied `sum`, at `weights`:
+    /// a verifying coordinator's third computation of a disputed shard.
+    func computeAlone(
+        _ shard: Int, of work: StepWork, from data: LabeledImages, weights: UnsafeBufferPointer<Float>, into sum: GradientSum
+    ) throws {
+        let (pixels, labels, shards) = try ShardFrames.fresh(from: data, work: work, block: [shard])
+        sum.reset()
+        pixels.withUnsafeBytes { pixelBytes in
+            labels.withUnsafeBytes { labelBytes in
+                addShards(
+                    weights: weights, pixels: pixelBytes.bindMemory(to: UInt8.self), labels: labelBytes.bindMemory(to: UInt8.self),
+                    sampleCounts: shards.map { Int($0.sampleCount) }, into: sum)
+            }
+        }
+    }
+}

@@ -1,37 +1,18 @@
+// Verified gradients, central collective: a seeded sample of each step's
+// micro-shards (`VerificationSample`) is computed twice, by the member that
+// holds the shard and by another, and the two answers are compared bit for
+// bit. A shard's fixed-point gradient is exact (equal inputs give equal
+// bits), so any difference is a fault or a lie; the coordinator then
+// computes the shard a third time itself and the member that disagrees
+// with it is expelled. The answers are kept (their received frames) and
+// compared byte for byte: a memcmp of 4 MB costs far less than hashing it.
+
 #if canImport(Glibc)
 import Glibc
 #else
 import Darwin
 #endif
 import Wire
-
-/// Verified gradients, central collective: a seeded sample of each step's
-/// micro-shards is computed twice, by the member that holds the shard and by
-/// another, and the two answers are compared bit for bit. A shard's
-/// fixed-point gradient is exact (equal inputs give equal bits), so any
-/// difference is a fault or a lie; the coordinator then computes the shard a
-/// third time itself and the member that disagrees with it is expelled. The
-/// answers are kept (their received frames) and compared byte for byte: a
-/// memcmp of 4 MB costs far less than hashing it.
-///
-/// The sample is a pure function of the seed, the step and the shard, so a
-/// verified run is as reproducible as any other.
-struct VerificationSample {
-    let fraction: Double
-    let seed: UInt64
-
-    func contains(step: Int, shard: Int) -> Bool {
-        guard fraction > 0 else { return false }
-        guard fraction < 1 else { return true }
-        // SplitMix64's finaliser over the three: uniform, and cheap.
-        var x = seed ^ (UInt64(truncatingIfNeeded: step) &* 0x9E37_79B9_7F4A_7C15)
-            ^ (UInt64(truncatingIfNeeded: shard) &* 0xC2B2_AE3D_27D4_EB4F)
-        x ^= x >> 30; x &*= 0xBF58_476D_1CE4_E5B9
-        x ^= x >> 27; x &*= 0x94D0_49BB_1331_11EB
-        x ^= x >> 31
-        return Double(x >> 11) / Double(UInt64(1) << 53) < fraction
-    }
-}
 
 /// The sampled shards of the step under way: who holds each, who checks it,
 /// and what each answered.

@@ -131,8 +131,9 @@ final class Membership {
         }
         do {
             // One more frame than any message has: the routing identity in front.
+            // The header after the identity says how many frames, and how large, the rest may be.
             guard try socket.receive(into: received, timeoutMilliseconds: timeoutMilliseconds,
-                                     maxFrames: ZMQSocket.defaultMaxFrames + 1) else { return false }
+                                     maxFrames: ZMQSocket.defaultMaxFrames + 1, headerIndex: 1, allowance: limits) else { return false }
         } catch let error as ZMQError where error.isInterrupted {
             return false
         } catch let error as ZMQError {

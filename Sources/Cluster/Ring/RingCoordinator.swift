@@ -18,6 +18,11 @@ import Wire
 /// it forms a new ring from the live workers, hands out the snapshot, and
 /// replays those steps: the exact maths makes the replay give the same
 /// bits, so the run goes on as if nothing had happened.
+///
+/// With --verify-fraction, sampled shards are computed twice and their
+/// digests compared (`RingVerification`); a member the coordinator's own
+/// third computation contradicts is expelled and denied, and the step is
+/// taken again without it.
 final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
     /// Why the current ring cannot finish its work.
     private struct RingBroken: Error {
@@ -53,12 +58,26 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
     /// Reports of that step that came before its turn.
     private var early: [(rank: Int, done: RingDone)] = []
     private var pendingState: (step: UInt64, waiting: Set<PeerID>)?
+    /// Verified gradients: each step's checks by parity (as the frames), and
+    /// the digests each rank reported for the step in flight.
+    private let sample: VerificationSample
+    private var checkPlans: [[RingCheck]] = [[], []]
+    private var reported: [[ShardDigest]] = []
+    /// Each rank's block of shards in the step being sent.
+    private var blocks: [Range<Int>] = []
+    private let configuration: TrainingConfiguration
+    private lazy var referee = RingReferee(data: coordinator.data, configuration: configuration)
+    /// The step last started again from the log's state after a dispute: a
+    /// dispute on its retake is judged on a state the coordinator knows.
+    private var judgedOnLog: Int?
 
     init(coordinator: Coordinator, configuration: TrainingConfiguration) {
         self.coordinator = coordinator
+        self.configuration = configuration
         optimiser = configuration.optimiser
         parameterCount = configuration.architecture.parameterCount
         snapshot = RingSnapshot(parameterCount: parameterCount)
+        sample = VerificationSample(fraction: coordinator.settings.verifyFraction, seed: configuration.seed)
     }
 
     private var membership: Membership { coordinator.membership }
@@ -79,7 +98,7 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         while true {
             do {
                 try prepareRing()
-                let tally = try run(work, rate: learningRate, excluding: excluded, next: next)
+                let tally = try run(work, rate: learningRate, excluding: excluded, next: next, verify: true)
                 // A step that was not finite changed nothing (every member skipped it).
                 if tally.finite { replay.append(work, rate: learningRate, excluded: excluded) }
                 failuresInARow = 0
@@ -160,6 +179,9 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         for frames in shardFrames.joined() { frames.settle() }
         let partition = RingPartition(parameterCount: parameterCount, size: members.count)
         let weights = try ZMQMessage(copying: UnsafeRawBufferPointer(snapshot.weights))
+        // Link r carries rank r's chunks to rank r + 1: unguessable, fresh for every ring.
+        var random = SystemRandomNumberGenerator()
+        let tokens = members.map { _ in random.next() as UInt64 }
         for (rank, member) in members.enumerated() {
             let owned = partition.owned(rank: rank)
             let setup = RingSetup(
@@ -169,7 +191,8 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
                 ownedStart: UInt64(owned.lowerBound), ownedCount: UInt64(owned.count), weights: weights,
                 velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: snapshot.velocity[owned]))),
                 rightNeighbourKey: members[(rank + 1) % members.count].ringPublicKey,
-                leftNeighbourKey: members[(rank + members.count - 1) % members.count].ringPublicKey)
+                leftNeighbourKey: members[(rank + members.count - 1) % members.count].ringPublicKey,
+                leftLinkToken: tokens[(rank + members.count - 1) % members.count], rightLinkToken: tokens[rank])
             try membership.send(to: member.peer, WireMessage.ringSetup(setup))
         }
         coordinator.output.info("coordinator: ring generation \(generation): \(members.map { "worker \($0.id)" }.joined(separator: " -> ")) -> back to the first")
@@ -180,7 +203,9 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
     /// Sends the step's work (unless it went out ahead) and, given `next`,
     /// the next step's, so members have it when they finish this one; then
     /// waits for every member's report.
-    private func run(_ work: StepWork, rate: Float, excluding excluded: [PeerID], next: UpcomingStep? = nil) throws -> StepTally {
+    private func run(
+        _ work: StepWork, rate: Float, excluding excluded: [PeerID], next: UpcomingStep? = nil, verify: Bool = false
+    ) throws -> StepTally {
         guard let ring else { throw RingBroken(reason: "no ring") }
         let step = UInt64(work.globalStep)
         pendingStep = step
@@ -190,6 +215,8 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         waitingCount = ring.count
         (replies, stalled) = (StepTally(), false)
         nonFiniteFrom.removeAll(keepingCapacity: true)
+        reported.removeAll(keepingCapacity: true)
+        reported.append(contentsOf: repeatElement([], count: ring.count))
         let sentAhead = excluded.isEmpty && announced.map { $0 == (step, generation) } == true
         if sentAhead {
             for (rank, done) in early { record(done, rank: rank) }
@@ -198,43 +225,118 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         // A later step announced by an earlier attempt at this one stays
         // announced: its members hold it, and its frames may still be on their way.
         if announced?.step == step { announced = nil }
-        if !sentAhead { try send(work, rate: rate, excluding: excluded, to: ring) }
+        if !sentAhead { try send(work, rate: rate, excluding: excluded, to: ring, verify: verify) }
         // Not when the state is read before the next step: members would
         // already be taking it.
         if let next, announced == nil, replay.count + 1 < Self.snapshotInterval, !joinersWaiting(ring) {
-            try send(next.work, rate: next.learningRate, excluding: [], to: ring)
+            try send(next.work, rate: next.learningRate, excluding: [], to: ring, verify: true)
             announced = (UInt64(next.work.globalStep), generation)
         }
         try waitFor { waitingCount == 0 }
         if stalled { throw RingBroken(reason: "a member stopped hearing from its neighbour in step \(step)") }
+        let checks = checkPlans[work.globalStep & 1]
+        if !checks.isEmpty, replies.finite { try settleDisputes(checks, of: work) }
         return replies
     }
 
     /// One step's work to every member, in the frames kept for that step's
     /// parity: the other set may still carry the step before, sent ahead.
     /// Members in `excluded` get no shards but still take their part in the ring.
-    private func send(_ work: StepWork, rate: Float, excluding excluded: [PeerID], to ring: [Member]) throws {
+    /// With `verify`, the step's sampled shards go to a checker too (`RingCheck`).
+    private func send(_ work: StepWork, rate: Float, excluding excluded: [PeerID], to ring: [Member], verify: Bool) throws {
         let parity = work.globalStep & 1
         while shardFrames[parity].count < ring.count { shardFrames[parity].append(ShardFrames()) }
         var computing = excluded.isEmpty ? ring.count : ring.count { !excluded.contains($0.peer) }
         let excluded = computing == 0 ? [] : excluded
         if computing == 0 { computing = ring.count }
         var index = 0
-        for (rank, member) in ring.enumerated() {
+        blocks.removeAll(keepingCapacity: true)
+        for member in ring {
             var block = 0..<0
             if excluded.isEmpty || !excluded.contains(member.peer) {
                 block = ShardBlocks.block(index, of: computing, shardCount: work.shards.count)
                 index += 1
             }
-            let frames = shardFrames[parity][rank]
-            try frames.fill(from: coordinator.data, work: work, block: block)
-            frames.lend()
-            let message = RingWork(
-                generation: generation, step: UInt64(work.globalStep), learningRate: rate,
-                batchSamples: UInt32(work.sampleCount), shards: frames.shards, pixels: frames.pixelFrame,
-                labels: frames.labelFrame)
+            blocks.append(block)
+        }
+        checkPlans[parity] = verify ? RingCheck.plan(step: work.globalStep, blocks: blocks, sample: sample) : []
+        let checks = checkPlans[parity]
+        for (rank, member) in ring.enumerated() {
+            let message: RingWork
+            if checks.isEmpty {
+                let frames = shardFrames[parity][rank]
+                try frames.fill(from: coordinator.data, work: work, block: blocks[rank])
+                frames.lend()
+                message = RingWork(
+                    generation: generation, step: UInt64(work.globalStep), learningRate: rate,
+                    batchSamples: UInt32(work.sampleCount), shards: frames.shards, pixels: frames.pixelFrame,
+                    labels: frames.labelFrame)
+            } else {
+                // A sampled step, rare: its own frames, with the shards this member checks after its own.
+                let checked = checks.filter { $0.checker == rank }.map(\.shard)
+                let digested = checks.filter { $0.holder == rank || $0.checker == rank }.map { UInt32($0.shard) }
+                let (pixels, labels, shards) = try ShardFrames.fresh(
+                    from: coordinator.data, work: work, block: Array(blocks[rank]) + checked)
+                message = RingWork(
+                    generation: generation, step: UInt64(work.globalStep), learningRate: rate,
+                    batchSamples: UInt32(work.sampleCount), shards: shards, ownCount: blocks[rank].count,
+                    digested: digested, pixels: pixels, labels: labels)
+            }
             try membership.send(to: member.peer, .ringWork(message))
         }
+    }
+
+    /// Compares the digests of every check of the step just taken; on a
+    /// disagreement the coordinator computes the shard itself (`RingReferee`)
+    /// and throws: the ring restarts from the state before the step as the
+    /// coordinator's log gives it, and takes the step again.
+    ///
+    /// Whoever differs from the referee while the other agrees is expelled
+    /// and denied. If both differ, the ring's state before the step was not
+    /// the log's: an earlier lie on an unsampled shard is in it, and honest
+    /// members computed on it too. Nobody can be judged on that state, so
+    /// the retake, from the log's state, decides; both differing there
+    /// (`judgedOnLog`) are both expelled.
+    private func settleDisputes(_ checks: [RingCheck], of work: StepWork) throws {
+        guard let ring else { return }
+        var caughtUp = false
+        var liars: [Member] = []
+        var stateDiffers = false
+        for check in checks {
+            let id = UInt32(check.shard)
+            let holder = reported[check.holder].first { $0.shardID == id }?.hash
+            let checker = reported[check.checker].first { $0.shardID == id }?.hash
+            if let holder, holder == checker { continue }
+            if !caughtUp {
+                try referee.catchUp(from: snapshot, replay: replay)
+                caughtUp = true
+            }
+            let truth = try referee.digest(of: check.shard, in: work)
+            let answers: [(rank: Int, digest: SIMD4<UInt64>?)] = [(check.holder, holder), (check.checker, checker)]
+            var wrong: [Member] = answers.filter { $0.digest != truth }.map { ring[$0.rank] }
+            let named = wrong.map(\.label).joined(separator: " and ")
+            if wrong.count == answers.count, judgedOnLog != work.globalStep {
+                coordinator.output.log("coordinator: shard \(check.shard) of step \(work.globalStep) has different digests from two ring members, and neither is the one computed here from the log: the ring's state before the step is not the log's (a lie on an unsampled shard?); the step is taken again from the log's state")
+                stateDiffers = true
+                wrong = []
+            } else {
+                coordinator.output.log("coordinator: shard \(check.shard) of step \(work.globalStep) has different digests from two ring members; computed a third time here, \(named) disagree\(wrong.count == 1 ? "s" : "")")
+            }
+            for member in wrong where !liars.contains(where: { $0.peer == member.peer }) { liars.append(member) }
+        }
+        guard !liars.isEmpty || stateDiffers else { return }
+        for liar in liars where membership.member(liar.peer) != nil {
+            try membership.expel(
+                liar.peer, because: "sent a digest of a shard of step \(work.globalStep) that the other two computations of it contradict",
+                deny: true)
+        }
+        // The members applied the step with a wrong part: they start again from the log's state before it.
+        let state = try referee.state()
+        snapshot.load(weights: state.weights, velocity: state.velocity, step: stepsTaken)
+        replay.removeAll()
+        judgedOnLog = work.globalStep
+        if liars.isEmpty { throw RingBroken(reason: "its state before step \(work.globalStep) was not the log's") }
+        throw RingBroken(reason: "\(liars.map(\.label).joined(separator: " and ")) expelled for a wrong gradient in step \(work.globalStep); taking it again without")
     }
 
     private func joinersWaiting(_ ring: [Member]) -> Bool {
@@ -253,6 +355,7 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         if done.lossSumFixedPoint == FixedPoint.nonFiniteLoss, let member = ring?[rank] { nonFiniteFrom.append(member.peer) }
         replies.add(lossFixed: done.lossSumFixedPoint, correct: Int(done.correct), samples: Int(done.sampleCount))
         if let member = ring?[rank] { coordinator.recordCompute(done.computeNanoseconds, from: member) }
+        if !done.digests.isEmpty { reported[rank] = done.digests }
     }
 
     /// Gathers every member's slice of weights and momentum into the snapshot.

@@ -40,15 +40,23 @@ public final class RingWorker: WorkerCollective {
     private let weights: LendableBuffer<Float>
     private let sum: GradientSum
     private let mean: UnsafeMutableBufferPointer<Float>
+    /// One shard computed alone, to be digested (verified gradients).
+    private lazy var shardSum = GradientSum(parameterCount: weights.count)
+    private var digests: [ShardDigest] = []
+    /// A test hook only (`worker --lie-offset`): added to every fixed-point
+    /// value of this member's sum and of every shard it digests, to play a
+    /// worker that lies (consistently, as a faulty core would).
+    private let lieOffset: Int64
 
     /// `coordinator` is watched while waiting for ring traffic; `listen` is
     /// where the left neighbour will connect.
     public init(
         computer: ShardGradientComputer, limits: DecodingLimits, listen: String, coordinator: ZMQSocket,
-        timing: ClusterSettings, curve: CurveKeyPair? = nil, output: Output
+        timing: ClusterSettings, curve: CurveKeyPair? = nil, lieOffset: Int64 = 0, output: Output
     ) throws {
         self.computer = computer
         self.output = output
+        self.lieOffset = lieOffset
         link = try ZeroMQRingLink(
             listen: listen, coordinator: coordinator, limits: limits, timing: timing, curve: curve, output: output)
         let count = computer.architecture.parameterCount
@@ -110,7 +118,7 @@ public final class RingWorker: WorkerCollective {
         }
         try link.connect(
             rightNeighbour: setup.rightNeighbour, keys: (right: setup.rightNeighbourKey, left: setup.leftNeighbourKey),
-            partition: partition, generation: setup.generation)
+            tokens: (left: setup.leftLinkToken, right: setup.rightLinkToken), partition: partition, generation: setup.generation)
         // The old ring's sends of these weights went to a ring that is gone:
         // whatever they carry now, its members take a new setup first.
         weights.settle()
@@ -181,6 +189,7 @@ public final class RingWorker: WorkerCollective {
             // No shards this step: still a member, adding zeros.
             sum.values.update(repeating: 0)
         }
+        if lieOffset != 0 { lie(sum.values) }
         let computeNanoseconds = monotonicNanoseconds() - started
         let lossFixed = StepTally(sum).lossFixed
         let outcome = try allReduce(step: work.step, batchSamples: Int(work.batchSamples), learningRate: work.learningRate)
@@ -202,7 +211,8 @@ public final class RingWorker: WorkerCollective {
         }
         return RingDone(
             generation: generation, step: work.step, status: status, lossSumFixedPoint: lossFixed,
-            correct: UInt32(sum.correct), sampleCount: UInt32(sum.samples), computeNanoseconds: computeNanoseconds)
+            correct: UInt32(sum.correct), sampleCount: UInt32(sum.samples), computeNanoseconds: computeNanoseconds,
+            digests: digests)
     }
 
     /// The all-reduce of the local sum, as the step's work starts it; also
@@ -216,15 +226,72 @@ public final class RingWorker: WorkerCollective {
         return outcome
     }
 
+    /// The own shards onto `sum`; with shards to digest, each of those alone
+    /// first (added onto `sum` if it is an own shard: fixed-point sums do
+    /// not depend on the order or grouping of their parts).
     private func computeShards(_ work: RingWork) {
         let keepAlive = link.heartbeat
+        digests.removeAll(keepingCapacity: true)
+        let inputSize = computer.architecture.inputSize
         work.withPixels { pixels in
             work.withLabels { labels in
-                computer.addShards(
-                    weights: weights.readOnly, pixels: pixels, labels: labels,
-                    sampleCounts: work.shards.lazy.map { Int($0.sampleCount) }, into: sum,
-                    betweenShards: { keepAlive?.keepAlive() })
+                guard !work.digested.isEmpty else {
+                    return computer.addShards(
+                        weights: weights.readOnly, pixels: pixels, labels: labels,
+                        sampleCounts: work.shards.lazy.map { Int($0.sampleCount) }, into: sum,
+                        betweenShards: { keepAlive?.keepAlive() })
+                }
+                // Own shards not digested go in runs, rounded onto the sum in groups as usual.
+                var offset = 0
+                var run = (shards: 0..<0, firstSample: 0)
+                func addRun() {
+                    guard !run.shards.isEmpty else { return }
+                    let counts = run.shards.lazy.map { Int(work.shards[$0].sampleCount) }
+                    let samples = counts.reduce(0, +), first = run.firstSample
+                    computer.addShards(
+                        weights: weights.readOnly,
+                        pixels: UnsafeBufferPointer(rebasing: pixels[(first * inputSize)..<((first + samples) * inputSize)]),
+                        labels: UnsafeBufferPointer(rebasing: labels[first..<(first + samples)]),
+                        sampleCounts: counts, into: sum, betweenShards: { keepAlive?.keepAlive() })
+                    run.shards = 0..<0
+                }
+                for (index, shard) in work.shards.enumerated() {
+                    let samples = Int(shard.sampleCount)
+                    defer { offset += samples }
+                    let own = index < work.ownCount
+                    guard work.isDigested(index) else {
+                        // The decoder made sure every shard past the own ones is digested.
+                        run = run.shards.isEmpty ? (index..<(index + 1), offset) : (run.shards.lowerBound..<(index + 1), run.firstSample)
+                        continue
+                    }
+                    addRun()
+                    shardSum.reset()
+                    computer.addShards(
+                        weights: weights.readOnly,
+                        pixels: UnsafeBufferPointer(rebasing: pixels[(offset * inputSize)..<((offset + samples) * inputSize)]),
+                        labels: UnsafeBufferPointer(rebasing: labels[offset..<(offset + samples)]),
+                        sampleCounts: CollectionOfOne(samples), into: shardSum, betweenShards: { keepAlive?.keepAlive() })
+                    if own { add(shardSum, onto: sum) }
+                    if lieOffset != 0 { lie(shardSum.values) }
+                    digests.append(ShardDigest(shardID: shard.shardID, hash: SumDigest.of(shardSum)))
+                }
+                addRun()
             }
         }
+    }
+
+    private func add(_ part: GradientSum, onto total: GradientSum) {
+        let tally = StepTally(part)
+        total.addPartial(lossFixed: tally.lossFixed, correct: tally.correct, samples: tally.samples, shards: 1) { target, overwrite in
+            if overwrite {
+                _ = target.update(fromContentsOf: part.values)
+            } else {
+                for index in target.indices { target[index] &+= part.values[index] }
+            }
+        }
+    }
+
+    private func lie(_ values: UnsafeMutableBufferPointer<Int64>) {
+        for index in values.indices { values[index] &+= lieOffset }
     }
 }

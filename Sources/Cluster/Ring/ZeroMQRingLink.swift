@@ -17,8 +17,10 @@ protocol KeepingAlive: AnyObject {
 /// work sent ahead is kept (`takeHeldWork`), any other message but a
 /// heartbeat ends the exchange (`interruption`), and so does a left
 /// neighbour silent past the peer timeout (`stalled`). Every piece is
-/// checked against what the round expects; traffic of a later ring or step
-/// that came early is kept for then.
+/// checked against what the round expects, and against the left link's
+/// token from the ring setup (so a chunk from anyone else is dropped, with
+/// or without CURVE); traffic of a later ring or step that came early is
+/// kept for then.
 final class ZeroMQRingLink: RingLink {
     /// Where the left neighbour connects, as announced to the coordinator.
     let endpoint: String
@@ -51,10 +53,14 @@ final class ZeroMQRingLink: RingLink {
     private var aheadCap = 0
     private var rejected = 0
     private var generation: UInt64 = 0
+    /// The tokens chunks carry on the link from the left neighbour and on the one to the right.
+    private var tokens: (left: UInt64, right: UInt64) = (0, 0)
     private var step: UInt64 = 0
     private var held: RingWork?
     /// The coordinator message that ended the last exchange, for the worker to handle next.
     private(set) var interruption: [ZMQMessage]?
+    /// A send to the right neighbour timed out this step: the exchange stalls.
+    private var sendTimedOut = false
 
     init(
         listen: String, coordinator: ZMQSocket, limits: DecodingLimits, timing: ClusterSettings, curve: CurveKeyPair?,
@@ -104,8 +110,10 @@ final class ZeroMQRingLink: RingLink {
     /// Under CURVE, `keys` are the neighbours' public keys: the right one is
     /// pinned for the outbox, the left one is the only key the inbox takes.
     func connect(
-        rightNeighbour: String, keys: (right: CurveKey?, left: CurveKey?), partition: RingPartition, generation: UInt64
+        rightNeighbour: String, keys: (right: CurveKey?, left: CurveKey?), tokens: (left: UInt64, right: UInt64),
+        partition: RingPartition, generation: UInt64
     ) throws {
+        self.tokens = tokens
         if curve != nil {
             guard let right = keys.right, let left = keys.left else {
                 throw ClusterError.incompatibleCoordinator("its ring setup carries no CURVE keys, and this worker's ring needs them")
@@ -144,6 +152,7 @@ final class ZeroMQRingLink: RingLink {
     func begin(step: UInt64) {
         self.step = step
         interruption = nil
+        sendTimedOut = false
     }
 
     /// The step's packed pieces have all reached the right neighbour: after
@@ -171,14 +180,16 @@ final class ZeroMQRingLink: RingLink {
         outgoing.refer(to: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(packed.lend(region))[0..<size]))
         try send(.ringChunk(RingChunk(
             generation: generation, step: step, phase: .reduceScatter, round: UInt32(round), chunk: UInt32(message),
-            nonFinite: nonFinite, encoding: .packedInt64, valueCount: UInt32(values.count), values: outgoing)))
+            nonFinite: nonFinite, encoding: .packedInt64, valueCount: UInt32(values.count), link: tokens.right,
+            values: outgoing)))
     }
 
     func sendWeights(_ values: UnsafeBufferPointer<Float>, round: Int, message: Int) throws {
         outgoing.refer(to: UnsafeRawBufferPointer(values))
         try send(.ringChunk(RingChunk(
             generation: generation, step: step, phase: .allGather, round: UInt32(round), chunk: UInt32(message),
-            nonFinite: false, encoding: .rawFloat, valueCount: UInt32(values.count), values: outgoing)))
+            nonFinite: false, encoding: .rawFloat, valueCount: UInt32(values.count), link: tokens.right,
+            values: outgoing)))
     }
 
     func receiveSum(round: Int, message: Int, addingOnto sum: UnsafeMutableBufferPointer<Int64>) throws -> RingReceipt {
@@ -199,21 +210,32 @@ final class ZeroMQRingLink: RingLink {
 
     // MARK: - Traffic
 
+    /// The outbox queues without blocking while the neighbour's pipe has
+    /// room; a send that finds it full waits at most the socket's send
+    /// timeout (`ZMQSocket.defaultSendTimeoutMilliseconds`). A timeout means
+    /// the right neighbour takes nothing: the step stalls (reported to the
+    /// coordinator, which forms a new ring) instead of the error ending this
+    /// worker, which is not at fault.
     private func send(_ message: WireMessage) throws {
-        // The outbox queues without blocking while the neighbour's pipe has room.
-        guard let outbox else { return }
-        try sender.send(message, on: outbox)
+        guard let outbox, !sendTimedOut else { return }
+        do {
+            try sender.send(message, on: outbox)
+        } catch let error as ZMQError where error.isWouldBlock {
+            output.log("worker: the right neighbour took no ring traffic within the send timeout in step \(step); telling the coordinator")
+            sendTimedOut = true
+        }
     }
 
     /// The piece due, or nil when the exchange ends (`interruption` set) or stalls.
     private func receive(_ phase: RingChunk.Phase, round: Int, message: Int, count: Int) throws -> RingChunk? {
+        if sendTimedOut { return nil }
         let limit = UInt64(timing.peerTimeoutMilliseconds) * 1_000_000
         let lastHeard = monotonicNanoseconds()
         let (fromLeft, fromCoordinator) = (0, 1)
         while true {
             heartbeat?.keepAlive()
             let ready = try poller.wait(timeoutMilliseconds: timing.heartbeatMilliseconds)
-            if ready.contains(fromCoordinator), try coordinator.tryReceive(into: coordinatorFrames) {
+            if ready.contains(fromCoordinator), try receiveDropping(on: coordinator, into: coordinatorFrames, from: "the coordinator") {
                 let frames = coordinatorFrames.received
                 switch try? WireMessage.decode(frames, limits: limits) {
                 case .heartbeat?:
@@ -233,7 +255,7 @@ final class ZeroMQRingLink: RingLink {
                 if let chunk = accept(frames[...], phase: phase, round: round, message: message, count: count) { return chunk }
                 continue
             }
-            if ready.contains(fromLeft), try inbox.tryReceive(into: inboxFrames) {
+            if ready.contains(fromLeft), try receiveDropping(on: inbox, into: inboxFrames, from: "the ring inbox") {
                 let chunk = accept(inboxFrames.received, phase: phase, round: round, message: message, count: count)
                 // Anything but the piece due (junk, stale or early traffic)
                 // does not count as hearing from the neighbour.
@@ -244,6 +266,18 @@ final class ZeroMQRingLink: RingLink {
                 output.log("worker: no ring traffic for over \(timing.peerTimeoutMilliseconds) ms in step \(step); telling the coordinator")
                 return nil
             }
+        }
+    }
+
+    /// One message if one waits; a message with more or larger frames than
+    /// its kind has was released frame by frame as it arrived, and is logged
+    /// here instead of ending the worker.
+    private func receiveDropping(on socket: ZMQSocket, into frames: ZMQFrames, from source: String) throws -> Bool {
+        do {
+            return try socket.tryReceive(into: frames, headerIndex: 0, allowance: limits)
+        } catch let error as ZMQError where error.isOversized {
+            reject("from \(source): \(error.message)")
+            return false
         }
     }
 
@@ -264,6 +298,12 @@ final class ZeroMQRingLink: RingLink {
         }
         // Earlier rings and steps leave traffic behind when a ring is re-formed.
         if received.generation < generation || (received.generation == generation && received.step < step) {
+            return nil
+        }
+        // This ring's chunks carry the left link's token; only a newer ring's
+        // (whose token is not known yet) are kept unchecked, and checked when due.
+        guard received.generation > generation || received.link == tokens.left else {
+            reject("ring chunk of generation \(received.generation), step \(received.step) with the wrong link token: not from the left neighbour; dropped")
             return nil
         }
         // A neighbour already in a newer ring, whose setup for this member

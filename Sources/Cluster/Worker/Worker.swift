@@ -41,7 +41,7 @@ public final class Worker: KeepingAlive {
     /// Said hello again after a refusal, and not yet welcomed.
     private var rejoining = false
     private var limits = DecodingLimits.beforeWelcome
-    /// A test hook only: see CentralWorker's lieOffset.
+    /// A test hook only: see CentralWorker's and RingWorker's lieOffset.
     public var lieOffset: Int64 = 0
     /// As long as a coordinator pauses below --min-workers by default.
     public static let defaultRejoinTimeoutSeconds: Double = 60
@@ -97,11 +97,15 @@ public final class Worker: KeepingAlive {
                 if let carried = carriedOver {
                     frames = carried[...]
                 } else {
-                    frames = try socket.receive(into: received, timeoutMilliseconds: timing.heartbeatMilliseconds)
+                    frames = try socket.receive(
+                        into: received, timeoutMilliseconds: timing.heartbeatMilliseconds, headerIndex: 0, allowance: limits)
                         ? received.received : nil
                 }
                 carriedOver = nil
             } catch let error as ZMQError where error.isInterrupted {
+                continue
+            } catch let error as ZMQError where error.isOversized {
+                output.log("worker: rejected a message from the coordinator: \(error.message)")
                 continue
             }
             guard let frames else {
@@ -199,7 +203,7 @@ public final class Worker: KeepingAlive {
         case .ring:
             let ring = try RingWorker(
                 computer: computer, limits: limits, listen: ringListen, coordinator: socket, timing: timing, curve: curve?.keys,
-                output: output)
+                lieOffset: lieOffset, output: output)
             collective = ring
             try send(.ringAddress(RingAddress(endpoint: ring.endpoint, publicKey: curve?.keys.publicKey)))
         }

@@ -1,6 +1,8 @@
 /// The version this build speaks. Peers of another version are refused.
 /// Version 5: ring addresses and ring setups carry CURVE public keys.
-public let wireProtocolVersion: UInt16 = 5
+/// Version 6: ring work names the shards to digest and ring done carries the
+/// digests (verified gradients); ring setups and chunks carry link tokens.
+public let wireProtocolVersion: UInt16 = 6
 
 /// Bounds fixed by the protocol itself, the same for every peer.
 public enum WireLimits {
@@ -76,7 +78,8 @@ public struct DecodingLimits: Equatable {
             let (product, overflow) = a.multipliedReportingOverflow(by: b)
             return overflow ? Int.max : product
         }
-        let header = 4096 + min(times(8, maxShards), Int.max - 4096)
+        // The longest header per shard: a ring done's digest (36 bytes).
+        let header = 4096 + min(times(ShardDigest.encodedSize, maxShards), Int.max - 4096)
         guard let parameterCount, let inputSize else { return header }
         // A packed Int64 frame has a width byte per block, padded to 8, on top of 8 bytes a value at most.
         let blocks = parameterCount / PackedInt64s.blockLength + (parameterCount % PackedInt64s.blockLength == 0 ? 0 : 1)

@@ -92,7 +92,7 @@ public enum WireMessage {
             case .ringSetup: return .ringSetup(try RingSetup.decode(&header, bulk: bulk, limits: limits))
             case .ringWork: return .ringWork(try RingWork.decode(&header, frame: first, bulk: bulk, limits: limits))
             case .ringChunk: return .ringChunk(try RingChunk.decode(&header, bulk: bulk, limits: limits))
-            case .ringDone: return .ringDone(try RingDone.decode(&header, bulk: bulk))
+            case .ringDone: return .ringDone(try RingDone.decode(&header, bulk: bulk, limits: limits))
             case .stateRequest: return .stateRequest(try StateRequest.decode(&header, bulk: bulk))
             case .stateSlice: return .stateSlice(try StateSlice.decode(&header, bulk: bulk, limits: limits))
             }

@@ -38,6 +38,9 @@ public struct ZMQError: Error, CustomStringConvertible, Equatable {
     /// A send timed out (ZMQ_SNDTIMEO) or a non-blocking operation could not proceed.
     public var isWouldBlock: Bool { code == EAGAIN }
 
+    /// A received message had more frames, or larger ones, than allowed; it was drained and dropped.
+    public var isOversized: Bool { code == EMSGSIZE }
+
     /// ROUTER_MANDATORY refused a message for a peer it does not know (or no longer knows).
     public var isHostUnreachable: Bool { code == EHOSTUNREACH }
 

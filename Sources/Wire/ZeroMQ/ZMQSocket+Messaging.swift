@@ -109,36 +109,70 @@ extension ZMQSocket {
 
     /// Receives one whole multipart message into `frames`, reusing its frame
     /// objects, waiting at most `timeoutMilliseconds`; false on timeout. A
-    /// steady stream of messages then costs no allocation of ours (see ZMQFrames).
+    /// steady stream of messages then costs no allocation of ours (see
+    /// ZMQFrames). `allowance`: see `tryReceive`.
     public func receive(into frames: ZMQFrames, timeoutMilliseconds: Int, maxFrames: Int = defaultMaxFrames) throws -> Bool {
+        try receive(into: frames, timeoutMilliseconds: timeoutMilliseconds, maxFrames: maxFrames, headerIndex: 0, allowance: AnyFrames())
+    }
+
+    public func receive<Allowing: FrameAllowing>(
+        into frames: ZMQFrames, timeoutMilliseconds: Int, maxFrames: Int = defaultMaxFrames, headerIndex: Int, allowance: Allowing
+    ) throws -> Bool {
         precondition(timeoutMilliseconds >= 0, "receive needs a finite timeout")
         let deadline = Deadline(milliseconds: timeoutMilliseconds)
         while true {
             guard try waitReadable(timeoutMilliseconds: deadline.remainingMilliseconds) else { return false }
-            if try tryReceive(into: frames, maxFrames: maxFrames) { return true }
+            if try tryReceive(into: frames, maxFrames: maxFrames, headerIndex: headerIndex, allowance: allowance) { return true }
             guard deadline.remainingMilliseconds > 0 else { return false }
         }
     }
 
     /// Receives one whole multipart message into `frames` if one is waiting.
+    /// The frame at `headerIndex` (after a ROUTER's
+    /// routing identity, say) decides how many frames, and how large, the
+    /// rest may be (`DecodingLimits.allowance`); any frame beyond is released
+    /// as it is read, and the message is reported as an error once drained.
     public func tryReceive(into frames: ZMQFrames, maxFrames: Int = defaultMaxFrames) throws -> Bool {
+        try tryReceive(into: frames, maxFrames: maxFrames, headerIndex: 0, allowance: AnyFrames())
+    }
+
+    public func tryReceive<Allowing: FrameAllowing>(
+        into frames: ZMQFrames, maxFrames: Int = defaultMaxFrames, headerIndex: Int, allowance: Allowing
+    ) throws -> Bool {
         let handle = try openHandle("zmq_msg_recv")
         frames.removeAll()
-        var dropped = 0
+        var dropped = 0, oversized = 0
+        var allowed: FrameAllowance?
         repeat {
             let frame = frames.nextSlot()
             guard zmq_msg_recv(frame.pointer, handle, ZMQ_DONTWAIT) >= 0 else {
                 if frames.count == 0 && dropped == 0 && zmq_errno() == EAGAIN { return false }
                 throw ZMQError.last("zmq_msg_recv")
             }
-            if frames.count < maxFrames { frames.keepSlot() } else { dropped += 1 }
+            let limit = allowed.map { min(maxFrames, headerIndex + $0.frames) } ?? maxFrames
+            if frames.count >= limit {
+                dropped += 1
+            } else if let allowed, frame.count > allowed.bytesPerBulkFrame {
+                oversized += 1
+                dropped += 1
+            } else {
+                frames.keepSlot()
+                if frames.count == headerIndex + 1 { allowed = allowance.allowance(header: frame) }
+            }
             if !frame.hasMore { break }
         } while true
         guard dropped == 0 else {
+            let kept = frames.count
             frames.removeAll()
-            throw ZMQError(
-                operation: "zmq_msg_recv", code: EMSGSIZE,
-                message: "dropped a message of \(maxFrames + dropped) frames, more than the \(maxFrames) allowed")
+            // The last dropped frame's bytes go now, not at the next message.
+            _ = frames.nextSlot()
+            let what = allowed.map { "a \($0.kind)" } ?? "a message"
+            // Counted without the frames in front of the header (a ROUTER's routing identity).
+            let most = (allowed.map { min(maxFrames, headerIndex + $0.frames) } ?? maxFrames) - headerIndex
+            let why = oversized > 0
+                ? "\(oversized) frame\(oversized == 1 ? "" : "s") over the \(allowed?.bytesPerBulkFrame ?? 0) bytes one may have"
+                : "\(kept + dropped - headerIndex) frames, more than the \(most) allowed"
+            throw ZMQError(operation: "zmq_msg_recv", code: EMSGSIZE, message: "dropped \(what) of \(why), as they arrived")
         }
         return true
     }

@@ -26,12 +26,15 @@ public struct RingChunk {
     public var nonFinite: Bool
     public var encoding: Encoding
     public var valueCount: UInt32
+    /// The link's token from the ring setup: who may send this member chunks.
+    public var link: UInt64
     public var values: ZMQMessage
 
     public init(
         generation: UInt64, step: UInt64, phase: Phase, round: UInt32, chunk: UInt32, nonFinite: Bool,
-        encoding: Encoding, valueCount: UInt32, values: ZMQMessage
+        encoding: Encoding, valueCount: UInt32, link: UInt64 = 0, values: ZMQMessage
     ) {
+        self.link = link
         self.generation = generation; self.step = step; self.phase = phase; self.round = round
         self.chunk = chunk; self.nonFinite = nonFinite; self.encoding = encoding
         self.valueCount = valueCount; self.values = values
@@ -77,6 +80,7 @@ public struct RingChunk {
         header.write(UInt8(nonFinite ? 1 : 0))
         header.write(encoding.rawValue)
         header.write(valueCount)
+        header.write(link)
         return BulkFrames(values)
     }
 
@@ -110,6 +114,7 @@ public struct RingChunk {
         }
         let count = try header.read(UInt32.self, "value count")
         try FrameCheck.range(Int(count), 0, parameterCount, "value count of ring chunk")
+        let link = try header.read(UInt64.self, "link token")
         try header.finish()
         let values = bulk[bulk.startIndex]
         switch encoding {
@@ -119,6 +124,6 @@ public struct RingChunk {
         }
         return RingChunk(
             generation: generation, step: step, phase: phase, round: round, chunk: chunk, nonFinite: flag == 1,
-            encoding: encoding, valueCount: count, values: values)
+            encoding: encoding, valueCount: count, link: link, values: values)
     }
 }

@@ -1,5 +1,7 @@
 /// Ring member -> coordinator: how a step ended for this member, with its
-/// own shards' loss and counts (the coordinator adds them up for metrics).
+/// own shards' loss and counts (the coordinator adds them up for metrics),
+/// and a digest of each shard its ring work named to digest (verified
+/// gradients: 36 bytes each, none in a step without a sampled shard).
 public struct RingDone: Equatable {
     public enum Status: UInt8 {
         /// Reduced, updated its slice, gathered: its weights are the step's result.
@@ -17,14 +19,15 @@ public struct RingDone: Equatable {
     public var correct: UInt32
     public var sampleCount: UInt32
     public var computeNanoseconds: UInt64
+    public var digests: [ShardDigest]
 
     public init(
         generation: UInt64, step: UInt64, status: Status, lossSumFixedPoint: Int64, correct: UInt32,
-        sampleCount: UInt32, computeNanoseconds: UInt64
+        sampleCount: UInt32, computeNanoseconds: UInt64, digests: [ShardDigest] = []
     ) {
         self.generation = generation; self.step = step; self.status = status
         self.lossSumFixedPoint = lossSumFixedPoint; self.correct = correct; self.sampleCount = sampleCount
-        self.computeNanoseconds = computeNanoseconds
+        self.computeNanoseconds = computeNanoseconds; self.digests = digests
     }
 
     func encode(into header: inout FieldWriter) throws -> BulkFrames {
@@ -36,10 +39,16 @@ public struct RingDone: Equatable {
         header.write(correct)
         header.write(sampleCount)
         header.write(computeNanoseconds)
+        try FrameCheck.range(digests.count, 0, WireLimits.maxShardsPerMessage, "digest count of ring done")
+        header.write(UInt32(digests.count))
+        for digest in digests {
+            header.write(digest.shardID)
+            for lane in 0..<4 { header.write(digest.hash[lane]) }
+        }
         return BulkFrames()
     }
 
-    static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>) throws -> RingDone {
+    static func decode(_ header: inout FieldReader, bulk: ArraySlice<ZMQMessage>, limits: DecodingLimits) throws -> RingDone {
         try FrameCheck.count(bulk, is: 0, for: .ringDone)
         let generation = try header.read(UInt64.self, "generation")
         let step = try header.read(UInt64.self, "step")
@@ -52,9 +61,19 @@ public struct RingDone: Equatable {
         let samples = try header.read(UInt32.self, "sample count")
         try FrameCheck.range(Int(correct), 0, Int(samples), "correct count of ring done")
         let nanoseconds = try header.read(UInt64.self, "compute time")
-        try header.finish()
+        let digestCount = Int(try header.read(UInt32.self, "digest count"))
+        try FrameCheck.range(digestCount, 0, limits.maxShards, "digest count of ring done")
+        try header.expectExactly(digestCount, of: ShardDigest.encodedSize, "digests")
+        var digests: [ShardDigest] = []
+        if digestCount > 0 { digests.reserveCapacity(digestCount) }
+        for index in 0..<digestCount {
+            let id = try header.read(UInt32.self, "digest \(index) shard id")
+            var hash = SIMD4<UInt64>()
+            for lane in 0..<4 { hash[lane] = try header.read(UInt64.self, "digest \(index) word \(lane)") }
+            digests.append(ShardDigest(shardID: id, hash: hash))
+        }
         return RingDone(
             generation: generation, step: step, status: status, lossSumFixedPoint: loss, correct: correct,
-            sampleCount: samples, computeNanoseconds: nanoseconds)
+            sampleCount: samples, computeNanoseconds: nanoseconds, digests: digests)
     }
 }

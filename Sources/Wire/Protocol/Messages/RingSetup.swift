@@ -51,13 +51,20 @@ public struct RingSetup {
     /// and the only key this member's inbox lets in.
     public var rightNeighbourKey: CurveKey?
     public var leftNeighbourKey: CurveKey?
+    /// Secrets of this ring's two links into and out of this member: every
+    /// chunk carries its link's, so a chunk from anyone but the left
+    /// neighbour is told apart and dropped, with or without CURVE.
+    public var leftLinkToken: UInt64
+    public var rightLinkToken: UInt64
 
     public init(
         generation: UInt64, step: UInt64, rank: UInt32, size: UInt32, rightNeighbour: String,
         momentum: Float, nesterov: Bool, weightDecay: Float, ownedStart: UInt64, ownedCount: UInt64,
-        weights: ZMQMessage, velocity: ZMQMessage, rightNeighbourKey: CurveKey? = nil, leftNeighbourKey: CurveKey? = nil
+        weights: ZMQMessage, velocity: ZMQMessage, rightNeighbourKey: CurveKey? = nil, leftNeighbourKey: CurveKey? = nil,
+        leftLinkToken: UInt64 = 0, rightLinkToken: UInt64 = 0
     ) {
         self.rightNeighbourKey = rightNeighbourKey; self.leftNeighbourKey = leftNeighbourKey
+        self.leftLinkToken = leftLinkToken; self.rightLinkToken = rightLinkToken
         self.generation = generation; self.step = step; self.rank = rank; self.size = size
         self.rightNeighbour = rightNeighbour; self.momentum = momentum; self.nesterov = nesterov
         self.weightDecay = weightDecay; self.ownedStart = ownedStart; self.ownedCount = ownedCount
@@ -83,6 +90,8 @@ public struct RingSetup {
         header.write(ownedCount)
         try header.write(rightNeighbourKey, field: "right neighbour key")
         try header.write(leftNeighbourKey, field: "left neighbour key")
+        header.write(leftLinkToken)
+        header.write(rightLinkToken)
         return BulkFrames(weights, velocity)
     }
 
@@ -106,6 +115,8 @@ public struct RingSetup {
         let count = try header.read(UInt64.self, "owned count")
         let rightKey = try header.readKey("right neighbour key")
         let leftKey = try header.readKey("left neighbour key")
+        let leftToken = try header.read(UInt64.self, "left link token")
+        let rightToken = try header.read(UInt64.self, "right link token")
         try header.finish()
         try FrameCheck.range(Int(clamping: start), 0, parameterCount, "owned start")
         try FrameCheck.range(Int(clamping: count), 0, parameterCount - Int(start), "owned count")
@@ -116,6 +127,6 @@ public struct RingSetup {
             generation: generation, step: step, rank: rank, size: size, rightNeighbour: right,
             momentum: momentum, nesterov: nesterovByte == 1, weightDecay: weightDecay,
             ownedStart: start, ownedCount: count, weights: bulk[first], velocity: bulk[first + 1],
-            rightNeighbourKey: rightKey, leftNeighbourKey: leftKey)
+            rightNeighbourKey: rightKey, leftNeighbourKey: leftKey, leftLinkToken: leftToken, rightLinkToken: rightToken)
     }
 }

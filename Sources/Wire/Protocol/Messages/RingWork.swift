@@ -4,6 +4,12 @@
 /// Frames: [0] header, [1] pixels (UInt8 × samples × inputSize),
 /// [2] labels (UInt8 × samples); a member given no shards gets empty frames
 /// and still takes its part in the ring.
+///
+/// Verified gradients: the first `ownCount` shards are the member's own, to
+/// be summed and reduced; any after them are other members' shards, sent
+/// only to be computed again and digested. `digested` names the shards
+/// (own or not) whose gradient the member computes alone and reports a
+/// digest of in its `ring done`.
 public struct RingWork {
     public var generation: UInt64
     public var step: UInt64
@@ -11,18 +17,44 @@ public struct RingWork {
     /// Samples in the whole global batch: the divisor of the mean gradient.
     public var batchSamples: UInt32
     public var shards: ShardList
+    /// The leading shards that are this member's own; the rest are only checked.
+    public var ownCount: Int
+    public var digested: ShardIDs
     public var pixels: ZMQMessage
     public var labels: ZMQMessage
 
+    /// `ownCount` nil: every shard is the member's own.
     public init(
         generation: UInt64, step: UInt64, learningRate: Float, batchSamples: UInt32,
-        shards: [Work.Shard], pixels: ZMQMessage, labels: ZMQMessage
+        shards: [Work.Shard], ownCount: Int? = nil, digested: [UInt32] = [], pixels: ZMQMessage, labels: ZMQMessage
     ) {
         self.generation = generation; self.step = step; self.learningRate = learningRate
         self.batchSamples = batchSamples; self.shards = ShardList(shards); self.pixels = pixels; self.labels = labels
+        self.ownCount = ownCount ?? shards.count
+        self.digested = ShardIDs(digested)
     }
 
     public var sampleCount: Int { shards.reduce(0) { $0 + Int($1.sampleCount) } }
+
+    /// Whether the shard at `index` of `shards` is to be digested.
+    public func isDigested(_ index: Int) -> Bool { digested.contains(shards[index].shardID) }
+
+    /// Every digested id names a shard once, and every shard after the own
+    /// ones is digested (a shard sent only to be checked and not digested is
+    /// work for nothing).
+    private func checkDigested() throws {
+        try FrameCheck.range(ownCount, 0, shards.count, "own shard count of ring work")
+        try FrameCheck.range(digested.count, 0, shards.count, "digested shard count of ring work")
+        for (index, id) in digested.enumerated() {
+            guard shards.contains(where: { $0.shardID == id }), !digested[..<index].contains(id) else {
+                throw ProtocolError.outOfRange(what: "digested shard id of ring work", value: Int(id), min: 0, max: Int(UInt32.max))
+            }
+        }
+        for index in ownCount..<shards.count where !isDigested(index) {
+            throw ProtocolError.outOfRange(
+                what: "shard \(shards[index].shardID) of ring work, neither own nor digested", value: index, min: 0, max: ownCount - 1)
+        }
+    }
 
     public func withPixels<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         try pixels.withUnsafeElements(of: UInt8.self, body)
@@ -41,6 +73,11 @@ public struct RingWork {
         header.write(step)
         header.write(learningRate.bitPattern)
         header.write(batchSamples)
+        try checkDigested()
+        // Before the shard list, which ends the header.
+        header.write(UInt32(ownCount))
+        header.write(UInt32(digested.count))
+        for id in digested { header.write(id) }
         shards.encode(into: &header)
         return BulkFrames(pixels, labels)
     }
@@ -56,12 +93,21 @@ public struct RingWork {
         let batchSamples = try header.read(UInt32.self, "batch samples")
         let maxBatch = try FrameCheck.product(limits.maxShards, limits.shardSize, "max shards × shard size")
         try FrameCheck.range(Int(batchSamples), 1, maxBatch, "batch samples of ring work")
+        let ownCount = Int(try header.read(UInt32.self, "own shard count"))
+        let digestedCount = Int(try header.read(UInt32.self, "digested shard count"))
+        try FrameCheck.range(digestedCount, 0, limits.maxShards, "digested shard count of ring work")
+        let digestedOffset = header.offset
+        _ = try header.readBytes(digestedCount * 4, "digested shard ids")
         let (shards, samples) = try ShardList.decode(&header, frame: frame, limits: limits, minCount: 0, of: "ring work")
         let first = bulk.startIndex
         var work = RingWork(
             generation: generation, step: step, learningRate: rate, batchSamples: batchSamples,
             shards: [], pixels: bulk[first], labels: bulk[first + 1])
         work.shards = shards
+        work.ownCount = ownCount
+        // Read in place, like the shard list.
+        work.digested = ShardIDs(frame: frame, offset: digestedOffset, count: digestedCount)
+        try work.checkDigested()
         try FrameCheck.range(samples, 0, Int(batchSamples), "samples of ring work")
         let pixelBytes = try FrameCheck.product(samples, inputSize, "samples × input size")
         try FrameCheck.bytes(work.pixels, are: pixelBytes, "pixels frame of ring work (\(samples) samples × \(inputSize))")
