@@ -43,15 +43,17 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
     private var checks = ShardChecks()
     private let architecture: Architecture
     private let shardSize: Int
+    private let gradientOptions: GradientOptions
     private lazy var comparison = AnswerComparison(parameterCount: architecture.parameterCount)
     /// The coordinator's own computation of a shard two members disagree on.
-    private lazy var referee = ShardGradientComputer(architecture: architecture, shardSize: shardSize)
+    private lazy var referee = ShardGradientComputer(architecture: architecture, shardSize: shardSize, options: gradientOptions)
     private lazy var refereeSum = GradientSum(parameterCount: architecture.parameterCount)
 
     init(coordinator: Coordinator, configuration: TrainingConfiguration) {
         self.coordinator = coordinator
         architecture = configuration.architecture
         shardSize = configuration.shardSize
+        gradientOptions = configuration.gradientOptions
         sample = VerificationSample(fraction: coordinator.settings.verifyFraction, seed: configuration.seed)
     }
 
@@ -158,7 +160,8 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
             labels.withUnsafeBytes { labelBytes in
                 referee.addShards(
                     weights: weights, pixels: pixelBytes.bindMemory(to: UInt8.self), labels: labelBytes.bindMemory(to: UInt8.self),
-                    sampleCounts: shards.map { Int($0.sampleCount) }, into: refereeSum)
+                    step: UInt64(work.globalStep), shards: shards.map { (id: Int($0.shardID), samples: Int($0.sampleCount)) },
+                    into: refereeSum)
             }
         }
     }

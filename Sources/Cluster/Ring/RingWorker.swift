@@ -115,9 +115,8 @@ public final class RingWorker: WorkerCollective {
         // whatever they carry now, its members take a new setup first.
         weights.settle()
         try weights.write { all in setup.weights.withUnsafeElements(of: Float.self) { _ = all.update(fromContentsOf: $0) } }
-        let optimiser = SGD(parameterCount: owned.count, settings: SGDSettings(
-            learningRate: 0, momentum: setup.momentum, nesterov: setup.nesterov, weightDecay: setup.weightDecay))
-        setup.velocity.withUnsafeElements(of: Float.self) { _ = optimiser.velocity.values.update(fromContentsOf: $0) }
+        let optimiser = makeOptimiser(parameterCount: owned.count, settings: setup.optimiser)
+        setup.velocity.withUnsafeElements(of: Float.self) { _ = optimiser.state.values.update(fromContentsOf: $0) }
         allReduce = RingAllReduce(partition: partition, rank: Int(setup.rank), optimiser: optimiser)
         generation = setup.generation
         nextStep = setup.step
@@ -133,8 +132,9 @@ public final class RingWorker: WorkerCollective {
         let owned = allReduce.owned
         let slice = StateSlice(
             generation: generation, step: request.step, start: UInt64(owned.lowerBound), count: UInt64(owned.count),
+            planes: UInt8(allReduce.optimiser.settings.statePlanes),
             weights: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: weights.readOnly[owned]))),
-            velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(allReduce.optimiser.velocity.readOnly)))
+            velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(allReduce.optimiser.state.readOnly)))
         return .stateSlice(slice)
     }
 
@@ -211,7 +211,8 @@ public final class RingWorker: WorkerCollective {
         guard let allReduce else { throw ClusterError.incompatibleCoordinator("ring work before any ring setup") }
         link.begin(step: step)
         let outcome = try allReduce.run(
-            sum: sum, weights: weights, mean: mean, batchSamples: batchSamples, learningRate: learningRate, link: link)
+            sum: sum, weights: weights, mean: mean, batchSamples: batchSamples, learningRate: learningRate,
+            step: Int(step), link: link)
         if outcome == .updated { link.settlePacking() }
         return outcome
     }
@@ -222,9 +223,19 @@ public final class RingWorker: WorkerCollective {
             work.withLabels { labels in
                 computer.addShards(
                     weights: weights.readOnly, pixels: pixels, labels: labels,
-                    sampleCounts: work.shards.lazy.map { Int($0.sampleCount) }, into: sum,
+                    step: work.step, shards: work.shards.lazy.map { (id: Int($0.shardID), samples: Int($0.sampleCount)) }, into: sum,
                     betweenShards: { keepAlive?.keepAlive() })
             }
         }
+    }
+}
+
+extension RingSetup {
+    /// The optimiser the coordinator runs, for this member's slice. The
+    /// learning rate comes with each step's work.
+    var optimiser: OptimiserSettings {
+        OptimiserSettings(
+            kind: OptimiserKind.allCases[Int(optimiserKind)], learningRate: 0, momentum: momentum, nesterov: nesterov,
+            weightDecay: weightDecay, beta1: beta1, beta2: beta2, epsilon: epsilon)
     }
 }

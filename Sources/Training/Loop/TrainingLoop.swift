@@ -52,7 +52,7 @@ public final class TrainingLoop {
             try restore(resume)
         } else {
             let initial = ParameterBuffer.initialised(architecture, seed: configuration.seed)
-            let velocity = ParameterBuffer(count: architecture.parameterCount)
+            let velocity = ParameterBuffer(count: configuration.optimiser.statePlanes * architecture.parameterCount)
             try updater.load(weights: initial.readOnly, velocity: velocity.readOnly, step: 0)
         }
     }

@@ -3,13 +3,13 @@ import Collective
 import MLP
 
 /// The update in this process: the source's fixed-point gradient sum is
-/// averaged and SGD applied here. `train` pairs it with a
+/// averaged and the optimiser applied here. `train` pairs it with a
 /// LocalGradientSource, the central coordinator with its workers.
 public final class AveragingUpdater: ParameterUpdater {
     private let source: GradientSource
     /// Lent to the source while it sends them; written only once it has settled them.
     private let parameters: LendableBuffer<Float>
-    private let optimiser: SGD
+    private let optimiser: Optimiser
     private let sum: GradientSum
     private let meanGradient: UnsafeMutableBufferPointer<Float>
     private var computeNanoseconds: UInt64 = 0
@@ -19,10 +19,10 @@ public final class AveragingUpdater: ParameterUpdater {
                   optimiser: configuration.optimiser)
     }
 
-    public init(source: GradientSource, parameterCount: Int, optimiser settings: SGDSettings) {
+    public init(source: GradientSource, parameterCount: Int, optimiser settings: OptimiserSettings) {
         self.source = source
         parameters = LendableBuffer(count: parameterCount, repeating: 0)
-        optimiser = SGD(parameterCount: parameterCount, settings: settings)
+        optimiser = makeOptimiser(parameterCount: parameterCount, settings: settings)
         sum = GradientSum(parameterCount: parameterCount)
         meanGradient = .allocate(capacity: parameterCount)
     }
@@ -42,7 +42,8 @@ public final class AveragingUpdater: ParameterUpdater {
         try parameters.write { parameters in
             applyAveragedUpdate(
                 sums: UnsafeBufferPointer(sum.values), sampleCount: sum.samples, range: 0..<parameters.count,
-                optimiser: optimiser, parameters: parameters, mean: meanGradient, learningRate: learningRate)
+                optimiser: optimiser, parameters: parameters, mean: meanGradient, learningRate: learningRate,
+                step: work.globalStep)
         }
         return tally
     }
@@ -55,11 +56,11 @@ public final class AveragingUpdater: ParameterUpdater {
     }
 
     public func state() throws -> ModelState {
-        ModelState(weights: parameters.readOnly, velocity: UnsafeBufferPointer(optimiser.velocity.values))
+        ModelState(weights: parameters.readOnly, velocity: optimiser.state.readOnly)
     }
 
     public func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>, step: Int) throws {
         try parameters.write { _ = $0.update(fromContentsOf: weights) }
-        _ = optimiser.velocity.values.update(fromContentsOf: velocity)
+        _ = optimiser.state.values.update(fromContentsOf: velocity)
     }
 }

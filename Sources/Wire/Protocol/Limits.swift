@@ -1,6 +1,8 @@
 /// The version this build speaks. Peers of another version are refused.
 /// Version 5: ring addresses and ring setups carry CURVE public keys.
-public let wireProtocolVersion: UInt16 = 5
+/// Version 6: ring setups carry the optimiser (SGD, Adam, AdamW) and the
+/// welcome what changes a gradient (dropout, label smoothing, augmentation).
+public let wireProtocolVersion: UInt16 = 6
 
 /// Bounds fixed by the protocol itself, the same for every peer.
 public enum WireLimits {

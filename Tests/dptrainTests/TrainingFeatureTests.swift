@@ -1,0 +1,89 @@
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Adam(W), dropout, label smoothing and augmentation keep the determinism
+/// promise: train's bytes from the central and the ring collective with 2
+/// and 3 workers, and after a killed worker and a killed, resumed coordinator.
+final class TrainingFeatureTests: XCTestCase {
+    /// Every feature at once, so each is covered by one set of runs.
+    static let features = [
+        "--optimizer", "adamw", "--weight-decay", "0.01", "--beta2", "0.99", "--dropout", "0.2",
+        "--label-smoothing", "0.1", "--augment", "shift=2",
+    ]
+
+    private func run(_ command: String, _ extra: [String] = []) throws -> Data {
+        let out = try temporaryFolder()
+        return try modelBytes([command] + extra + Self.features + [
+            "--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--layers", "784,32,16,10",
+            "--epochs", "2", "--batch-size", "100", "--lr", "0.002", "--seed", "5", "--out", out.path,
+        ], out: out)
+    }
+
+    func testEveryFeatureGivesTrainsBytesCentralAndRing() throws {
+        let reference = try run("train")
+        for collective in ["central", "ring"] {
+            for workers in [2, 3] {
+                let bytes = try run("simulate", ["--workers", String(workers), "--collective", collective])
+                XCTAssertEqual(bytes, reference, "simulate --collective \(collective) --workers \(workers) differs from train")
+            }
+        }
+    }
+
+    func testTheFeaturesChangeTheModel() throws {
+        let out = try temporaryFolder()
+        let plain = try modelBytes([
+            "train", "--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--layers", "784,32,16,10",
+            "--epochs", "2", "--batch-size", "100", "--lr", "0.002", "--seed", "5", "--optimizer", "adamw",
+            "--weight-decay", "0.01", "--beta2", "0.99", "--out", out.path,
+        ], out: out)
+        XCTAssertNotEqual(plain, try run("train"), "dropout, smoothing and shifts left the model as it was")
+    }
+
+    /// A worker SIGKILLed in epoch 2, the coordinator SIGKILLed in epoch 4,
+    /// resumed from its last checkpoint with two workers: train's bytes.
+    func testKilledWorkerAndResumedCoordinatorWithAdamAndDropout() throws {
+        let epochs = 6
+        let features = ["--optimizer", "adam", "--dropout", "0.3"]
+        let referenceOut = try temporaryFolder()
+        let reference = try modelBytes(
+            FailureRun.arguments("train", out: referenceOut, epochs: epochs, lr: "0.001", extra: features), out: referenceOut)
+        let out = try temporaryFolder()
+        let flags = features + FailureRun.stepLog + ["--checkpoint-every", "10"]
+        let simulate = try launch(FailureRun.arguments("simulate", out: out, epochs: epochs, lr: "0.001", extra: flags + ["--workers", "3"]))
+        let workers = joinedWorkers(of: simulate, count: 3)
+        guard waitForStep(FailureRun.midEpoch(2), of: simulate) else { return }
+        killHard(try XCTUnwrap(workers.last))
+        guard waitForStep(FailureRun.midEpoch(4) + 3, of: simulate) else { return }
+        killHard(simulate.pid)
+        _ = try simulate.wait(timeout: 10)
+        waitUntilGone(Array(workers.dropLast()), "the workers of a SIGKILLed simulate")
+
+        let resumed = try DPTrain.run(
+            FailureRun.arguments("simulate", out: out, epochs: epochs, lr: "0.001", extra: flags + ["--workers", "2", "--resume", out.path]),
+            timeout: 120)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming"), resumed.stderr)
+        try assertFinished(out, matches: reference, epochs: epochs, "Adam and dropout, worker and coordinator killed")
+    }
+
+    func testBadValuesExit2WithOneLineNamingTheFlag() throws {
+        let out = try temporaryFolder().path
+        let data = ["--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--out", out]
+        for (flags, flag) in [
+            (["--dropout", "1"], "--dropout"), (["--dropout", "-0.1"], "--dropout"), (["--dropout", "0.1,0.2,0.3"], "--dropout"),
+            (["--beta1", "1"], "--beta1"), (["--beta2", "-0.5"], "--beta2"), (["--eps", "0"], "--eps"),
+            (["--optimizer", "lamb"], "--optimizer"), (["--label-smoothing", "1"], "--label-smoothing"),
+            (["--augment", "rotate=3"], "--augment"), (["--augment", "shift=20"], "--augment"),
+        ] {
+            let result = try DPTrain.run(["train"] + flags + data, timeout: 60)
+            XCTAssertEqual(result.status, 2, "\(flags): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(flags): expected one line, got: \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(flag), "\(flags): '\(flag)' not in: \(result.stderr)")
+        }
+    }
+}
