@@ -47,6 +47,7 @@ struct Launch: ParsableCommand {
         if role.isCoordinator {
             let endpoint = listen ?? "tcp://0.0.0.0:\(role.port.map(String.init) ?? "*")"
             let job = CoordinatorJob(listen: endpoint, workers: role.workers, collective: collective, settings: settings)
+            try training.check(collective: collective)
             let run = try training.prepare(output: output)
             rendezvous.clear()
             try finish(job.run(run, output: output) { bound in

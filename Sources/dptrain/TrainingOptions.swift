@@ -3,6 +3,7 @@ import Training
 import Datasets
 import Foundation
 import MLP
+import Wire
 
 /// The training flags of DESIGN.md, shared by train, simulate and coordinator.
 struct TrainingOptions: ParsableArguments {
@@ -53,6 +54,10 @@ struct TrainingOptions: ParsableArguments {
     var labelSmoothing: Float = 0
     @Option(help: "Augmentation in training: shift=N moves each image by up to N pixels each way (seeded per sample); none for off.")
     var augment = "none"
+    @Option(name: .customLong("clip-norm"), help: "Scale the averaged gradient down to this L2 norm when it is longer (central collective and train).")
+    var clipNorm: Float?
+    @Option(name: .customLong("clip-value"), help: "Clamp each averaged gradient value to ±this.")
+    var clipValue: Float?
     @Option(help: "Seed for initial weights, data order, dropout masks and shifts.")
     var seed: UInt64 = 1
     @Option(help: "Run directory for metrics.jsonl, model.safetensors and checkpoint.safetensors (default runs/latest).")
@@ -109,7 +114,19 @@ struct TrainingOptions: ParsableArguments {
                 beta1: beta1, beta2: beta2, epsilon: eps),
             schedule: try LearningRateSchedule(kind: kind, warmupSteps: warmupSteps), seed: seed)
         configuration.gradientOptions = gradientOptions
+        for (flag, value) in [("--clip-norm", clipNorm), ("--clip-value", clipValue)] {
+            if let value, !(value.isFinite && value > 0) { throw UsageError("\(flag): must be a positive number, got \(value)") }
+        }
+        configuration.clipping = GradientClipping(maxNorm: clipNorm, maxValue: clipValue)
         return configuration
+    }
+
+    /// The ring updates each slice where it is reduced: no member sees the
+    /// whole gradient, whose norm --clip-norm needs.
+    func check(collective: CollectiveKind) throws {
+        if collective == .ring, clipNorm != nil {
+            throw UsageError("--clip-norm: not available with --collective ring (no member holds the whole gradient); use central, or --clip-value")
+        }
     }
 
     /// --dropout, --label-smoothing and --augment, checked against the network.

@@ -521,7 +521,7 @@ private struct FuzzSeed {
         layout.string(rightKey?.z85 ?? "")
         layout.string(leftKey?.z85 ?? "")
         layout.add(.bounded, 1)  // optimiser kind: also fixes the state frame's length
-        layout.add(.free, 12)  // beta1, beta2, epsilon
+        layout.add(.free, 16)  // beta1, beta2, epsilon, clip value
         return .ringSetup(RingSetup(
             generation: random.next(), step: random.next(), rank: .random(in: 0..<size, using: &random), size: size,
             rightNeighbour: right, momentum: .random(in: 0..<1, using: &random), nesterov: .random(using: &random),

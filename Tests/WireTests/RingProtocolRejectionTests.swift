@@ -63,8 +63,8 @@ final class RingProtocolRejectionTests: XCTestCase {
         assertRejects(cut(setup, to: 26), with: .truncated(what: "rank in ring setup header", needed: 28, available: 26))
         let end = afterNeighbour + 25
         // Then the two neighbour keys, empty strings in plaintext: 2 length
-        // bytes each, and the optimiser: its kind and three Floats.
-        XCTAssertEqual(setup[0].count, end + 4 + 13)
+        // bytes each, and the optimiser: its kind and four Floats.
+        XCTAssertEqual(setup[0].count, end + 4 + 17)
         assertRejects(cut(setup, to: end - 1), with: .truncated(what: "owned count in ring setup header", needed: end, available: end - 1))
         let work = try encodedBytes(.ringWork(try makeRingWork()))
         assertRejects(cut(work, to: 30), with: .truncated(what: "batch samples in ring work header", needed: 32, available: 30))
@@ -90,7 +90,7 @@ final class RingProtocolRejectionTests: XCTestCase {
         // 19 bytes, then the empty public key's 2 length bytes.
         assertRejects(grow(address), with: .oversized(what: "ring address header", size: 22, limit: 21))
         let setup = try encodedBytes(.ringSetup(try makeRingSetup()))
-        let end = afterNeighbour + 25 + 4 + 13
+        let end = afterNeighbour + 25 + 4 + 17
         assertRejects(grow(setup), with: .oversized(what: "ring setup header", size: end + 1, limit: end))
         // A ninth shard's worth of bytes in a work of two shards.
         let work = try encodedBytes(.ringWork(try makeRingWork()))

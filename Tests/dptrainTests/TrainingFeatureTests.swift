@@ -12,11 +12,11 @@ final class TrainingFeatureTests: XCTestCase {
     /// Every feature at once, so each is covered by one set of runs.
     static let features = [
         "--optimizer", "adamw", "--weight-decay", "0.01", "--beta2", "0.99", "--dropout", "0.2",
-        "--label-smoothing", "0.1", "--augment", "shift=2",
+        "--label-smoothing", "0.1", "--augment", "shift=2", "--clip-value", "0.05",
     ]
 
-    private func run(_ command: String, _ extra: [String] = []) throws -> Data {
-        let out = try temporaryFolder()
+    private func run(_ command: String, _ extra: [String] = [], out: URL? = nil) throws -> Data {
+        let out = try out ?? temporaryFolder()
         return try modelBytes([command] + extra + Self.features + [
             "--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--layers", "784,32,16,10",
             "--epochs", "2", "--batch-size", "100", "--lr", "0.002", "--seed", "5", "--out", out.path,
@@ -31,6 +31,25 @@ final class TrainingFeatureTests: XCTestCase {
                 XCTAssertEqual(bytes, reference, "simulate --collective \(collective) --workers \(workers) differs from train")
             }
         }
+    }
+
+    /// Clipping by norm needs the whole reduced gradient: train and the
+    /// central collective, whose metrics carry the norm before clipping.
+    func testClippingByNormGivesTrainsBytesAndLogsTheNorm() throws {
+        let trainOut = try temporaryFolder()
+        let reference = try run("train", ["--clip-norm", "0.5"], out: trainOut)
+        let out = try temporaryFolder()
+        XCTAssertEqual(try run("simulate", ["--workers", "3", "--clip-norm", "0.5"], out: out), reference)
+        for folder in [trainOut, out] {
+            for line in try metrics(in: folder) {
+                let norm = try XCTUnwrap(line["grad_norm"] as? Double, "no grad_norm in \(line)")
+                let largest = try XCTUnwrap(line["grad_norm_max"] as? Double)
+                XCTAssertTrue(norm > 0 && norm <= largest, "\(line)")
+                XCTAssertNotNil(line["clipped_fraction"] as? Double)
+            }
+        }
+        XCTAssertEqual(try metrics(in: trainOut).map { $0["grad_norm"] as? Double }, try metrics(in: out).map { $0["grad_norm"] as? Double })
+        XCTAssertNotEqual(reference, try run("train"), "--clip-norm 0.5 changed nothing")
     }
 
     func testTheFeaturesChangeTheModel() throws {
@@ -78,8 +97,11 @@ final class TrainingFeatureTests: XCTestCase {
             (["--beta1", "1"], "--beta1"), (["--beta2", "-0.5"], "--beta2"), (["--eps", "0"], "--eps"),
             (["--optimizer", "lamb"], "--optimizer"), (["--label-smoothing", "1"], "--label-smoothing"),
             (["--augment", "rotate=3"], "--augment"), (["--augment", "shift=20"], "--augment"),
+            (["--clip-norm", "0"], "--clip-norm"), (["--clip-value", "-1"], "--clip-value"),
+            (["--clip-norm", "1", "--workers", "2", "--collective", "ring"], "--clip-norm"),
         ] {
-            let result = try DPTrain.run(["train"] + flags + data, timeout: 60)
+            let command = flags.contains("--workers") ? "simulate" : "train"
+            let result = try DPTrain.run([command] + flags + data, timeout: 60)
             XCTAssertEqual(result.status, 2, "\(flags): \(result.stderr)")
             let lines = result.stderr.split(separator: "\n")
             XCTAssertEqual(lines.count, 1, "\(flags): expected one line, got: \(result.stderr)")

@@ -32,6 +32,7 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
 
     private unowned let coordinator: Coordinator
     private let optimiser: OptimiserSettings
+    private let clipValue: Float
     private let parameterCount: Int
     private let snapshot: RingSnapshot
     private var replay = ReplayLog()
@@ -57,6 +58,8 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
     init(coordinator: Coordinator, configuration: TrainingConfiguration) {
         self.coordinator = coordinator
         optimiser = configuration.optimiser
+        precondition(configuration.clipping.maxNorm == nil, "the ring clips by value only")
+        clipValue = configuration.clipping.maxValue ?? 0
         parameterCount = configuration.architecture.parameterCount
         snapshot = RingSnapshot(parameterCount: parameterCount, planes: configuration.optimiser.statePlanes)
     }
@@ -171,7 +174,7 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
                 rightNeighbourKey: members[(rank + 1) % members.count].ringPublicKey,
                 leftNeighbourKey: members[(rank + members.count - 1) % members.count].ringPublicKey,
                 optimiserKind: UInt8(OptimiserKind.allCases.firstIndex(of: optimiser.kind)!),
-                beta1: optimiser.beta1, beta2: optimiser.beta2, epsilon: optimiser.epsilon)
+                beta1: optimiser.beta1, beta2: optimiser.beta2, epsilon: optimiser.epsilon, clipValue: clipValue)
             try membership.send(to: member.peer, WireMessage.ringSetup(setup))
         }
         coordinator.output.log("coordinator: ring generation \(generation): \(members.map { "worker \($0.id)" }.joined(separator: " -> ")) -> back to the first")

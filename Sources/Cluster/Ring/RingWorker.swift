@@ -117,7 +117,9 @@ public final class RingWorker: WorkerCollective {
         try weights.write { all in setup.weights.withUnsafeElements(of: Float.self) { _ = all.update(fromContentsOf: $0) } }
         let optimiser = makeOptimiser(parameterCount: owned.count, settings: setup.optimiser)
         setup.velocity.withUnsafeElements(of: Float.self) { _ = optimiser.state.values.update(fromContentsOf: $0) }
-        allReduce = RingAllReduce(partition: partition, rank: Int(setup.rank), optimiser: optimiser)
+        allReduce = RingAllReduce(
+            partition: partition, rank: Int(setup.rank), optimiser: optimiser,
+            clipping: GradientClipping(maxValue: setup.clipValue > 0 ? setup.clipValue : nil))
         generation = setup.generation
         nextStep = setup.step
         consistent = true

@@ -44,9 +44,13 @@ public struct RingAllReduce {
     /// The optimiser over the owned slice only: its state (momentum, Adam's
     /// moments) is sharded, never duplicated.
     public let optimiser: Optimiser
+    /// By value only: the norm rule would need every slice's sum of squares.
+    public let clipping: GradientClipping
 
-    public init(partition: RingPartition, rank: Int, optimiser: Optimiser) {
+    public init(partition: RingPartition, rank: Int, optimiser: Optimiser, clipping: GradientClipping = GradientClipping()) {
         precondition(optimiser.parameterCount == partition.owned(rank: rank).count, "optimiser state of another slice")
+        precondition(clipping.maxNorm == nil, "the ring clips by value only")
+        self.clipping = clipping
         self.partition = partition
         self.rank = rank
         self.optimiser = optimiser
@@ -149,7 +153,7 @@ public struct RingAllReduce {
                 range: (range.lowerBound - owned.lowerBound)..<(range.upperBound - owned.lowerBound), optimiser: optimiser,
                 parameters: UnsafeMutableBufferPointer(rebasing: all[owned]),
                 mean: UnsafeMutableBufferPointer(rebasing: mean[0..<owned.count]), learningRate: learningRate,
-                step: step)
+                step: step, clipping: clipping)
         }
     }
 }

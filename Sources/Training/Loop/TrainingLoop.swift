@@ -117,6 +117,12 @@ public final class TrainingLoop {
         totals.correct += tally.correct
         totals.samples += tally.samples
         totals.learningRate = rate
+        totals.steps += 1
+        if let norm = tally.gradientNorm {
+            totals.gradientNormSum += norm
+            totals.gradientNormMax = max(totals.gradientNormMax, norm)
+            if configuration.clipping.scale(norm: norm) < 1 { totals.clippedSteps += 1 }
+        }
         output.debug("step \(globalStep) done (epoch \(epoch + 1), step \(stepInEpoch + 1) of \(plan.stepsPerEpoch))")
         stepInEpoch += 1
     }
@@ -139,7 +145,7 @@ public final class TrainingLoop {
     private func finishEpoch(elapsed: UInt64) throws {
         let test = evaluator.evaluate(try updater.state().weights, on: data.test)
         let stepSeconds = Double(max(totals.stepNanoseconds, 1)) / 1e9
-        let metrics = EpochMetrics(
+        var metrics = EpochMetrics(
             epoch: epoch + 1, step: globalStep,
             loss: totals.lossSum / Double(totals.samples), trainAccuracy: Double(totals.correct) / Double(totals.samples),
             testLoss: test.loss, testAccuracy: test.accuracy, learningRate: Double(totals.learningRate),
@@ -147,6 +153,11 @@ public final class TrainingLoop {
             elapsedSeconds: Double(elapsed) / 1e9,
             communicationFraction: updater.workerCount > 1
                 ? max(0, 1 - Double(totals.computeNanoseconds) / Double(max(totals.stepNanoseconds, 1))) : nil)
+        if configuration.clipping.maxNorm != nil {
+            metrics.gradientNorm = GradientNormSummary(
+                mean: totals.gradientNormSum / Double(max(totals.steps, 1)), max: totals.gradientNormMax,
+                clippedFraction: Double(totals.clippedSteps) / Double(max(totals.steps, 1)))
+        }
         try run.append(metrics)
         output.people(metrics.terminalLine)
         epoch += 1

@@ -15,6 +15,8 @@ public struct TrainingConfiguration {
     public var seed: UInt64
     /// Dropout, label smoothing and augmentation: how workers compute gradients.
     public var gradientOptions = GradientOptions()
+    /// Of the averaged gradient, before the optimiser.
+    public var clipping = GradientClipping()
 
     public init(
         architecture: Architecture, epochs: Int, batchSize: Int, shardSize: Int = 32,
@@ -50,6 +52,8 @@ extension TrainingConfiguration {
         }
         if gradientOptions.labelSmoothing != 0 { settings["label-smoothing"] = "\(gradientOptions.labelSmoothing)" }
         if gradientOptions.shift != 0 { settings["augment"] = "shift=\(gradientOptions.shift)" }
+        if let norm = clipping.maxNorm { settings["clip-norm"] = "\(norm)" }
+        if let value = clipping.maxValue { settings["clip-value"] = "\(value)" }
         if optimiser.kind != .sgd {
             settings["optimizer"] = optimiser.kind.rawValue
             settings["beta1"] = "\(optimiser.beta1)"

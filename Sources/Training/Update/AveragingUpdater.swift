@@ -10,17 +10,20 @@ public final class AveragingUpdater: ParameterUpdater {
     /// Lent to the source while it sends them; written only once it has settled them.
     private let parameters: LendableBuffer<Float>
     private let optimiser: Optimiser
+    private let clipping: GradientClipping
     private let sum: GradientSum
     private let meanGradient: UnsafeMutableBufferPointer<Float>
     private var computeNanoseconds: UInt64 = 0
 
     public convenience init(source: GradientSource, configuration: TrainingConfiguration) {
         self.init(source: source, parameterCount: configuration.architecture.parameterCount,
-                  optimiser: configuration.optimiser)
+                  optimiser: configuration.optimiser, clipping: configuration.clipping)
     }
 
-    public init(source: GradientSource, parameterCount: Int, optimiser settings: OptimiserSettings) {
+    public init(source: GradientSource, parameterCount: Int, optimiser settings: OptimiserSettings,
+                clipping: GradientClipping = GradientClipping()) {
         self.source = source
+        self.clipping = clipping
         parameters = LendableBuffer(count: parameterCount, repeating: 0)
         optimiser = makeOptimiser(parameterCount: parameterCount, settings: settings)
         sum = GradientSum(parameterCount: parameterCount)
@@ -37,13 +40,21 @@ public final class AveragingUpdater: ParameterUpdater {
         let started = monotonicNanoseconds()
         try source.compute(work, weights: parameters, into: sum)
         computeNanoseconds += monotonicNanoseconds() - started
-        let tally = StepTally(sum)
+        var tally = StepTally(sum)
         guard tally.finite else { return tally }
+        var scale: Float = 1
+        if clipping.maxNorm != nil {
+            // The norm needs the whole mean before any of it is applied.
+            FixedPoint.average(UnsafeBufferPointer(sum.values), sampleCount: sum.samples, into: meanGradient)
+            let norm = GradientClipping.norm(UnsafeBufferPointer(meanGradient))
+            tally.gradientNorm = norm
+            scale = clipping.scale(norm: norm)
+        }
         try parameters.write { parameters in
             applyAveragedUpdate(
                 sums: UnsafeBufferPointer(sum.values), sampleCount: sum.samples, range: 0..<parameters.count,
                 optimiser: optimiser, parameters: parameters, mean: meanGradient, learningRate: learningRate,
-                step: work.globalStep)
+                step: work.globalStep, clipping: clipping, scale: scale)
         }
         return tally
     }

@@ -7,6 +7,8 @@ public struct StepTally: Equatable {
     public var lossFixed: Int64 = 0
     public var correct = 0
     public var samples = 0
+    /// The averaged gradient's L2 norm before clipping, when --clip-norm asked for it.
+    public var gradientNorm: Double?
 
     public init() {}
 

@@ -48,6 +48,8 @@ public struct RingSetup {
     public var beta1: Float
     public var beta2: Float
     public var epsilon: Float
+    /// Gradients are clamped to ±clipValue before the update; 0: not clamped.
+    public var clipValue: Float
     /// The parameters this rank updates, as the coordinator computed them.
     public var ownedStart: UInt64
     public var ownedCount: UInt64
@@ -62,8 +64,9 @@ public struct RingSetup {
         generation: UInt64, step: UInt64, rank: UInt32, size: UInt32, rightNeighbour: String,
         momentum: Float, nesterov: Bool, weightDecay: Float, ownedStart: UInt64, ownedCount: UInt64,
         weights: ZMQMessage, velocity: ZMQMessage, rightNeighbourKey: CurveKey? = nil, leftNeighbourKey: CurveKey? = nil,
-        optimiserKind: UInt8 = 0, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+        optimiserKind: UInt8 = 0, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, clipValue: Float = 0
     ) {
+        self.clipValue = clipValue
         self.optimiserKind = optimiserKind; self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
         self.rightNeighbourKey = rightNeighbourKey; self.leftNeighbourKey = leftNeighbourKey
         self.generation = generation; self.step = step; self.rank = rank; self.size = size
@@ -100,6 +103,7 @@ public struct RingSetup {
         header.write(beta1.bitPattern)
         header.write(beta2.bitPattern)
         header.write(epsilon.bitPattern)
+        header.write(clipValue.bitPattern)
         return BulkFrames(weights, velocity)
     }
 
@@ -128,6 +132,7 @@ public struct RingSetup {
         let beta1 = Float(bitPattern: try header.read(UInt32.self, "beta1"))
         let beta2 = Float(bitPattern: try header.read(UInt32.self, "beta2"))
         let epsilon = Float(bitPattern: try header.read(UInt32.self, "epsilon"))
+        let clipValue = Float(bitPattern: try header.read(UInt32.self, "clip value"))
         try header.finish()
         try FrameCheck.range(Int(clamping: start), 0, parameterCount, "owned start")
         try FrameCheck.range(Int(clamping: count), 0, parameterCount - Int(start), "owned count")
@@ -141,6 +146,6 @@ public struct RingSetup {
             momentum: momentum, nesterov: nesterovByte == 1, weightDecay: weightDecay,
             ownedStart: start, ownedCount: count, weights: bulk[first], velocity: bulk[first + 1],
             rightNeighbourKey: rightKey, leftNeighbourKey: leftKey,
-            optimiserKind: kind, beta1: beta1, beta2: beta2, epsilon: epsilon)
+            optimiserKind: kind, beta1: beta1, beta2: beta2, epsilon: epsilon, clipValue: clipValue)
     }
 }
