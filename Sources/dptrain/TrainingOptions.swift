@@ -48,6 +48,12 @@ struct TrainingOptions: ParsableArguments {
     var lrStepGamma: Double = 0.1
     @Option(name: .customLong("warmup-steps"), help: "Linear learning-rate warm-up over this many steps.")
     var warmupSteps = 0
+    @Option(name: .customLong("warmup-epochs"), help: "Linear learning-rate warm-up over this many epochs (replaces --warmup-steps when given).")
+    var warmupEpochs: Double = 0
+    @Option(name: .customLong("lr-scaling"), help: "Scale --lr by the global batch over --reference-batch: linear, sqrt or none (Goyal et al.).")
+    var lrScaling = "none"
+    @Option(name: .customLong("reference-batch"), help: "The batch size --lr was tuned for, for --lr-scaling.")
+    var referenceBatch = 128
     @Option(help: "Dropout probability of the hidden layers' units in training: one value for all, or one per hidden layer (0.3,0.2).")
     var dropout = "0"
     @Option(name: .customLong("label-smoothing"), help: "Cross-entropy against (1 - E)·onehot + E/classes.")
@@ -95,6 +101,16 @@ struct TrainingOptions: ParsableArguments {
         guard weightDecay >= 0, weightDecay.isFinite else { throw UsageError("--weight-decay: must be >= 0, got \(weightDecay)") }
         guard lrDecay > 0, lrDecay <= 1 else { throw UsageError("--lr-decay: must be in (0, 1], got \(lrDecay)") }
         guard warmupSteps >= 0 else { throw UsageError("--warmup-steps: must be >= 0, got \(warmupSteps)") }
+        guard warmupEpochs >= 0, warmupEpochs.isFinite else { throw UsageError("--warmup-epochs: must be >= 0, got \(warmupEpochs)") }
+        guard referenceBatch >= 1 else { throw UsageError("--reference-batch: must be at least 1, got \(referenceBatch)") }
+        let ratio = Double(batchSize) / Double(referenceBatch)
+        let scaledLearningRate: Float
+        switch lrScaling {
+        case "none": scaledLearningRate = lr
+        case "linear": scaledLearningRate = Float(Double(lr) * ratio)
+        case "sqrt": scaledLearningRate = Float(Double(lr) * ratio.squareRoot())
+        default: throw UsageError("--lr-scaling: unknown '\(lrScaling)' (linear, sqrt, none)")
+        }
         guard checkpointEvery >= 0 else { throw UsageError("--checkpoint-every: must be >= 0, got \(checkpointEvery)") }
         let kind: LearningRateSchedule.Kind
         switch lrSchedule {
@@ -108,9 +124,9 @@ struct TrainingOptions: ParsableArguments {
         }
         var configuration = TrainingConfiguration(
             architecture: architecture, epochs: epochs, batchSize: batchSize, shardSize: shardSize,
-            baseLearningRate: lr,
+            baseLearningRate: scaledLearningRate,
             optimiser: OptimiserSettings(
-                kind: optimiserKind, learningRate: lr, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay,
+                kind: optimiserKind, learningRate: scaledLearningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay,
                 beta1: beta1, beta2: beta2, epsilon: eps),
             schedule: try LearningRateSchedule(kind: kind, warmupSteps: warmupSteps), seed: seed)
         configuration.gradientOptions = gradientOptions
@@ -160,12 +176,17 @@ struct TrainingOptions: ParsableArguments {
 
     /// Everything the run needs, loaded and checked before any training starts.
     func prepare(output: Output) throws -> TrainingRun {
-        let configuration = try configuration()
+        var configuration = try configuration()
         if let resume, let out, resume != out {
             throw UsageError("--out \(out) and --resume \(resume) differ: a resumed run continues in its own folder")
         }
         let data = try TrainingData.load(try self.data.source(), testFolder: testData) { output.log($0) }
         try data.check(against: configuration.architecture)
+        if warmupEpochs > 0 {
+            let stepsPerEpoch = (data.train.count + batchSize - 1) / batchSize
+            configuration.schedule = try LearningRateSchedule(
+                kind: configuration.schedule.kind, warmupSteps: Int((warmupEpochs * Double(stepsPerEpoch)).rounded()))
+        }
         guard let resume else {
             return TrainingRun(
                 configuration: configuration, data: data, directory: try RunDirectory(out ?? "runs/latest"),

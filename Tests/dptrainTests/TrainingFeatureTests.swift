@@ -89,6 +89,26 @@ final class TrainingFeatureTests: XCTestCase {
         try assertFinished(out, matches: reference, epochs: epochs, "Adam and dropout, worker and coordinator killed")
     }
 
+    /// Twice the reference batch doubles the rate (linear) or multiplies it
+    /// by √2 (sqrt); two warm-up epochs of 20 steps reach half the rate at
+    /// the first epoch's last step. The same run spelled with the rate and
+    /// the steps written out gives the same bytes.
+    func testLargeBatchRulesScaleTheRateAndWarmUp() throws {
+        func train(_ flags: [String]) throws -> (model: Data, rates: [Double]) {
+            let out = try temporaryFolder()
+            let model = try modelBytes(["train"] + flags + [
+                "--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--layers", "784,16,10", "--epochs", "2",
+                "--batch-size", "256", "--lr-schedule", "constant", "--seed", "3", "--out", out.path,
+            ], out: out)
+            return (model, try metrics(in: out).compactMap { $0["lr"] as? Double })
+        }
+        let linear = try train(["--lr", "0.05", "--lr-scaling", "linear", "--reference-batch", "128", "--warmup-epochs", "2"])
+        XCTAssertEqual(linear.rates, [0.05, 0.1])
+        XCTAssertEqual(linear.model, try train(["--lr", "0.1", "--warmup-steps", "40"]).model)
+        let sqrt = try train(["--lr", "0.05", "--lr-scaling", "sqrt", "--reference-batch", "128"])
+        XCTAssertEqual(sqrt.rates[0], 0.05 * 2.0.squareRoot(), accuracy: 1e-6)
+    }
+
     func testBadValuesExit2WithOneLineNamingTheFlag() throws {
         let out = try temporaryFolder().path
         let data = ["--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--out", out]
@@ -99,6 +119,8 @@ final class TrainingFeatureTests: XCTestCase {
             (["--augment", "rotate=3"], "--augment"), (["--augment", "shift=20"], "--augment"),
             (["--clip-norm", "0"], "--clip-norm"), (["--clip-value", "-1"], "--clip-value"),
             (["--clip-norm", "1", "--workers", "2", "--collective", "ring"], "--clip-norm"),
+            (["--lr-scaling", "cubic"], "--lr-scaling"), (["--reference-batch", "0"], "--reference-batch"),
+            (["--warmup-epochs", "-1"], "--warmup-epochs"),
         ] {
             let command = flags.contains("--workers") ? "simulate" : "train"
             let result = try DPTrain.run([command] + flags + data, timeout: 60)
