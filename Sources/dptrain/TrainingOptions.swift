@@ -8,6 +8,8 @@ import Wire
 /// The training flags of DESIGN.md, shared by train, simulate and coordinator.
 struct TrainingOptions: ParsableArguments {
     @OptionGroup var data: DataOptions
+    @Option(help: "A tuned recipe: fashion-fast, fashion-best, mnist-subset-best or mnist-full; flags given explicitly override its values.")
+    var preset: String?
     @Option(name: .customLong("test-data"), help: "Take the t10k- pair from this folder instead.")
     var testData: String?
     @Option(help: "Layer sizes, input first: 784,128,10.")

@@ -109,6 +109,26 @@ final class TrainingFeatureTests: XCTestCase {
         XCTAssertEqual(sqrt.rates[0], 0.05 * 2.0.squareRoot(), accuracy: 1e-6)
     }
 
+    /// A preset is its flags written out, and flags given after it win.
+    func testAPresetIsItsFlagsAndExplicitFlagsOverrideIt() throws {
+        func train(_ flags: [String]) throws -> Data {
+            let out = try temporaryFolder()
+            return try modelBytes(["train"] + flags + [
+                "--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--layers", "784,16,10", "--epochs", "1",
+                "--seed", "2", "--out", out.path,
+            ], out: out)
+        }
+        let spelledOut = [
+            "--optimizer", "adamw", "--lr", "0.001", "--weight-decay", "0.01", "--dropout", "0.2", "--label-smoothing", "0.1",
+            "--batch-size", "128", "--lr-schedule", "cosine",
+        ]
+        XCTAssertEqual(try train(["--preset", "fashion-fast"]), try train(spelledOut))
+        let result = try DPTrain.run(["train", "--preset", "nope", "--data", DPTrain.mnist5k], timeout: 60)
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("--preset"), result.stderr)
+    }
+
     func testBadValuesExit2WithOneLineNamingTheFlag() throws {
         let out = try temporaryFolder().path
         let data = ["--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--out", out]
