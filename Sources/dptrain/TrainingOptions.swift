@@ -66,6 +66,10 @@ struct TrainingOptions: ParsableArguments {
     var clipNorm: Float?
     @Option(name: .customLong("clip-value"), help: "Clamp each averaged gradient value to ±this.")
     var clipValue: Float?
+    @Option(name: .customLong("validation-fraction"), help: "Hold out this share of the training files (seeded) and report val_loss and val_accuracy each epoch; model.safetensors then holds the best epoch's weights.")
+    var validationFraction: Double = 0
+    @Option(name: .customLong("early-stopping"), help: "Stop after this many epochs without a lower validation loss (needs --validation-fraction).")
+    var earlyStopping: Int?
     @Option(help: "Seed for initial weights, data order, dropout masks and shifts.")
     var seed: UInt64 = 1
     @Option(help: "Run directory for metrics.jsonl, model.safetensors and checkpoint.safetensors (default runs/latest).")
@@ -136,6 +140,15 @@ struct TrainingOptions: ParsableArguments {
             if let value, !(value.isFinite && value > 0) { throw UsageError("\(flag): must be a positive number, got \(value)") }
         }
         configuration.clipping = GradientClipping(maxNorm: clipNorm, maxValue: clipValue)
+        guard validationFraction >= 0, validationFraction < 1 else {
+            throw UsageError("--validation-fraction: must be in [0, 1), got \(validationFraction)")
+        }
+        if let earlyStopping {
+            guard earlyStopping >= 1 else { throw UsageError("--early-stopping: patience must be at least 1 epoch, got \(earlyStopping)") }
+            guard validationFraction > 0 else { throw UsageError("--early-stopping: needs --validation-fraction to watch") }
+        }
+        configuration.validationFraction = validationFraction
+        configuration.earlyStoppingPatience = earlyStopping
         return configuration
     }
 
@@ -183,6 +196,7 @@ struct TrainingOptions: ParsableArguments {
             throw UsageError("--out \(out) and --resume \(resume) differ: a resumed run continues in its own folder")
         }
         let data = try TrainingData.load(try self.data.source(), testFolder: testData) { output.log($0) }
+            .holdingOut(fraction: validationFraction, seed: seed)
         try data.check(against: configuration.architecture)
         if warmupEpochs > 0 {
             let stepsPerEpoch = (data.train.count + batchSize - 1) / batchSize

@@ -129,6 +129,30 @@ final class TrainingFeatureTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("--preset"), result.stderr)
     }
 
+    /// With a validation split, metrics carry val_loss and val_accuracy, the
+    /// model is the best epoch's (the bytes of a run that stops there), and
+    /// the ring gives train's bytes.
+    func testValidationKeepsTheBestEpochsModel() throws {
+        func run(_ command: String, epochs: Int, _ extra: [String] = []) throws -> (model: Data, out: URL) {
+            let out = try temporaryFolder()
+            let model = try modelBytes([command] + extra + [
+                "--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--layers", "784,32,10", "--epochs", String(epochs),
+                "--lr", "0.5", "--momentum", "0.9", "--validation-fraction", "0.2", "--seed", "9", "--out", out.path,
+            ], out: out)
+            return (model, out)
+        }
+        let full = try run("train", epochs: 4)
+        let lines = try metrics(in: full.out)
+        let losses = try lines.map { try XCTUnwrap($0["val_loss"] as? Double, "no val_loss in \($0)") }
+        XCTAssertTrue(lines.allSatisfy { $0["val_accuracy"] is Double && $0["test_accuracy"] is Double })
+        let best = losses.indices.min { losses[$0] < losses[$1] }! + 1
+        XCTAssertEqual(full.model, try run("train", epochs: best).model, "model.safetensors is not epoch \(best)'s")
+        XCTAssertEqual(full.model, try run("simulate", epochs: 4, ["--workers", "2", "--collective", "ring"]).model)
+        let stopped = try run("train", epochs: 30, ["--early-stopping", "1"])
+        let epochsRun = try metrics(in: stopped.out).count
+        XCTAssertLessThan(epochsRun, 30, "a patience of 1 at lr 0.5 never stopped")
+    }
+
     func testBadValuesExit2WithOneLineNamingTheFlag() throws {
         let out = try temporaryFolder().path
         let data = ["--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--out", out]
@@ -141,6 +165,8 @@ final class TrainingFeatureTests: XCTestCase {
             (["--clip-norm", "1", "--workers", "2", "--collective", "ring"], "--clip-norm"),
             (["--lr-scaling", "cubic"], "--lr-scaling"), (["--reference-batch", "0"], "--reference-batch"),
             (["--warmup-epochs", "-1"], "--warmup-epochs"),
+            (["--validation-fraction", "1"], "--validation-fraction"), (["--early-stopping", "3"], "--early-stopping"),
+            (["--early-stopping", "-1", "--validation-fraction", "0.1"], "--early-stopping"),
         ] {
             let command = flags.contains("--workers") ? "simulate" : "train"
             let result = try DPTrain.run([command] + flags + data, timeout: 60)

@@ -29,6 +29,7 @@ public final class TrainingLoop {
     private var epoch = 0
     private var stepInEpoch = 0
     private var totals = EpochTotals()
+    private var stopping: EarlyStopping
     private var elapsedBefore: UInt64 = 0
     private var shardRanges: [Range<Int>] = []
     private var nextShardRanges: [Range<Int>] = []
@@ -44,6 +45,7 @@ public final class TrainingLoop {
         self.run = run
         self.checkpointEvery = checkpointEvery
         self.output = output
+        stopping = EarlyStopping(patience: configuration.earlyStoppingPatience)
         let architecture = configuration.architecture
         plan = try BatchPlan(sampleCount: data.train.count, batchSize: configuration.batchSize,
                              shardSize: configuration.shardSize)
@@ -67,6 +69,7 @@ public final class TrainingLoop {
     public func train(stopSignal: () -> Int32?) throws -> Outcome {
         try run.resetMetrics(keepingEpochsThrough: epoch)
         let started = monotonicNanoseconds() - elapsedBefore
+        if stoppedEarly { return .finished }
         while epoch < configuration.epochs {
             let order = EpochOrder.permutation(count: data.train.count, seed: configuration.seed, epoch: epoch)
             _ = updater.takeComputeNanoseconds()
@@ -90,9 +93,20 @@ public final class TrainingLoop {
             }
             try finishEpoch(elapsed: monotonicNanoseconds() - started)
             try writeCheckpoint(elapsed: monotonicNanoseconds() - started)
+            if stoppedEarly {
+                output.people("early stopping: no lower validation loss for \(epoch - stopping.bestEpoch) epochs; model.safetensors holds epoch \(stopping.bestEpoch)'s weights")
+                return .finished
+            }
         }
-        try writeModel()
+        // With validation, model.safetensors already holds the best epoch's weights.
+        if data.validation == nil || stopping.bestEpoch == 0 { try writeModel() }
         return .finished
+    }
+
+    /// Whether the patience ran out at the last epoch's end.
+    private var stoppedEarly: Bool {
+        guard let patience = stopping.patience, stopping.bestEpoch > 0 else { return false }
+        return epoch - stopping.bestEpoch >= patience
     }
 
     private var globalStep: Int { epoch * plan.stepsPerEpoch + stepInEpoch }
@@ -153,6 +167,13 @@ public final class TrainingLoop {
             elapsedSeconds: Double(elapsed) / 1e9,
             communicationFraction: updater.workerCount > 1
                 ? max(0, 1 - Double(totals.computeNanoseconds) / Double(max(totals.stepNanoseconds, 1))) : nil)
+        if let validation = data.validation {
+            let scores = evaluator.evaluate(try updater.state().weights, on: validation)
+            metrics.validationLoss = scores.loss
+            metrics.validationAccuracy = scores.accuracy
+            // The best epoch's weights become the model as soon as they are known.
+            if stopping.record(epoch: epoch + 1, loss: scores.loss).improved { try writeModel() }
+        }
         if configuration.clipping.maxNorm != nil {
             metrics.gradientNorm = GradientNormSummary(
                 mean: totals.gradientNormSum / Double(max(totals.steps, 1)), max: totals.gradientNormMax,
@@ -171,7 +192,7 @@ public final class TrainingLoop {
     }
 
     private func writeCheckpoint(elapsed: UInt64) throws {
-        var progress = totals.progress
+        var progress = totals.progress.merging(stopping.progress) { $1 }
         progress["elapsed_ns"] = String(elapsed)
         let state = try updater.state()
         let checkpoint = Checkpoint(
@@ -196,5 +217,6 @@ public final class TrainingLoop {
         stepInEpoch = checkpoint.stepInEpoch
         totals = restored
         elapsedBefore = checkpoint.progress["elapsed_ns"].flatMap(UInt64.init) ?? 0
+        stopping.restore(checkpoint.progress)
     }
 }

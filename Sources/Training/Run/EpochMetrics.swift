@@ -18,6 +18,9 @@ public struct EpochMetrics: Equatable {
     /// The averaged gradient's L2 norm before clipping over the epoch's
     /// steps, and the share of steps it clipped (with --clip-norm only).
     public var gradientNorm: GradientNormSummary?
+    /// On the held-out validation samples (with --validation-fraction only).
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
 
     public var jsonLine: String {
         var fields: [(String, String)] = [
@@ -28,6 +31,10 @@ public struct EpochMetrics: Equatable {
             ("elapsed_seconds", number(elapsedSeconds, digits: 3)),
         ]
         if let fraction = communicationFraction { fields.append(("comm_fraction", number(fraction, digits: 4))) }
+        if let loss = validationLoss, let accuracy = validationAccuracy {
+            fields.append(("val_loss", number(loss)))
+            fields.append(("val_accuracy", number(accuracy)))
+        }
         if let norm = gradientNorm {
             fields.append(("grad_norm", number(norm.mean)))
             fields.append(("grad_norm_max", number(norm.max)))

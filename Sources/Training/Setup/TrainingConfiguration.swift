@@ -17,6 +17,10 @@ public struct TrainingConfiguration {
     public var gradientOptions = GradientOptions()
     /// Of the averaged gradient, before the optimiser.
     public var clipping = GradientClipping()
+    /// Share of the training files held out for validation (0: none).
+    public var validationFraction = 0.0
+    /// Stop after this many epochs without a lower validation loss (nil: run every epoch).
+    public var earlyStoppingPatience: Int?
 
     public init(
         architecture: Architecture, epochs: Int, batchSize: Int, shardSize: Int = 32,
@@ -52,6 +56,8 @@ extension TrainingConfiguration {
         }
         if gradientOptions.labelSmoothing != 0 { settings["label-smoothing"] = "\(gradientOptions.labelSmoothing)" }
         if gradientOptions.shift != 0 { settings["augment"] = "shift=\(gradientOptions.shift)" }
+        if validationFraction > 0 { settings["validation-fraction"] = "\(validationFraction)" }
+        if let patience = earlyStoppingPatience { settings["early-stopping"] = String(patience) }
         if let norm = clipping.maxNorm { settings["clip-norm"] = "\(norm)" }
         if let value = clipping.maxValue { settings["clip-value"] = "\(value)" }
         if optimiser.kind != .sgd {
