@@ -15,7 +15,7 @@ public enum Presets {
             name: "fashion-fast", summary: "Fashion-MNIST in under two minutes here: 784-256-10, AdamW, dropout, label smoothing",
             flags: [
                 "--layers", "784,256,10", "--optimizer", "adamw", "--lr", "0.001", "--weight-decay", "0.01",
-                "--dropout", "0.2", "--label-smoothing", "0.1", "--epochs", "10", "--batch-size", "128",
+                "--dropout", "0.2", "--label-smoothing", "0.1", "--epochs", "20", "--batch-size", "128",
                 "--lr-schedule", "cosine",
             ]),
         Preset(
