@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install what is missing, build, get data,
-# train a 784-128-10 network with several worker processes, write its
-# report, say where the results are.
+# train the fashion-fast recipe (784-256-10, AdamW, dropout, label smoothing;
+# README "Recipes") with several worker processes, write its report, say
+# where the results are.
 #   scripts/demo.sh [--workers N] [--epochs E] [--out DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-workers=4 epochs=5 out=runs/demo
+workers=2 epochs=20 out=runs/demo
 while [ $# -gt 0 ]; do
   case "$1" in
     --workers) workers=$2; shift 2 ;;
@@ -27,8 +28,7 @@ if ! "$bin" fetch-data --dataset mnist >/tmp/dptrain-demo-fetch.log 2>&1; then
   dataset=fashion-mnist
 fi
 
-"$bin" simulate --workers "$workers" --dataset "$dataset" --layers 784,128,10 --activation relu \
-  --epochs "$epochs" --batch-size 128 --lr 0.1 --momentum 0.9 --lr-decay 0.95 --seed 1 --out "$out"
+"$bin" simulate --preset fashion-fast --workers "$workers" --dataset "$dataset" --epochs "$epochs" --seed 1 --out "$out"
 
 "$bin" report "$out" >/dev/null
 echo "demo: done. Metrics: $out/metrics.jsonl  Model: $out/model.safetensors"

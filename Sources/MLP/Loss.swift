@@ -13,13 +13,15 @@ public struct BatchResult: Equatable, Sendable {
     }
 }
 
-/// The loss on the linear outputs z of the last layer, for a class label y.
+/// The loss on the linear outputs z of the last layer, for a class label y,
+/// against the target q = (1 − ε)·onehot(y) + ε/K over K classes (label
+/// smoothing ε; 0 gives the plain one-hot target).
 ///
 /// - cross-entropy: softmax fused with cross-entropy,
-///   loss = logsumexp(z) − z_y, dloss/dz = softmax(z) − onehot(y).
+///   loss = logsumexp(z) − Σ_j q_j z_j, dloss/dz = softmax(z) − q.
 ///   The maximum is subtracted before exponentiating, so logits of any
 ///   magnitude neither overflow nor lose the loss.
-/// - mse: loss = ½ Σ_j (z_j − onehot(y)_j)², dloss/dz = z − onehot(y).
+/// - mse: loss = ½ Σ_j (z_j − q_j)², dloss/dz = z − q.
 ///   The ½ makes the gradient the plain residual; it is summed over the
 ///   outputs, not averaged.
 public enum Loss: String, CaseIterable, Sendable {
@@ -35,8 +37,9 @@ public enum Loss: String, CaseIterable, Sendable {
     /// Scores `batch` rows of `outputs` values each; when `delta` is given it
     /// also writes dloss/dz per sample there (same shape as `z`).
     func score(_ z: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, batch: Int, outputs: Int,
-               delta: UnsafeMutablePointer<Float>?) -> BatchResult {
+               delta: UnsafeMutablePointer<Float>?, smoothing: Float = 0) -> BatchResult {
         var result = BatchResult()
+        let off = smoothing / Float(outputs), on = 1 - smoothing + off
         for row in 0..<batch {
             let zRow = z + row * outputs
             let label = Int(labels[row])
@@ -49,15 +52,21 @@ public enum Loss: String, CaseIterable, Sendable {
                 let largest = zRow[best]
                 var sum: Float = 0
                 for j in 0..<outputs { sum += Foundation.exp(zRow[j] - largest) }
-                result.lossSum += Double(largest) + Foundation.log(Double(sum)) - Double(zRow[label])
+                var targetDotZ = Double(zRow[label])
+                if smoothing != 0 {
+                    var zSum: Double = 0
+                    for j in 0..<outputs { zSum += Double(zRow[j]) }
+                    targetDotZ = Double(on - off) * Double(zRow[label]) + Double(off) * zSum
+                }
+                result.lossSum += Double(largest) + Foundation.log(Double(sum)) - targetDotZ
                 if let deltaRow {
-                    for j in 0..<outputs { deltaRow[j] = Foundation.exp(zRow[j] - largest) / sum }
-                    deltaRow[label] -= 1
+                    for j in 0..<outputs { deltaRow[j] = Foundation.exp(zRow[j] - largest) / sum - off }
+                    deltaRow[label] -= on - off
                 }
             case .meanSquaredError:
                 var squares: Double = 0
                 for j in 0..<outputs {
-                    let residual = zRow[j] - (j == label ? 1 : 0)
+                    let residual = zRow[j] - (j == label ? on : off)
                     squares += Double(residual * residual)
                     deltaRow?[j] = residual
                 }

@@ -1,19 +1,5 @@
 /// Stochastic gradient descent with momentum and L2 weight decay.
-public struct SGDSettings: Equatable, Sendable {
-    /// The base rate, which a `LearningRateSchedule` turns into each step's rate.
-    public var learningRate: Float
-    public var momentum: Float
-    public var nesterov: Bool
-    public var weightDecay: Float
-
-    public init(learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
-        self.learningRate = learningRate
-        self.momentum = momentum
-        self.nesterov = nesterov
-        self.weightDecay = weightDecay
-    }
-}
-
+///
 /// PyTorch's SGD, so results can be compared with it. With d = g + λw:
 ///
 ///     v ← μv + d
@@ -24,22 +10,25 @@ public struct SGDSettings: Equatable, Sendable {
 /// learning rate is passed per step because the schedule owns it.
 ///
 /// One deliberate difference from PyTorch: a velocity smaller in magnitude
-/// than `velocityFloor` (2^-96) is stored as zero. The velocity of a weight
-/// whose gradient has stopped (a dead ReLU unit) otherwise decays by μ each
-/// step through the subnormal range, and every arithmetic operation on a
-/// subnormal costs x86 cores a microcode assist: the benchmark's step at
-/// batch 32 spent over half its time there. The floor keeps μ·v and lr·v
-/// normal for any learning rate above 2^-30, and such a velocity moves no
-/// weight bigger than 2^-72 anyway.
-public final class SGD {
-    public static let velocityFloor: Float = 0x1p-96
+/// than `velocityFloor` is stored as zero (see `optimiserStateFloor`).
+public final class SGD: Optimiser {
+    public static let velocityFloor = optimiserStateFloor
 
-    public let settings: SGDSettings
+    public let settings: OptimiserSettings
     public let velocity: ParameterBuffer
 
-    public init(parameterCount: Int, settings: SGDSettings) {
+    public init(parameterCount: Int, settings: OptimiserSettings) {
         self.settings = settings
         velocity = ParameterBuffer(count: parameterCount)
+    }
+
+    public var parameterCount: Int { velocity.count }
+    public var state: ParameterBuffer { velocity }
+
+    /// SGD has no step count: `step` is not used.
+    public func step(range: Range<Int>, parameters: UnsafeMutableBufferPointer<Float>,
+                     gradient: UnsafeBufferPointer<Float>, learningRate: Float, step: Int) {
+        self.step(range: range, parameters: parameters, gradient: gradient, learningRate: learningRate)
     }
 
     /// Updates every parameter from an averaged gradient.

@@ -65,7 +65,7 @@ enum ComputeBenchmark {
         let gradient = ParameterBuffer(architecture: architecture)
         let workspace = GradientWorkspace(architecture: architecture, maxBatch: batch)
         let sgd = SGD(parameterCount: architecture.parameterCount,
-                      settings: SGDSettings(learningRate: 0.01, momentum: 0.9))
+                      settings: OptimiserSettings(learningRate: 0.01, momentum: 0.9))
         // A pool of random pixel-like inputs in [0, 1) with random labels,
         // too many and too noisy to be memorised during the benchmark: a
         // memorised batch drives gradients and momentum into subnormal

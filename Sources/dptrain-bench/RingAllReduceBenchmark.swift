@@ -181,7 +181,7 @@ enum RingAllReduceBenchmark {
             pixels.withUnsafeBufferPointer { pixels in
                 labels.withUnsafeBufferPointer { labels in
                     computer.addShards(weights: member.currentWeights, pixels: pixels, labels: labels,
-                                       sampleCounts: [benchShardSize], into: member.localSum)
+                                       step: 0, shards: [(id: 0, samples: benchShardSize)], into: member.localSum)
                 }
             }
         }

@@ -46,7 +46,7 @@ enum ExitStatus {
         switch error {
         case is DatasetError, is ArchitectureError, is BatchPlanError,
              is SafetensorsError, is DataShapeError, is RunDirectoryError, is UsageError, is ScheduleError,
-             is CheckpointError, is LaunchEnvironmentError, is SlurmNodeList.Malformed, is CurveKeyError,
+             is CheckpointError, is UnknownPreset, is LaunchEnvironmentError, is SlurmNodeList.Malformed, is CurveKeyError,
              is ImageError, is ReportError:
             return true
         case ClusterError.cannotListen:

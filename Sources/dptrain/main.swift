@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MLP
+import Training
 
 /// The executable: one file per subcommand, each parsing its flags and
 /// calling a library.
@@ -20,7 +21,8 @@ BLASKernelChoice.pinKernelsByReexecuting()
 // Parsing by hand so that bad usage exits 2 with one line, as DESIGN.md
 // promises, rather than ArgumentParser's 64 and a usage dump.
 do {
-    var command = try DPTrain.parseAsRoot()
+    // A preset's flags go before the user's, which therefore override them.
+    var command = try DPTrain.parseAsRoot(Array(try Presets.expand(CommandLine.arguments).dropFirst()))
     try command.run()
 } catch {
     exit(ExitStatus.report(error))

@@ -21,7 +21,7 @@ struct SmallRun {
         let architecture = try! Architecture(layerSizes: [16, 8, 3], activation: .tanh)
         configuration = TrainingConfiguration(
             architecture: architecture, epochs: 1, batchSize: 32, shardSize: 4, baseLearningRate: rate,
-            optimiser: SGDSettings(learningRate: rate, momentum: 0.9), schedule: try! LearningRateSchedule(), seed: 7)
+            optimiser: OptimiserSettings(learningRate: rate, momentum: 0.9), schedule: try! LearningRateSchedule(), seed: 7)
         let count = 96
         // A fixed scramble of bytes: any pixels will do, as long as both sides see the same.
         let pixels = (0..<(count * 16)).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }

@@ -118,7 +118,8 @@ final class HonestGradients {
             work.withPixels { pixels in
                 work.withLabels { labels in
                     computer.addShards(weights: weights, pixels: pixels, labels: labels,
-                                       sampleCounts: work.shards.lazy.map { Int($0.sampleCount) }, into: sum)
+                                       step: work.step, shards: work.shards.lazy.map { (id: Int($0.shardID), samples: Int($0.sampleCount)) },
+                                       into: sum)
                 }
             }
         }

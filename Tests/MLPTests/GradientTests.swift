@@ -91,6 +91,10 @@ struct ReferenceNetwork {
     let architecture: Architecture
     let inputs: [Float]
     let labels: [UInt8]
+    /// Multiplies hidden unit (sample, layer, unit)'s activation: dropout's mask.
+    var mask: (_ sample: Int, _ layer: Int, _ unit: Int) -> Double = { _, _, _ in 1 }
+    /// Label smoothing ε.
+    var smoothing = 0.0
 
     func loss(_ parameters: [Double]) -> Double {
         let sizes = architecture.layerSizes
@@ -107,14 +111,17 @@ struct ReferenceNetwork {
                     for k in 0..<inputCount { z[j] += parameters[offset + j * inputCount + k] * a[k] }
                 }
                 offset = biasOffset + outputCount
-                a = layer == sizes.count - 2 ? z : z.map(activate)
+                a = layer == sizes.count - 2 ? z : z.indices.map { activate(z[$0]) * mask(sample, layer, $0) }
             }
             let label = Int(labels[sample])
+            let classes = Double(a.count)
+            let target = a.indices.map { ($0 == label ? 1 - smoothing : 0) + smoothing / classes }
             switch architecture.loss {
             case .crossEntropy:
-                total += log(a.map { exp($0) }.reduce(0, +)) - a[label]
+                let logSum = log(a.map { exp($0) }.reduce(0, +))
+                total += a.indices.map { target[$0] * (logSum - a[$0]) }.reduce(0, +)
             case .meanSquaredError:
-                total += 0.5 * a.indices.map { pow(a[$0] - ($0 == label ? 1 : 0), 2) }.reduce(0, +)
+                total += 0.5 * a.indices.map { pow(a[$0] - target[$0], 2) }.reduce(0, +)
             }
         }
         return total

@@ -5,26 +5,26 @@ final class SGDTests: XCTestCase {
     func testClassicalMomentumByHand() {
         // μ = 0.9, lr = 0.1, g = 0.5 twice from w = 1:
         // v = 0.5, w = 0.95; then v = 0.9·0.5 + 0.5 = 0.95, w = 0.95 − 0.095 = 0.855.
-        let w = run(SGDSettings(learningRate: 0.1, momentum: 0.9), weight: 1, gradients: [0.5, 0.5])
+        let w = run(OptimiserSettings(learningRate: 0.1, momentum: 0.9), weight: 1, gradients: [0.5, 0.5])
         XCTAssertEqual(w, [0.95, 0.855].map(Float.init), accuracy: 1e-6)
     }
 
     func testNesterovByHand() {
         // v = 0.5, w = 1 − 0.1·(0.5 + 0.9·0.5) = 0.905;
         // v = 0.95, w = 0.905 − 0.1·(0.5 + 0.9·0.95) = 0.7695.
-        let w = run(SGDSettings(learningRate: 0.1, momentum: 0.9, nesterov: true), weight: 1, gradients: [0.5, 0.5])
+        let w = run(OptimiserSettings(learningRate: 0.1, momentum: 0.9, nesterov: true), weight: 1, gradients: [0.5, 0.5])
         XCTAssertEqual(w, [0.905, 0.7695].map(Float.init), accuracy: 1e-6)
     }
 
     func testWeightDecayPullsTowardsZero() {
         // g = 0, λ = 0.01, w = 2: v = 0.02, w = 2 − 0.1·0.02 = 1.998.
-        let w = run(SGDSettings(learningRate: 0.1, weightDecay: 0.01), weight: 2, gradients: [0])
+        let w = run(OptimiserSettings(learningRate: 0.1, weightDecay: 0.01), weight: 2, gradients: [0])
         XCTAssertEqual(w, [1.998], accuracy: 1e-6)
     }
 
     func testSlicedUpdateIsBitIdenticalToWholeUpdate() {
         for nesterov in [false, true] {
-            let settings = SGDSettings(learningRate: 0.05, momentum: 0.9, nesterov: nesterov, weightDecay: 1e-4)
+            let settings = OptimiserSettings(learningRate: 0.05, momentum: 0.9, nesterov: nesterov, weightDecay: 1e-4)
             let count = 1001
             var generator = SeededGenerator(seed: 9)
             let start = (0..<count).map { _ in generator.nextSymmetric(bound: 1) }
@@ -50,7 +50,7 @@ final class SGDTests: XCTestCase {
     }
 
     /// The weight after each step of a one-parameter model.
-    private func run(_ settings: SGDSettings, weight: Float, gradients: [Float]) -> [Float] {
+    private func run(_ settings: OptimiserSettings, weight: Float, gradients: [Float]) -> [Float] {
         let sgd = SGD(parameterCount: 1, settings: settings)
         var w = [weight]
         return gradients.map { g in
@@ -72,7 +72,7 @@ final class SGDVelocityFloorTests: XCTestCase {
     func testVelocityBelowTheFloorIsStoredAsZero() {
         // With g = 0 the velocity decays by μ each step: 2^-90 · 2^-10 < 2^-96
         // after one step, so it becomes exactly zero instead of subnormal.
-        let sgd = SGD(parameterCount: 2, settings: SGDSettings(learningRate: 0.1, momentum: 0x1p-10))
+        let sgd = SGD(parameterCount: 2, settings: OptimiserSettings(learningRate: 0.1, momentum: 0x1p-10))
         var w: [Float] = [1, 1]
         let first: [Float] = [0x1p-90, 1]
         w.withUnsafeMutableBufferPointer { w in

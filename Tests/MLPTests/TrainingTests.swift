@@ -12,7 +12,7 @@ final class TrainingTests: XCTestCase {
             let labels: [UInt8] = [0, 1, 1, 0]
             let workspace = GradientWorkspace(architecture: architecture, maxBatch: 4)
             let sgd = SGD(parameterCount: architecture.parameterCount,
-                          settings: SGDSettings(learningRate: 0.5, momentum: 0.9))
+                          settings: OptimiserSettings(learningRate: 0.5, momentum: 0.9))
             var last = BatchResult()
             for _ in 0..<500 {
                 var (g, result) = gradient(architecture, parameters, inputs: inputs, labels: labels, workspace: workspace)

@@ -32,7 +32,7 @@ final class AveragingUpdaterTests: XCTestCase {
         let data = images(8)
         let source = ForgetfulSource(LocalGradientSource(data: data, architecture: architecture, shardSize: 4))
         let updater = AveragingUpdater(source: source, parameterCount: architecture.parameterCount,
-                                       optimiser: SGDSettings(learningRate: 0.1, momentum: 0.9))
+                                       optimiser: OptimiserSettings(learningRate: 0.1, momentum: 0.9))
         let initial = ParameterBuffer.initialised(architecture, seed: 3)
         try updater.load(weights: initial.readOnly, velocity: ParameterBuffer(count: architecture.parameterCount).readOnly, step: 0)
         XCTAssertThrowsError(try updater.step(work(samples: 8), learningRate: 0.1, next: nil)) { error in
@@ -45,7 +45,7 @@ final class AveragingUpdaterTests: XCTestCase {
         let data = images(8)
         let source = LocalGradientSource(data: data, architecture: architecture, shardSize: 4)
         let updater = AveragingUpdater(source: source, parameterCount: architecture.parameterCount,
-                                       optimiser: SGDSettings(learningRate: 0.1, momentum: 0))
+                                       optimiser: OptimiserSettings(learningRate: 0.1, momentum: 0))
         let initial = ParameterBuffer.initialised(architecture, seed: 3)
         try updater.load(weights: initial.readOnly, velocity: ParameterBuffer(count: architecture.parameterCount).readOnly, step: 0)
         let tally = try updater.step(work(samples: 8), learningRate: 0.1, next: nil)

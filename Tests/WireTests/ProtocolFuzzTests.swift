@@ -395,6 +395,11 @@ private struct FuzzSeed {
             layout.add(.bounded, 13)  // shard size, heartbeat, peer timeout, collective
             layout.string(activation)
             layout.string(loss)
+            layout.add(.free, 8)  // noise seed
+            // Dropout rates: a larger count reads the following fields as rates, which may decode.
+            layout.count(2, limit: WireLimits.maxLayers + 1, current: nil)
+            layout.add(.bounded, 4)  // label smoothing
+            layout.add(.free, 1)  // shift
             layout.count(2, limit: WireLimits.maxLayers + 1, current: sizes.count)
             for _ in sizes { layout.add(.bounded, 4) }
             message = .welcome(Welcome(
@@ -473,6 +478,7 @@ private struct FuzzSeed {
             layout.add(.free, 16)
             layout.count(8, limit: parameters - count + 1, current: nil)
             layout.count(8, limit: parameters - start + 1, current: count)
+            layout.add(.structural, 1)  // state planes: fixes the state frame's length
             message = .stateSlice(StateSlice(
                 generation: random.next(), step: random.next(), start: UInt64(start), count: UInt64(count),
                 weights: try ZMQMessage(copying: randomBytes((count * 4)...(count * 4), &random)),
@@ -516,6 +522,8 @@ private struct FuzzSeed {
         layout.string(rightKey?.z85 ?? "")
         layout.string(leftKey?.z85 ?? "")
         layout.add(.free, 16)  // link tokens
+        layout.add(.bounded, 1)  // optimiser kind: also fixes the state frame's length
+        layout.add(.free, 16)  // beta1, beta2, epsilon, clip value
         return .ringSetup(RingSetup(
             generation: random.next(), step: random.next(), rank: .random(in: 0..<size, using: &random), size: size,
             rightNeighbour: right, momentum: .random(in: 0..<1, using: &random), nesterov: .random(using: &random),

@@ -86,8 +86,9 @@ final class RingProtocolRejectionTests: XCTestCase {
         let setup = try encodedBytes(.ringSetup(try makeRingSetup()))
         assertRejects(cut(setup, to: 26), with: .truncated(what: "rank in ring setup header", needed: 28, available: 26))
         let end = afterNeighbour + 25
-        // Then the two neighbour keys, empty strings in plaintext: 2 length bytes each, and two link tokens.
-        XCTAssertEqual(setup[0].count, end + 4 + 16)
+        // Then the two neighbour keys, empty strings in plaintext: 2 length
+        // bytes each, two link tokens, and the optimiser: its kind and four Floats.
+        XCTAssertEqual(setup[0].count, end + 4 + 16 + 17)
         assertRejects(cut(setup, to: end - 1), with: .truncated(what: "owned count in ring setup header", needed: end, available: end - 1))
         let work = try encodedBytes(.ringWork(try makeRingWork()))
         assertRejects(cut(work, to: 30), with: .truncated(what: "batch samples in ring work header", needed: 32, available: 30))
@@ -113,7 +114,7 @@ final class RingProtocolRejectionTests: XCTestCase {
         // 19 bytes, then the empty public key's 2 length bytes.
         assertRejects(grow(address), with: .oversized(what: "ring address header", size: 22, limit: 21))
         let setup = try encodedBytes(.ringSetup(try makeRingSetup()))
-        let end = afterNeighbour + 25 + 4 + 16
+        let end = afterNeighbour + 25 + 4 + 16 + 17
         assertRejects(grow(setup), with: .oversized(what: "ring setup header", size: end + 1, limit: end))
         // A ninth shard's worth of bytes in a work of two shards.
         let work = try encodedBytes(.ringWork(try makeRingWork()))
@@ -125,7 +126,7 @@ final class RingProtocolRejectionTests: XCTestCase {
         let request = try encodedBytes(.stateRequest(StateRequest(generation: 1, step: 2)))
         assertRejects(grow(request), with: .oversized(what: "state request header", size: 25, limit: 24))
         assertRejects(grow(try encodedBytes(.stateSlice(try makeStateSlice()))),
-                      with: .oversized(what: "state slice header", size: 41, limit: 40))
+                      with: .oversized(what: "state slice header", size: 42, limit: 41))
     }
 
     // MARK: - Bulk frames against the header and the limits
@@ -138,12 +139,12 @@ final class RingProtocolRejectionTests: XCTestCase {
                       with: .shapeMismatch(what: "weights frame of ring setup (10 floats)", expected: 40, actual: 44))
         var long = try encodedBytes(.ringSetup(try makeRingSetup()))
         long[2] += [0, 0, 0, 0]
-        assertRejects(long, with: .shapeMismatch(what: "velocity frame of ring setup (3 floats)", expected: 12, actual: 16))
+        assertRejects(long, with: .shapeMismatch(what: "optimiser state frame of ring setup (1 × 3 floats)", expected: 12, actual: 16))
         // The encoder checks the velocity against the owned count itself.
         var setup = try makeRingSetup()
         setup.velocity = try floatFrame([1, 2])
         XCTAssertThrowsError(try WireMessage.ringSetup(setup).encode()) { error in
-            XCTAssertEqual(error as? ProtocolError, .shapeMismatch(what: "velocity frame of ring setup", expected: 12, actual: 8))
+            XCTAssertEqual(error as? ProtocolError, .shapeMismatch(what: "optimiser state frame of ring setup", expected: 12, actual: 8))
         }
     }
 
@@ -203,7 +204,7 @@ final class RingProtocolRejectionTests: XCTestCase {
         assertRejects(weights, with: .shapeMismatch(what: "weights frame of state slice (4 floats)", expected: 16, actual: 12))
         var velocity = try encodedBytes(.stateSlice(try makeStateSlice()))
         velocity[2] += [0, 0, 0, 0]
-        assertRejects(velocity, with: .shapeMismatch(what: "velocity frame of state slice (4 floats)", expected: 16, actual: 20))
+        assertRejects(velocity, with: .shapeMismatch(what: "optimiser state frame of state slice (1 × 4 floats)", expected: 16, actual: 20))
         var slice = try makeStateSlice()
         slice.weights = try floatFrame([1, 2, 3])
         XCTAssertThrowsError(try WireMessage.stateSlice(slice).encode()) { error in

@@ -25,12 +25,12 @@ enum FailureRun {
     /// `command` first, then `extra`, then the cluster flags (not for train), then the training flags.
     static func arguments(
         _ command: String, out: URL, layers: String = layers, batchSize: Int = batchSize, epochs: Int = epochs,
-        extra: [String] = []
+        lr: String = "0.1", extra: [String] = []
     ) -> [String] {
         [command] + extra + (command == "train" ? [] : cluster) + [
             "--data", DPTrain.mnist5k, "--test-data", DPTrain.mnistTest, "--layers", layers,
             "--activation", "relu", "--epochs", String(epochs), "--batch-size", String(batchSize),
-            "--lr", "0.1", "--momentum", "0.9", "--lr-decay", "0.9", "--seed", "11", "--out", out.path,
+            "--lr", lr, "--momentum", "0.9", "--lr-decay", "0.9", "--seed", "11", "--out", out.path,
         ]
     }
 

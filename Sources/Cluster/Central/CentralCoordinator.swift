@@ -43,15 +43,17 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
     private var checks = ShardChecks()
     private let architecture: Architecture
     private let shardSize: Int
+    private let gradientOptions: GradientOptions
     private lazy var comparison = AnswerComparison(parameterCount: architecture.parameterCount)
     /// The coordinator's own computation of a shard two members disagree on.
-    private lazy var referee = ShardGradientComputer(architecture: architecture, shardSize: shardSize)
+    private lazy var referee = ShardGradientComputer(architecture: architecture, shardSize: shardSize, options: gradientOptions)
     private lazy var refereeSum = GradientSum(parameterCount: architecture.parameterCount)
 
     init(coordinator: Coordinator, configuration: TrainingConfiguration) {
         self.coordinator = coordinator
         architecture = configuration.architecture
         shardSize = configuration.shardSize
+        gradientOptions = configuration.gradientOptions
         sample = VerificationSample(fraction: coordinator.settings.verifyFraction, seed: configuration.seed)
     }
 

@@ -64,7 +64,8 @@ final class CentralWorker: WorkerCollective {
                 work.withLabels { labels in
                     computer.addShards(
                         weights: weights, pixels: pixels, labels: labels,
-                        sampleCounts: work.shards.lazy.map { Int($0.sampleCount) }, into: sum, betweenShards: betweenShards)
+                        step: work.step, shards: work.shards.lazy.map { (id: Int($0.shardID), samples: Int($0.sampleCount)) },
+                        into: sum, betweenShards: betweenShards)
                 }
             }
         }

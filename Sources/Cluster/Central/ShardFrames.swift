@@ -69,7 +69,7 @@ extension ShardGradientComputer {
             labels.withUnsafeBytes { labelBytes in
                 addShards(
                     weights: weights, pixels: pixelBytes.bindMemory(to: UInt8.self), labels: labelBytes.bindMemory(to: UInt8.self),
-                    sampleCounts: shards.map { Int($0.sampleCount) }, into: sum)
+                    step: UInt64(work.globalStep), shards: shards.map { (id: Int($0.shardID), samples: Int($0.sampleCount)) }, into: sum)
             }
         }
     }

@@ -37,7 +37,8 @@ public final class Coordinator: ParameterUpdater {
         self.data = data.train
         membership = try Membership(
             listen: listen, architecture: configuration.architecture, shardSize: configuration.shardSize,
-            collective: kind, settings: settings, curve: curve, output: output)
+            collective: kind, gradientOptions: configuration.gradientOptions, settings: settings, curve: curve,
+            output: output)
         switch kind {
         case .central:
             let central = CentralCoordinator(coordinator: self, configuration: configuration)

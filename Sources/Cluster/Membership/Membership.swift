@@ -40,7 +40,8 @@ final class Membership {
 
     init(
         listen: String, architecture: Architecture, shardSize: Int, collective: CollectiveKind,
-        settings: ClusterSettings, curve: CoordinatorCurve? = nil, output: Output
+        gradientOptions: GradientOptions = GradientOptions(), settings: ClusterSettings, curve: CoordinatorCurve? = nil,
+        output: Output
     ) throws {
         self.settings = settings
         self.output = output
@@ -49,7 +50,9 @@ final class Membership {
             workerID: 0, shardSize: UInt32(shardSize), heartbeatMilliseconds: UInt32(settings.heartbeatMilliseconds),
             peerTimeoutMilliseconds: UInt32(settings.peerTimeoutMilliseconds),
             activation: architecture.activation.rawValue, loss: architecture.loss.rawValue,
-            layerSizes: architecture.layerSizes.map { UInt32($0) }, collective: collective)
+            layerSizes: architecture.layerSizes.map { UInt32($0) }, collective: collective,
+            noiseSeed: gradientOptions.seed, dropout: gradientOptions.dropout, labelSmoothing: gradientOptions.labelSmoothing,
+            shift: UInt8(gradientOptions.shift))
         // A context of its own: two I/O threads drain several workers' gradients
         // in parallel, and terminating it at shutdown waits for the last
         // messages (the workers' shutdown) to leave.

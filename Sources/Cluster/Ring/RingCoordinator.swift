@@ -36,7 +36,8 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
     static let maxFailuresInARow = 8
 
     private unowned let coordinator: Coordinator
-    private let optimiser: SGDSettings
+    private let optimiser: OptimiserSettings
+    private let clipValue: Float
     private let parameterCount: Int
     private let snapshot: RingSnapshot
     private var replay = ReplayLog()
@@ -75,8 +76,10 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         self.coordinator = coordinator
         self.configuration = configuration
         optimiser = configuration.optimiser
+        precondition(configuration.clipping.maxNorm == nil, "the ring clips by value only")
+        clipValue = configuration.clipping.maxValue ?? 0
         parameterCount = configuration.architecture.parameterCount
-        snapshot = RingSnapshot(parameterCount: parameterCount)
+        snapshot = RingSnapshot(parameterCount: parameterCount, planes: configuration.optimiser.statePlanes)
         sample = VerificationSample(fraction: coordinator.settings.verifyFraction, seed: configuration.seed)
     }
 
@@ -189,10 +192,12 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
                 rightNeighbour: members[(rank + 1) % members.count].ringEndpoint!,
                 momentum: optimiser.momentum, nesterov: optimiser.nesterov, weightDecay: optimiser.weightDecay,
                 ownedStart: UInt64(owned.lowerBound), ownedCount: UInt64(owned.count), weights: weights,
-                velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: snapshot.velocity[owned]))),
+                velocity: try snapshot.ownedState(owned).withUnsafeBytes { try ZMQMessage(copying: $0) },
                 rightNeighbourKey: members[(rank + 1) % members.count].ringPublicKey,
                 leftNeighbourKey: members[(rank + members.count - 1) % members.count].ringPublicKey,
-                leftLinkToken: tokens[(rank + members.count - 1) % members.count], rightLinkToken: tokens[rank])
+                leftLinkToken: tokens[(rank + members.count - 1) % members.count], rightLinkToken: tokens[rank],
+                optimiserKind: UInt8(OptimiserKind.allCases.firstIndex(of: optimiser.kind)!),
+                beta1: optimiser.beta1, beta2: optimiser.beta2, epsilon: optimiser.epsilon, clipValue: clipValue)
             try membership.send(to: member.peer, WireMessage.ringSetup(setup))
         }
         coordinator.output.info("coordinator: ring generation \(generation): \(members.map { "worker \($0.id)" }.joined(separator: " -> ")) -> back to the first")
@@ -432,7 +437,8 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
                 return membership.reject(from: member.peer, because: "state slice for generation \(slice.generation) not asked for; dropped")
             }
             let owned = RingPartition(parameterCount: parameterCount, size: ring!.count).owned(rank: rank)
-            guard Int(slice.start) == owned.lowerBound, Int(slice.count) == owned.count else {
+            guard Int(slice.start) == owned.lowerBound, Int(slice.count) == owned.count,
+                  slice.velocity.count == snapshot.planes * owned.count * 4 else {
                 membership.reject(from: member.peer, because: "state slice \(slice.start)+\(slice.count), rank \(rank) owns \(owned)")
                 return try membership.expel(member.peer, because: "sent a state slice that is not its own")
             }

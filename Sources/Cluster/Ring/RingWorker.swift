@@ -123,10 +123,11 @@ public final class RingWorker: WorkerCollective {
         // whatever they carry now, its members take a new setup first.
         weights.settle()
         try weights.write { all in setup.weights.withUnsafeElements(of: Float.self) { _ = all.update(fromContentsOf: $0) } }
-        let optimiser = SGD(parameterCount: owned.count, settings: SGDSettings(
-            learningRate: 0, momentum: setup.momentum, nesterov: setup.nesterov, weightDecay: setup.weightDecay))
-        setup.velocity.withUnsafeElements(of: Float.self) { _ = optimiser.velocity.values.update(fromContentsOf: $0) }
-        allReduce = RingAllReduce(partition: partition, rank: Int(setup.rank), optimiser: optimiser)
+        let optimiser = makeOptimiser(parameterCount: owned.count, settings: setup.optimiser)
+        setup.velocity.withUnsafeElements(of: Float.self) { _ = optimiser.state.values.update(fromContentsOf: $0) }
+        allReduce = RingAllReduce(
+            partition: partition, rank: Int(setup.rank), optimiser: optimiser,
+            clipping: GradientClipping(maxValue: setup.clipValue > 0 ? setup.clipValue : nil))
         generation = setup.generation
         nextStep = setup.step
         consistent = true
@@ -141,8 +142,9 @@ public final class RingWorker: WorkerCollective {
         let owned = allReduce.owned
         let slice = StateSlice(
             generation: generation, step: request.step, start: UInt64(owned.lowerBound), count: UInt64(owned.count),
+            planes: UInt8(allReduce.optimiser.settings.statePlanes),
             weights: try ZMQMessage(copying: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: weights.readOnly[owned]))),
-            velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(allReduce.optimiser.velocity.readOnly)))
+            velocity: try ZMQMessage(copying: UnsafeRawBufferPointer(allReduce.optimiser.state.readOnly)))
         return .stateSlice(slice)
     }
 
@@ -221,7 +223,8 @@ public final class RingWorker: WorkerCollective {
         guard let allReduce else { throw ClusterError.incompatibleCoordinator("ring work before any ring setup") }
         link.begin(step: step)
         let outcome = try allReduce.run(
-            sum: sum, weights: weights, mean: mean, batchSamples: batchSamples, learningRate: learningRate, link: link)
+            sum: sum, weights: weights, mean: mean, batchSamples: batchSamples, learningRate: learningRate,
+            step: Int(step), link: link)
         if outcome == .updated { link.settlePacking() }
         return outcome
     }
@@ -238,7 +241,7 @@ public final class RingWorker: WorkerCollective {
                 guard !work.digested.isEmpty else {
                     return computer.addShards(
                         weights: weights.readOnly, pixels: pixels, labels: labels,
-                        sampleCounts: work.shards.lazy.map { Int($0.sampleCount) }, into: sum,
+                        step: work.step, shards: work.shards.lazy.map { (id: Int($0.shardID), samples: Int($0.sampleCount)) }, into: sum,
                         betweenShards: { keepAlive?.keepAlive() })
                 }
                 // Own shards not digested go in runs, rounded onto the sum in groups as usual.
@@ -246,13 +249,13 @@ public final class RingWorker: WorkerCollective {
                 var run = (shards: 0..<0, firstSample: 0)
                 func addRun() {
                     guard !run.shards.isEmpty else { return }
-                    let counts = run.shards.lazy.map { Int(work.shards[$0].sampleCount) }
-                    let samples = counts.reduce(0, +), first = run.firstSample
+                    let shards = run.shards.lazy.map { (id: Int(work.shards[$0].shardID), samples: Int(work.shards[$0].sampleCount)) }
+                    let samples = shards.reduce(0) { $0 + $1.samples }, first = run.firstSample
                     computer.addShards(
                         weights: weights.readOnly,
                         pixels: UnsafeBufferPointer(rebasing: pixels[(first * inputSize)..<((first + samples) * inputSize)]),
                         labels: UnsafeBufferPointer(rebasing: labels[first..<(first + samples)]),
-                        sampleCounts: counts, into: sum, betweenShards: { keepAlive?.keepAlive() })
+                        step: work.step, shards: shards, into: sum, betweenShards: { keepAlive?.keepAlive() })
                     run.shards = 0..<0
                 }
                 for (index, shard) in work.shards.enumerated() {
@@ -270,7 +273,7 @@ public final class RingWorker: WorkerCollective {
                         weights: weights.readOnly,
                         pixels: UnsafeBufferPointer(rebasing: pixels[(offset * inputSize)..<((offset + samples) * inputSize)]),
                         labels: UnsafeBufferPointer(rebasing: labels[offset..<(offset + samples)]),
-                        sampleCounts: CollectionOfOne(samples), into: shardSum, betweenShards: { keepAlive?.keepAlive() })
+                        step: work.step, shards: CollectionOfOne((id: Int(shard.shardID), samples: samples)), into: shardSum, betweenShards: { keepAlive?.keepAlive() })
                     if own { add(shardSum, onto: sum) }
                     if lieOffset != 0 { lie(shardSum.values) }
                     digests.append(ShardDigest(shardID: shard.shardID, hash: SumDigest.of(shardSum)))
@@ -293,5 +296,15 @@ public final class RingWorker: WorkerCollective {
 
     private func lie(_ values: UnsafeMutableBufferPointer<Int64>) {
         for index in values.indices { values[index] &+= lieOffset }
+    }
+}
+
+extension RingSetup {
+    /// The optimiser the coordinator runs, for this member's slice. The
+    /// learning rate comes with each step's work.
+    var optimiser: OptimiserSettings {
+        OptimiserSettings(
+            kind: OptimiserKind.allCases[Int(optimiserKind)], learningRate: 0, momentum: momentum, nesterov: nesterov,
+            weightDecay: weightDecay, beta1: beta1, beta2: beta2, epsilon: epsilon)
     }
 }

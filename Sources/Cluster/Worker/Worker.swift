@@ -194,7 +194,12 @@ public final class Worker: KeepingAlive {
         welcomedOnce = true
         timing.heartbeatMilliseconds = Int(welcome.heartbeatMilliseconds)
         timing.peerTimeoutMilliseconds = Int(welcome.peerTimeoutMilliseconds)
-        let computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize))
+        let options = GradientOptions(
+            seed: welcome.noiseSeed, dropout: welcome.dropout, labelSmoothing: welcome.labelSmoothing, shift: Int(welcome.shift))
+        guard options.shift == 0 || ShardGradientComputer.imageSide(inputSize: architecture.inputSize) != nil else {
+            throw ClusterError.incompatibleCoordinator("its welcome asks for shifts of images that are not square (\(architecture.inputSize) pixels)")
+        }
+        let computer = ShardGradientComputer(architecture: architecture, shardSize: Int(welcome.shardSize), options: options)
         output.info("worker: joined \(endpoint) as worker \(welcome.workerID)")
         switch welcome.collective {
         case .central:

@@ -21,7 +21,7 @@ public enum RingReceipt {
 }
 
 /// The ring all-reduce of one member, as the algorithm: reduce-scatter the
-/// fixed-point sums, average and update the owned slice with SGD, all-gather
+/// fixed-point sums, average and update the owned slice with the optimiser, all-gather
 /// the updated weights. The wire is behind a RingLink.
 ///
 /// Every chunk travels in pieces, and each piece moves on as soon as it is
@@ -41,11 +41,16 @@ public struct RingAllReduce {
 
     public let partition: RingPartition
     public let rank: Int
-    /// SGD over the owned slice only: momentum is sharded, never duplicated.
-    public let optimiser: SGD
+    /// The optimiser over the owned slice only: its state (momentum, Adam's
+    /// moments) is sharded, never duplicated.
+    public let optimiser: Optimiser
+    /// By value only: the norm rule would need every slice's sum of squares.
+    public let clipping: GradientClipping
 
-    public init(partition: RingPartition, rank: Int, optimiser: SGD) {
-        precondition(optimiser.velocity.count == partition.owned(rank: rank).count, "momentum of another slice")
+    public init(partition: RingPartition, rank: Int, optimiser: Optimiser, clipping: GradientClipping = GradientClipping()) {
+        precondition(optimiser.parameterCount == partition.owned(rank: rank).count, "optimiser state of another slice")
+        precondition(clipping.maxNorm == nil, "the ring clips by value only")
+        self.clipping = clipping
         self.partition = partition
         self.rank = rank
         self.optimiser = optimiser
@@ -63,7 +68,7 @@ public struct RingAllReduce {
     /// to it. No weight is written before.
     public func run(
         sum: GradientSum, weights: LendableBuffer<Float>, mean: UnsafeMutableBufferPointer<Float>,
-        batchSamples: Int, learningRate: Float, link: RingLink
+        batchSamples: Int, learningRate: Float, step: Int, link: RingLink
     ) throws -> Outcome {
         precondition(batchSamples > 0, "a step averages over at least one sample")
         let pieces = partition.pieces
@@ -76,7 +81,8 @@ public struct RingAllReduce {
 
         func update(_ piece: Int) throws {
             let range = partition.piece(piece, of: ownedChunk)
-            try updateOwned(range, sum: sum, weights: weights, mean: mean, batchSamples: batchSamples, learningRate: learningRate)
+            try updateOwned(range, sum: sum, weights: weights, mean: mean, batchSamples: batchSamples,
+                            learningRate: learningRate, step: step)
             if partition.rounds > 0 {
                 try link.sendWeights(weights.lend(range), round: 0, message: partition.messageIndex(chunk: ownedChunk, piece: piece))
             }
@@ -135,10 +141,10 @@ public struct RingAllReduce {
         return .updated
     }
 
-    /// SGD on the whole sums of `range`, part of the owned slice.
+    /// The optimiser on the whole sums of `range`, part of the owned slice.
     private func updateOwned(
         _ range: Range<Int>, sum: GradientSum, weights: LendableBuffer<Float>, mean: UnsafeMutableBufferPointer<Float>,
-        batchSamples: Int, learningRate: Float
+        batchSamples: Int, learningRate: Float, step: Int
     ) throws {
         let owned = self.owned
         try weights.write(range) { all in
@@ -146,7 +152,8 @@ public struct RingAllReduce {
                 sums: UnsafeBufferPointer(rebasing: sum.values[owned]), sampleCount: batchSamples,
                 range: (range.lowerBound - owned.lowerBound)..<(range.upperBound - owned.lowerBound), optimiser: optimiser,
                 parameters: UnsafeMutableBufferPointer(rebasing: all[owned]),
-                mean: UnsafeMutableBufferPointer(rebasing: mean[0..<owned.count]), learningRate: learningRate)
+                mean: UnsafeMutableBufferPointer(rebasing: mean[0..<owned.count]), learningRate: learningRate,
+                step: step, clipping: clipping)
         }
     }
 }

@@ -10,9 +10,9 @@ public final class LocalGradientSource: GradientSource {
     private let computer: ShardGradientComputer
     private let gather = ShardGather()
 
-    public init(data: LabeledImages, architecture: Architecture, shardSize: Int) {
+    public init(data: LabeledImages, architecture: Architecture, shardSize: Int, options: GradientOptions = GradientOptions()) {
         self.data = data
-        computer = ShardGradientComputer(architecture: architecture, shardSize: shardSize)
+        computer = ShardGradientComputer(architecture: architecture, shardSize: shardSize, options: options)
     }
 
     public var workerCount: Int { 1 }
@@ -21,6 +21,7 @@ public final class LocalGradientSource: GradientSource {
         gather.fill(from: data, work: work, shards: work.shards.indices)
         computer.addShards(
             weights: weights.readOnly, pixels: gather.filledPixels, labels: gather.filledLabels,
-            sampleCounts: work.shards.lazy.map(\.count), into: sum)
+            step: UInt64(work.globalStep), shards: work.shards.indices.lazy.map { (id: $0, samples: work.shards[$0].count) },
+            into: sum)
     }
 }

@@ -17,14 +17,26 @@ public final class ShardGradientComputer {
     public static let groupCapacity = 4
     private let workspace: GradientWorkspace
     private let inputs: UnsafeMutableBufferPointer<Float>
+    /// Shifted pixels, when the options ask for augmentation.
+    private let shifted: UnsafeMutableBufferPointer<UInt8>?
+    private let shift: RandomShift?
     private let gradients: [UnsafeMutableBufferPointer<Float>]
     private var results: [ShardResult]
 
-    public init(architecture: Architecture, shardSize: Int) {
+    /// `options.shift` needs square images (`checkShift` says whether they are).
+    public init(architecture: Architecture, shardSize: Int, options: GradientOptions = GradientOptions()) {
         self.architecture = architecture
         self.shardSize = shardSize
-        workspace = GradientWorkspace(architecture: architecture, maxBatch: shardSize)
+        workspace = GradientWorkspace(architecture: architecture, maxBatch: shardSize, options: options)
         inputs = .allocate(capacity: shardSize * architecture.inputSize)
+        if options.shift > 0, let side = Self.imageSide(inputSize: architecture.inputSize) {
+            shift = RandomShift(maxShift: options.shift, side: side, seed: options.seed)
+            shifted = .allocate(capacity: shardSize * architecture.inputSize)
+        } else {
+            precondition(options.shift == 0, "shifts need square images")
+            shift = nil
+            shifted = nil
+        }
         gradients = (0..<Self.groupCapacity).map { _ in .allocate(capacity: architecture.parameterCount) }
         results = []
         results.reserveCapacity(Self.groupCapacity)
@@ -32,26 +44,33 @@ public final class ShardGradientComputer {
 
     deinit {
         inputs.deallocate()
+        shifted?.deallocate()
         for gradient in gradients { gradient.deallocate() }
     }
 
-    /// Adds every shard of a step's work: `pixels` and `labels` hold the
-    /// shards one after another, `sampleCounts` how many samples each has.
-    /// `betweenShards` runs after each shard's gradient (workers answer
-    /// heartbeats there).
-    public func addShards<Counts: Sequence>(
+    /// The side of square images of `inputSize` pixels, nil if they are not square.
+    public static func imageSide(inputSize: Int) -> Int? {
+        let side = Int(Double(inputSize).squareRoot().rounded())
+        return side * side == inputSize ? side : nil
+    }
+
+    /// Adds every shard of global step `step`'s work: `pixels` and `labels`
+    /// hold the shards one after another, `shards` each one's id (its index
+    /// in the step) and how many samples it has. `betweenShards` runs after
+    /// each shard's gradient (workers answer heartbeats there).
+    public func addShards<Shards: Sequence>(
         weights: UnsafeBufferPointer<Float>, pixels: UnsafeBufferPointer<UInt8>, labels: UnsafeBufferPointer<UInt8>,
-        sampleCounts: Counts, into sum: GradientSum, betweenShards: () -> Void = {}
-    ) where Counts.Element == Int {
+        step: UInt64, shards: Shards, into sum: GradientSum, betweenShards: () -> Void = {}
+    ) where Shards.Element == (id: Int, samples: Int) {
         let inputSize = architecture.inputSize
         var offset = 0
         results.removeAll(keepingCapacity: true)
-        for samples in sampleCounts {
+        for (id, samples) in shards {
             results.append(computeShard(
                 weights: weights,
                 pixels: UnsafeBufferPointer(rebasing: pixels[(offset * inputSize)..<((offset + samples) * inputSize)]),
                 labels: UnsafeBufferPointer(rebasing: labels[offset..<(offset + samples)]),
-                samples: samples, into: gradients[results.count]))
+                samples: samples, step: step, firstSample: UInt64(id * shardSize), into: gradients[results.count]))
             offset += samples
             if results.count == Self.groupCapacity { roundGroup(into: sum) }
             betweenShards()
@@ -81,19 +100,26 @@ public final class ShardGradientComputer {
         return labels.first { Int($0) >= outputs }
     }
 
-    /// `pixels` holds `samples` images as UInt8, `labels` their classes.
+    /// `pixels` holds `samples` images as UInt8, `labels` their classes;
+    /// the first is at `firstSample` in the step's global batch.
     private func computeShard(
         weights: UnsafeBufferPointer<Float>, pixels: UnsafeBufferPointer<UInt8>,
-        labels: UnsafeBufferPointer<UInt8>, samples: Int, into gradient: UnsafeMutableBufferPointer<Float>
+        labels: UnsafeBufferPointer<UInt8>, samples: Int, step: UInt64, firstSample: UInt64,
+        into gradient: UnsafeMutableBufferPointer<Float>
     ) -> ShardResult {
         precondition(samples > 0 && samples <= shardSize)
         let width = samples * architecture.inputSize
         let scaled = UnsafeMutableBufferPointer(rebasing: inputs[0..<width])
-        PixelScaling.normalise(UnsafeBufferPointer(rebasing: pixels[0..<width]), into: scaled)
+        var source = UnsafeBufferPointer(rebasing: pixels[0..<width])
+        if let shift, let shifted {
+            shift.apply(source.baseAddress!, into: shifted.baseAddress!, samples: samples, step: step, firstSample: firstSample)
+            source = UnsafeBufferPointer(rebasing: shifted[0..<width])
+        }
+        PixelScaling.normalise(source, into: scaled)
         let result = workspace.computeGradient(
             parameters: weights, inputs: UnsafeBufferPointer(scaled),
             labels: UnsafeBufferPointer(rebasing: labels[0..<samples]),
-            batch: samples, gradient: gradient)
+            batch: samples, gradient: gradient, step: step, firstSample: firstSample)
         return ShardResult(lossSum: result.lossSum, correct: result.correct, samples: samples)
     }
 }

@@ -8,6 +8,11 @@ struct EpochTotals: Equatable {
     var stepNanoseconds: UInt64 = 0
     var computeNanoseconds: UInt64 = 0
     var learningRate: Float = 0
+    /// Sum and largest of the steps' gradient norms before clipping (--clip-norm only).
+    var gradientNormSum = 0.0
+    var gradientNormMax = 0.0
+    var clippedSteps = 0
+    var steps = 0
 
     init() {}
 
@@ -24,6 +29,11 @@ struct EpochTotals: Equatable {
         stepNanoseconds = step
         computeNanoseconds = compute
         learningRate = Float(bitPattern: rate)
+        // Absent from checkpoints written before clipping was logged.
+        gradientNormSum = progress["grad_norm_sum_bits"].flatMap { UInt64($0, radix: 16) }.map(Double.init(bitPattern:)) ?? 0
+        gradientNormMax = progress["grad_norm_max_bits"].flatMap { UInt64($0, radix: 16) }.map(Double.init(bitPattern:)) ?? 0
+        clippedSteps = progress["clipped_steps"].flatMap(Int.init) ?? 0
+        steps = progress["steps"].flatMap(Int.init) ?? 0
     }
 
     var progress: [String: String] {
@@ -34,6 +44,10 @@ struct EpochTotals: Equatable {
             "step_ns": String(stepNanoseconds),
             "compute_ns": String(computeNanoseconds),
             "lr_bits": String(learningRate.bitPattern, radix: 16),
+            "grad_norm_sum_bits": String(gradientNormSum.bitPattern, radix: 16),
+            "grad_norm_max_bits": String(gradientNormMax.bitPattern, radix: 16),
+            "clipped_steps": String(clippedSteps),
+            "steps": String(steps),
         ]
     }
 }

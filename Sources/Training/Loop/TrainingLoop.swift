@@ -31,6 +31,7 @@ public final class TrainingLoop {
     private var epoch = 0
     private var stepInEpoch = 0
     private var totals = EpochTotals()
+    private var stopping: EarlyStopping
     private var elapsedBefore: UInt64 = 0
     private var shardRanges: [Range<Int>] = []
     private var nextShardRanges: [Range<Int>] = []
@@ -50,6 +51,7 @@ public final class TrainingLoop {
         self.checkpointEvery = checkpointEvery
         self.output = output
         self.observers = observers
+        stopping = EarlyStopping(patience: configuration.earlyStoppingPatience)
         let architecture = configuration.architecture
         plan = try BatchPlan(sampleCount: data.train.count, batchSize: configuration.batchSize,
                              shardSize: configuration.shardSize)
@@ -58,7 +60,7 @@ public final class TrainingLoop {
             try restore(resume)
         } else {
             let initial = ParameterBuffer.initialised(architecture, seed: configuration.seed)
-            let velocity = ParameterBuffer(count: architecture.parameterCount)
+            let velocity = ParameterBuffer(count: configuration.optimiser.statePlanes * architecture.parameterCount)
             try updater.load(weights: initial.readOnly, velocity: velocity.readOnly, step: 0)
         }
     }
@@ -73,6 +75,7 @@ public final class TrainingLoop {
     public func train(stopSignal: () -> Int32?) throws -> Outcome {
         try run.resetMetrics(keepingEpochsThrough: epoch)
         let started = monotonicNanoseconds() - elapsedBefore
+        if stoppedEarly { return .finished }
         while epoch < configuration.epochs {
             let order = EpochOrder.permutation(count: data.train.count, seed: configuration.seed, epoch: epoch)
             _ = updater.takeComputeNanoseconds()
@@ -96,10 +99,22 @@ public final class TrainingLoop {
             }
             try finishEpoch(elapsed: monotonicNanoseconds() - started)
             try writeCheckpoint(elapsed: monotonicNanoseconds() - started)
+            if stoppedEarly {
+                output.people("early stopping: no lower validation loss for \(epoch - stopping.bestEpoch) epochs; model.safetensors holds epoch \(stopping.bestEpoch)'s weights")
+                if output.quiet, let last = lastMetrics { output.result(last.terminalLine) }
+                return .finished
+            }
         }
-        try writeModel()
+        // With validation, model.safetensors already holds the best epoch's weights.
+        if data.validation == nil || stopping.bestEpoch == 0 { try writeModel() }
         if output.quiet, let last = lastMetrics { output.result(last.terminalLine) }
         return .finished
+    }
+
+    /// Whether the patience ran out at the last epoch's end.
+    private var stoppedEarly: Bool {
+        guard let patience = stopping.patience, stopping.bestEpoch > 0 else { return false }
+        return epoch - stopping.bestEpoch >= patience
     }
 
     private var globalStep: Int { epoch * plan.stepsPerEpoch + stepInEpoch }
@@ -129,6 +144,12 @@ public final class TrainingLoop {
         totals.correct += tally.correct
         totals.samples += tally.samples
         totals.learningRate = rate
+        totals.steps += 1
+        if let norm = tally.gradientNorm {
+            totals.gradientNormSum += norm
+            totals.gradientNormMax = max(totals.gradientNormMax, norm)
+            if configuration.clipping.scale(norm: norm) < 1 { totals.clippedSteps += 1 }
+        }
         output.debug("step \(globalStep) done (epoch \(epoch + 1), step \(stepInEpoch + 1) of \(plan.stepsPerEpoch))")
         stepInEpoch += 1
         guard !observers.isEmpty else { return }
@@ -161,7 +182,7 @@ public final class TrainingLoop {
     private func finishEpoch(elapsed: UInt64) throws {
         let test = evaluator.evaluate(try updater.state().weights, on: data.test)
         let stepSeconds = Double(max(totals.stepNanoseconds, 1)) / 1e9
-        let metrics = EpochMetrics(
+        var metrics = EpochMetrics(
             epoch: epoch + 1, step: globalStep,
             loss: totals.lossSum / Double(totals.samples), trainAccuracy: Double(totals.correct) / Double(totals.samples),
             testLoss: test.loss, testAccuracy: test.accuracy, learningRate: Double(totals.learningRate),
@@ -169,6 +190,18 @@ public final class TrainingLoop {
             elapsedSeconds: Double(elapsed) / 1e9,
             communicationFraction: updater.workerCount > 1
                 ? max(0, 1 - Double(totals.computeNanoseconds) / Double(max(totals.stepNanoseconds, 1))) : nil)
+        if let validation = data.validation {
+            let scores = evaluator.evaluate(try updater.state().weights, on: validation)
+            metrics.validationLoss = scores.loss
+            metrics.validationAccuracy = scores.accuracy
+            // The best epoch's weights become the model as soon as they are known.
+            if stopping.record(epoch: epoch + 1, loss: scores.loss).improved { try writeModel() }
+        }
+        if configuration.clipping.maxNorm != nil {
+            metrics.gradientNorm = GradientNormSummary(
+                mean: totals.gradientNormSum / Double(max(totals.steps, 1)), max: totals.gradientNormMax,
+                clippedFraction: Double(totals.clippedSteps) / Double(max(totals.steps, 1)))
+        }
         try run.append(metrics)
         for observer in observers { observer.epochFinished(metrics) }
         output.epoch(metrics)
@@ -184,7 +217,7 @@ public final class TrainingLoop {
     }
 
     private func writeCheckpoint(elapsed: UInt64) throws {
-        var progress = totals.progress
+        var progress = totals.progress.merging(stopping.progress) { $1 }
         progress["elapsed_ns"] = String(elapsed)
         let state = try updater.state()
         let checkpoint = Checkpoint(
@@ -210,5 +243,6 @@ public final class TrainingLoop {
         stepInEpoch = checkpoint.stepInEpoch
         totals = restored
         elapsedBefore = checkpoint.progress["elapsed_ns"].flatMap(UInt64.init) ?? 0
+        stopping.restore(checkpoint.progress)
     }
 }

@@ -25,7 +25,9 @@ public struct Checkpoint: Equatable {
     public var stepInEpoch: Int
     public var globalStep: Int
     public var weights: [Float]
-    /// SGD's momentum buffer, one value per parameter.
+    /// The optimiser's state: SGD's momentum buffer, one value per parameter
+    /// (tensor `velocity`), or Adam's first moments then its second moments,
+    /// two per parameter (tensors `adam_m` and `adam_v`).
     public var velocity: [Float]
     /// Extras the training loop wants back (running sums and the like); never compared on resume.
     public var progress: [String: String]
@@ -61,14 +63,18 @@ public struct Checkpoint: Equatable {
     /// The file's bytes. The same checkpoint always gives the same bytes.
     public func encoded() -> [UInt8] {
         // A mismatch here is a bug in the caller, not bad input.
-        precondition(weights.count == architecture.parameterCount && velocity.count == architecture.parameterCount,
-                     "checkpoint buffers do not match the architecture's \(architecture.parameterCount) parameters")
+        let count = architecture.parameterCount
+        precondition(weights.count == count && (velocity.count == count || velocity.count == 2 * count),
+                     "checkpoint buffers do not match the architecture's \(count) parameters")
         precondition(epoch >= 0 && stepInEpoch >= 0 && globalStep >= 0, "checkpoint counters must be non-negative")
         let shape = [architecture.parameterCount]
-        let tensors = [
-            weights.withUnsafeBufferPointer { Safetensors.Tensor(name: Key.weights, shape: shape, floats: $0) },
-            velocity.withUnsafeBufferPointer { Safetensors.Tensor(name: Key.velocity, shape: shape, floats: $0) },
-        ]
+        let stateNames = velocity.count == count ? [Key.velocity] : Key.adamMoments
+        let tensors = [weights.withUnsafeBufferPointer { Safetensors.Tensor(name: Key.weights, shape: shape, floats: $0) }]
+            + stateNames.enumerated().map { plane, name in
+                velocity.withUnsafeBufferPointer {
+                    Safetensors.Tensor(name: name, shape: shape, floats: UnsafeBufferPointer(rebasing: $0[(plane * count)..<((plane + 1) * count)]))
+                }
+            }
         // ModelFile's keys (layers, activation, loss, format "pt") keep the file loadable by safetensors tools.
         var metadata = ModelFile.metadata(architecture)
         metadata[Key.version] = String(Self.formatVersion)
@@ -163,14 +169,14 @@ public struct Checkpoint: Equatable {
         _ tensors: [Safetensors.Tensor], architecture: Architecture, _ refuse: (String) -> CheckpointError
     ) throws -> (weights: [Float], velocity: [Float]) {
         let names = tensors.map(\.name)
-        guard names == [Key.weights, Key.velocity] else {
-            throw refuse("tensors are \(names), expected [\"\(Key.weights)\", \"\(Key.velocity)\"]")
+        guard names == [Key.weights, Key.velocity] || names == [Key.weights] + Key.adamMoments else {
+            throw refuse("tensors are \(names), expected [\"\(Key.weights)\", \"\(Key.velocity)\"] or [\"\(Key.weights)\", \"adam_m\", \"adam_v\"]")
         }
         let shape = [architecture.parameterCount]
         for tensor in tensors where tensor.dtype != "F32" || tensor.shape != shape {
             throw refuse("tensor \(tensor.name) is \(tensor.dtype) \(tensor.shape), expected F32 \(shape) for layers \(layersText(architecture))")
         }
-        return (tensors[0].floats(), tensors[1].floats())
+        return (tensors[0].floats(), tensors.dropFirst().flatMap { $0.floats() })
     }
 
     // MARK: - Resuming
@@ -206,6 +212,7 @@ public struct Checkpoint: Equatable {
     private enum Key {
         static let weights = "weights"
         static let velocity = "velocity"
+        static let adamMoments = ["adam_m", "adam_v"]
         static let version = "dptrain_checkpoint"
         static let epoch = "epoch"
         static let stepInEpoch = "step_in_epoch"

@@ -15,6 +15,12 @@ public struct EpochMetrics: Equatable {
     public var elapsedSeconds: Double
     /// Share of the epoch's step time spent outside gradient computation.
     public var communicationFraction: Double?
+    /// The averaged gradient's L2 norm before clipping over the epoch's
+    /// steps, and the share of steps it clipped (with --clip-norm only).
+    public var gradientNorm: GradientNormSummary?
+    /// On the held-out validation samples (with --validation-fraction only).
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
 
     public var jsonLine: String {
         var fields: [(String, String)] = [
@@ -25,6 +31,15 @@ public struct EpochMetrics: Equatable {
             ("elapsed_seconds", number(elapsedSeconds, digits: 3)),
         ]
         if let fraction = communicationFraction { fields.append(("comm_fraction", number(fraction, digits: 4))) }
+        if let loss = validationLoss, let accuracy = validationAccuracy {
+            fields.append(("val_loss", number(loss)))
+            fields.append(("val_accuracy", number(accuracy)))
+        }
+        if let norm = gradientNorm {
+            fields.append(("grad_norm", number(norm.mean)))
+            fields.append(("grad_norm_max", number(norm.max)))
+            fields.append(("clipped_fraction", number(norm.clippedFraction, digits: 4)))
+        }
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
@@ -39,4 +54,12 @@ public struct EpochMetrics: Equatable {
 private func number(_ value: Double, digits: Int = 6) -> String {
     guard value.isFinite else { return "null" }
     return String(format: "%.\(digits)f", value)
+}
+
+/// An epoch's gradient norms before clipping: their mean, their largest, and
+/// the share of steps whose gradient the norm rule scaled down.
+public struct GradientNormSummary: Equatable {
+    public var mean: Double
+    public var max: Double
+    public var clippedFraction: Double
 }

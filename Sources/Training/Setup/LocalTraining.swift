@@ -6,7 +6,8 @@ public enum LocalTraining {
         SignalTrap.install()
         let configuration = run.configuration
         let source = LocalGradientSource(
-            data: run.data.train, architecture: configuration.architecture, shardSize: configuration.shardSize)
+            data: run.data.train, architecture: configuration.architecture, shardSize: configuration.shardSize,
+            options: configuration.gradientOptions)
         let loop = try run.loop(updater: AveragingUpdater(source: source, configuration: configuration), output: output)
         return try loop.train { SignalTrap.caught }
     }

@@ -22,9 +22,11 @@ extension DataSource {
 public struct TrainingData {
     public let train: LabeledImages
     public let test: LabeledImages
+    /// Held out of the training files (`holdingOut(fraction:seed:)`); nil without --validation-fraction.
+    public let validation: LabeledImages?
 
-    public init(train: LabeledImages, test: LabeledImages) {
-        self.train = train; self.test = test
+    public init(train: LabeledImages, test: LabeledImages, validation: LabeledImages? = nil) {
+        self.train = train; self.test = test; self.validation = validation
     }
 
     /// Loads both splits. `testFolder` takes the t10k- pair from elsewhere.

@@ -3,13 +3,14 @@ import Collective
 import MLP
 
 /// The update in this process: the source's fixed-point gradient sum is
-/// averaged and SGD applied here. `train` pairs it with a
+/// averaged and the optimiser applied here. `train` pairs it with a
 /// LocalGradientSource, the central coordinator with its workers.
 public final class AveragingUpdater: ParameterUpdater {
     private let source: GradientSource
     /// Lent to the source while it sends them; written only once it has settled them.
     private let parameters: LendableBuffer<Float>
-    private let optimiser: SGD
+    private let optimiser: Optimiser
+    private let clipping: GradientClipping
     private let sum: GradientSum
     private let meanGradient: UnsafeMutableBufferPointer<Float>
     private var computeNanoseconds: UInt64 = 0
@@ -17,13 +18,15 @@ public final class AveragingUpdater: ParameterUpdater {
 
     public convenience init(source: GradientSource, configuration: TrainingConfiguration) {
         self.init(source: source, parameterCount: configuration.architecture.parameterCount,
-                  optimiser: configuration.optimiser)
+                  optimiser: configuration.optimiser, clipping: configuration.clipping)
     }
 
-    public init(source: GradientSource, parameterCount: Int, optimiser settings: SGDSettings) {
+    public init(source: GradientSource, parameterCount: Int, optimiser settings: OptimiserSettings,
+                clipping: GradientClipping = GradientClipping()) {
         self.source = source
+        self.clipping = clipping
         parameters = LendableBuffer(count: parameterCount, repeating: 0)
-        optimiser = SGD(parameterCount: parameterCount, settings: settings)
+        optimiser = makeOptimiser(parameterCount: parameterCount, settings: settings)
         sum = GradientSum(parameterCount: parameterCount)
         meanGradient = .allocate(capacity: parameterCount)
     }
@@ -38,12 +41,21 @@ public final class AveragingUpdater: ParameterUpdater {
         let started = monotonicNanoseconds()
         try source.compute(work, weights: parameters, into: sum)
         computeNanoseconds += monotonicNanoseconds() - started
-        let tally = StepTally(sum)
+        var tally = StepTally(sum)
         guard tally.finite else { return tally }
+        var scale: Float = 1
+        if clipping.maxNorm != nil {
+            // The norm needs the whole mean before any of it is applied.
+            FixedPoint.average(UnsafeBufferPointer(sum.values), sampleCount: sum.samples, into: meanGradient)
+            let norm = GradientClipping.norm(UnsafeBufferPointer(meanGradient))
+            tally.gradientNorm = norm
+            scale = clipping.scale(norm: norm)
+        }
         let squares = try parameters.write { parameters in
             applyAveragedUpdate(
                 sums: UnsafeBufferPointer(sum.values), sampleCount: sum.samples, range: 0..<parameters.count,
-                optimiser: optimiser, parameters: parameters, mean: meanGradient, learningRate: learningRate)
+                optimiser: optimiser, parameters: parameters, mean: meanGradient, learningRate: learningRate,
+                step: work.globalStep, clipping: clipping, scale: scale)
         }
         lastGradientNorm = squares.squareRoot()
         return tally
@@ -57,11 +69,11 @@ public final class AveragingUpdater: ParameterUpdater {
     }
 
     public func state() throws -> ModelState {
-        ModelState(weights: parameters.readOnly, velocity: UnsafeBufferPointer(optimiser.velocity.values))
+        ModelState(weights: parameters.readOnly, velocity: optimiser.state.readOnly)
     }
 
     public func load(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>, step: Int) throws {
         try parameters.write { _ = $0.update(fromContentsOf: weights) }
-        _ = optimiser.velocity.values.update(fromContentsOf: velocity)
+        _ = optimiser.state.values.update(fromContentsOf: velocity)
     }
 }

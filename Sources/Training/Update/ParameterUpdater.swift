@@ -7,6 +7,8 @@ public struct StepTally: Equatable {
     public var lossFixed: Int64 = 0
     public var correct = 0
     public var samples = 0
+    /// The averaged gradient's L2 norm before clipping, when --clip-norm asked for it.
+    public var gradientNorm: Double?
 
     public init() {}
 
@@ -42,9 +44,11 @@ public struct UpcomingStep {
     }
 }
 
-/// Weights and momentum as one step left them.
+/// Weights and optimiser state as one step left them.
 public struct ModelState {
     public var weights: UnsafeBufferPointer<Float>
+    /// The optimiser's state planes (`OptimiserSettings.statePlanes` × the
+    /// parameter count): SGD's velocity, or Adam's first and second moments.
     public var velocity: UnsafeBufferPointer<Float>
 
     public init(weights: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) {
@@ -60,7 +64,7 @@ public struct ModelState {
 public protocol ParameterUpdater: AnyObject {
     /// Live workers (1 when this process computes alone).
     var workerCount: Int { get }
-    /// Computes the gradient of `work` and, if it is finite, applies SGD at
+    /// Computes the gradient of `work` and, if it is finite, applies the optimiser at
     /// `learningRate`. `next`, when given, is the step that follows.
     func step(_ work: StepWork, learningRate: Float, next: UpcomingStep?) throws -> StepTally
     /// Nanoseconds spent in gradient computation since the last call (for comm_fraction).

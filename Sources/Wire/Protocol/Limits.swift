@@ -1,7 +1,9 @@
 /// The version this build speaks. Peers of another version are refused.
 /// Version 5: ring addresses and ring setups carry CURVE public keys.
 /// Version 6: ring work names the shards to digest and ring done carries the
-/// digests (verified gradients); ring setups and chunks carry link tokens.
+/// digests (verified gradients); ring setups and chunks carry link tokens;
+/// ring setups carry the optimiser (SGD, Adam, AdamW) and the welcome what
+/// changes a gradient (dropout, label smoothing, augmentation).
 public let wireProtocolVersion: UInt16 = 6
 
 /// Bounds fixed by the protocol itself, the same for every peer.

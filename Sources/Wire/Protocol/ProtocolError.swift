@@ -19,6 +19,8 @@ public enum ProtocolError: Error, CustomStringConvertible, Equatable {
     case shapesUnknown(kind: String)
     /// A CURVE public key field that is neither empty nor a valid 40-character Z85 key.
     case invalidKey(what: String)
+    /// A probability-like field (dropout, label smoothing) outside [0, 1).
+    case notARate(what: String, value: Float)
 
     public var description: String {
         switch self {
@@ -45,6 +47,8 @@ public enum ProtocolError: Error, CustomStringConvertible, Equatable {
             return "\(what) is \(value), allowed \(min)...\(max) (\(gap))"
         case let .invalidKey(what):
             return "\(what) is not a 40-character Z85 CURVE key"
+        case let .notARate(what, value):
+            return "\(what) is \(value), allowed [0, 1)"
         case let .invalidUTF8(what):
             return "\(what) is not valid UTF-8"
         case let .shapesUnknown(kind):

@@ -27,11 +27,12 @@ public struct RingAddress: Equatable {
 
 /// Coordinator -> worker: a ring is (re)formed. Carries the worker's place
 /// in it, its right neighbour, the optimiser's settings, the whole weights
-/// and the worker's own slice of the momentum. A setup of a newer generation
-/// also abandons whatever step the worker was in.
+/// and the worker's own slice of the optimiser's state. A setup of a newer
+/// generation also abandons whatever step the worker was in.
 ///
 /// Frames: [0] header, [1] weights (Float32 × parameterCount),
-/// [2] velocity of the owned slice (Float32 × ownedCount).
+/// [2] optimiser state of the owned slice (Float32 × statePlanes × ownedCount:
+/// SGD's velocity, or Adam's first moments then its second).
 public struct RingSetup {
     public var generation: UInt64
     /// Steps the weights have taken (for logs and checks).
@@ -42,6 +43,13 @@ public struct RingSetup {
     public var momentum: Float
     public var nesterov: Bool
     public var weightDecay: Float
+    /// 0 SGD, 1 Adam, 2 AdamW (MLP's OptimiserKind, in its order).
+    public var optimiserKind: UInt8
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    /// Gradients are clamped to ±clipValue before the update; 0: not clamped.
+    public var clipValue: Float
     /// The parameters this rank updates, as the coordinator computed them.
     public var ownedStart: UInt64
     public var ownedCount: UInt64
@@ -61,8 +69,11 @@ public struct RingSetup {
         generation: UInt64, step: UInt64, rank: UInt32, size: UInt32, rightNeighbour: String,
         momentum: Float, nesterov: Bool, weightDecay: Float, ownedStart: UInt64, ownedCount: UInt64,
         weights: ZMQMessage, velocity: ZMQMessage, rightNeighbourKey: CurveKey? = nil, leftNeighbourKey: CurveKey? = nil,
-        leftLinkToken: UInt64 = 0, rightLinkToken: UInt64 = 0
+        leftLinkToken: UInt64 = 0, rightLinkToken: UInt64 = 0,
+        optimiserKind: UInt8 = 0, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, clipValue: Float = 0
     ) {
+        self.clipValue = clipValue
+        self.optimiserKind = optimiserKind; self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
         self.rightNeighbourKey = rightNeighbourKey; self.leftNeighbourKey = leftNeighbourKey
         self.leftLinkToken = leftLinkToken; self.rightLinkToken = rightLinkToken
         self.generation = generation; self.step = step; self.rank = rank; self.size = size
@@ -73,11 +84,16 @@ public struct RingSetup {
 
     /// The most members a ring may have; far more than any step has micro-shards to give.
     public static let maxSize = 4096
+    public static let optimiserKinds = 0...2
+
+    /// State values per owned parameter: SGD keeps one, Adam two.
+    public var statePlanes: Int { optimiserKind == 0 ? 1 : 2 }
 
     func encode(into header: inout FieldWriter) throws -> BulkFrames {
         try FrameCheck.range(Int(size), 1, Self.maxSize, "ring size")
         try FrameCheck.range(Int(rank), 0, Int(size) - 1, "ring rank")
-        try FrameCheck.bytes(velocity, are: Int(ownedCount) * 4, "velocity frame of ring setup")
+        try FrameCheck.range(Int(optimiserKind), Self.optimiserKinds.lowerBound, Self.optimiserKinds.upperBound, "optimiser")
+        try FrameCheck.bytes(velocity, are: statePlanes * Int(ownedCount) * 4, "optimiser state frame of ring setup")
         header.write(generation)
         header.write(step)
         header.write(rank)
@@ -92,6 +108,11 @@ public struct RingSetup {
         try header.write(leftNeighbourKey, field: "left neighbour key")
         header.write(leftLinkToken)
         header.write(rightLinkToken)
+        header.write(optimiserKind)
+        header.write(beta1.bitPattern)
+        header.write(beta2.bitPattern)
+        header.write(epsilon.bitPattern)
+        header.write(clipValue.bitPattern)
         return BulkFrames(weights, velocity)
     }
 
@@ -117,16 +138,25 @@ public struct RingSetup {
         let leftKey = try header.readKey("left neighbour key")
         let leftToken = try header.read(UInt64.self, "left link token")
         let rightToken = try header.read(UInt64.self, "right link token")
+        let kind = try header.read(UInt8.self, "optimiser")
+        try FrameCheck.range(Int(kind), optimiserKinds.lowerBound, optimiserKinds.upperBound, "optimiser")
+        let beta1 = Float(bitPattern: try header.read(UInt32.self, "beta1"))
+        let beta2 = Float(bitPattern: try header.read(UInt32.self, "beta2"))
+        let epsilon = Float(bitPattern: try header.read(UInt32.self, "epsilon"))
+        let clipValue = Float(bitPattern: try header.read(UInt32.self, "clip value"))
         try header.finish()
         try FrameCheck.range(Int(clamping: start), 0, parameterCount, "owned start")
         try FrameCheck.range(Int(clamping: count), 0, parameterCount - Int(start), "owned count")
         let first = bulk.startIndex
         try FrameCheck.bytes(bulk[first], are: parameterCount * 4, "weights frame of ring setup (\(parameterCount) floats)")
-        try FrameCheck.bytes(bulk[first + 1], are: Int(count) * 4, "velocity frame of ring setup (\(count) floats)")
+        let planes = kind == 0 ? 1 : 2
+        try FrameCheck.bytes(bulk[first + 1], are: planes * Int(count) * 4,
+                             "optimiser state frame of ring setup (\(planes) × \(count) floats)")
         return RingSetup(
             generation: generation, step: step, rank: rank, size: size, rightNeighbour: right,
             momentum: momentum, nesterov: nesterovByte == 1, weightDecay: weightDecay,
             ownedStart: start, ownedCount: count, weights: bulk[first], velocity: bulk[first + 1],
-            rightNeighbourKey: rightKey, leftNeighbourKey: leftKey, leftLinkToken: leftToken, rightLinkToken: rightToken)
+            rightNeighbourKey: rightKey, leftNeighbourKey: leftKey, leftLinkToken: leftToken, rightLinkToken: rightToken,
+            optimiserKind: kind, beta1: beta1, beta2: beta2, epsilon: epsilon, clipValue: clipValue)
     }
 }

@@ -20,11 +20,24 @@ public struct Welcome: Equatable {
     /// Widths from input to output; 2...64 entries, each 1...(1 << 20).
     public var layerSizes: [UInt32]
     public var collective: CollectiveKind
+    /// What changes a gradient (MLP's GradientOptions): the seed of the
+    /// dropout masks and shifts, a dropout rate per hidden layer (at most
+    /// one per hidden layer, each in [0, 1)), label smoothing in [0, 1), and
+    /// the largest shift in pixels.
+    public var noiseSeed: UInt64
+    public var dropout: [Float]
+    public var labelSmoothing: Float
+    public var shift: UInt8
 
     public init(
         workerID: UInt32, shardSize: UInt32, heartbeatMilliseconds: UInt32, peerTimeoutMilliseconds: UInt32,
-        activation: String, loss: String, layerSizes: [UInt32], collective: CollectiveKind = .central
+        activation: String, loss: String, layerSizes: [UInt32], collective: CollectiveKind = .central,
+        noiseSeed: UInt64 = 0, dropout: [Float] = [], labelSmoothing: Float = 0, shift: UInt8 = 0
     ) {
+        self.noiseSeed = noiseSeed
+        self.dropout = dropout
+        self.labelSmoothing = labelSmoothing
+        self.shift = shift
         self.collective = collective
         self.workerID = workerID
         self.shardSize = shardSize
@@ -48,6 +61,13 @@ public struct Welcome: Equatable {
         header.write(collective.rawValue)
         try header.write(activation, field: "activation")
         try header.write(loss, field: "loss")
+        try Self.check(dropout: dropout, labelSmoothing: labelSmoothing, layerCount: layerSizes.count)
+        header.write(noiseSeed)
+        header.write(UInt16(dropout.count))
+        for rate in dropout { header.write(rate.bitPattern) }
+        header.write(labelSmoothing.bitPattern)
+        header.write(shift)
+        // The layer sizes stay last: the decoder expects exactly their bytes after the count.
         header.write(UInt16(layerSizes.count))
         for (index, size) in layerSizes.enumerated() {
             try FrameCheck.range(Int(size), WireLimits.layerSizes.lowerBound, WireLimits.layerSizes.upperBound, "layer \(index) size")
@@ -68,6 +88,13 @@ public struct Welcome: Equatable {
         }
         let activation = try header.readString("activation")
         let loss = try header.readString("loss")
+        let noiseSeed = try header.read(UInt64.self, "noise seed")
+        let dropoutCount = Int(try header.read(UInt16.self, "dropout count"))
+        try FrameCheck.range(dropoutCount, 0, WireLimits.maxLayers, "dropout count")
+        var dropout: [Float] = []
+        for index in 0..<dropoutCount { dropout.append(Float(bitPattern: try header.read(UInt32.self, "dropout \(index)"))) }
+        let labelSmoothing = Float(bitPattern: try header.read(UInt32.self, "label smoothing"))
+        let shift = try header.read(UInt8.self, "shift")
         let layerCount = Int(try header.read(UInt16.self, "layer count"))
         try check(shardSize: shardSize, heartbeat: heartbeat, peerTimeout: peerTimeout, layerCount: layerCount)
         try header.expectExactly(layerCount, of: 4, "layer sizes")
@@ -78,9 +105,22 @@ public struct Welcome: Equatable {
             try FrameCheck.range(Int(size), WireLimits.layerSizes.lowerBound, WireLimits.layerSizes.upperBound, "layer \(index) size")
             layerSizes.append(size)
         }
+        try check(dropout: dropout, labelSmoothing: labelSmoothing, layerCount: layerCount)
         return Welcome(
             workerID: workerID, shardSize: shardSize, heartbeatMilliseconds: heartbeat, peerTimeoutMilliseconds: peerTimeout,
-            activation: activation, loss: loss, layerSizes: layerSizes, collective: collective)
+            activation: activation, loss: loss, layerSizes: layerSizes, collective: collective,
+            noiseSeed: noiseSeed, dropout: dropout, labelSmoothing: labelSmoothing, shift: shift)
+    }
+
+    /// Rates outside [0, 1) would divide by zero or flip signs on the worker.
+    private static func check(dropout: [Float], labelSmoothing: Float, layerCount: Int) throws {
+        try FrameCheck.range(dropout.count, 0, layerCount - 2, "dropout count")
+        for (index, rate) in dropout.enumerated() where !(rate >= 0 && rate < 1) {
+            throw ProtocolError.notARate(what: "dropout \(index)", value: rate)
+        }
+        guard labelSmoothing >= 0, labelSmoothing < 1 else {
+            throw ProtocolError.notARate(what: "label smoothing", value: labelSmoothing)
+        }
     }
 
     private static func check(shardSize: UInt32, heartbeat: UInt32, peerTimeout: UInt32, layerCount: Int) throws {
