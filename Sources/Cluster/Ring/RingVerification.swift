@@ -64,9 +64,11 @@ final class RingReferee {
     init(data: LabeledImages, configuration: TrainingConfiguration) {
         self.data = data
         updater = AveragingUpdater(
-            source: LocalGradientSource(data: data, architecture: configuration.architecture, shardSize: configuration.shardSize),
+            source: LocalGradientSource(data: data, architecture: configuration.architecture, shardSize: configuration.shardSize,
+                                        options: configuration.gradientOptions),
             configuration: configuration)
-        computer = ShardGradientComputer(architecture: configuration.architecture, shardSize: configuration.shardSize)
+        computer = ShardGradientComputer(architecture: configuration.architecture, shardSize: configuration.shardSize,
+                                         options: configuration.gradientOptions)
         shardSum = GradientSum(parameterCount: configuration.architecture.parameterCount)
     }
 
