@@ -34,7 +34,9 @@ final class AveragingUpdaterTests: XCTestCase {
         let updater = AveragingUpdater(source: source, parameterCount: architecture.parameterCount,
                                        optimiser: OptimiserSettings(learningRate: 0.1, momentum: 0.9))
         let initial = ParameterBuffer.initialised(architecture, seed: 3)
-        try updater.load(weights: initial.readOnly, velocity: ParameterBuffer(count: architecture.parameterCount).readOnly, step: 0)
+        // A named buffer kept alive: a temporary's pointer may outlive the object (a NaN here, once in a full run).
+        let zeros = ParameterBuffer(count: architecture.parameterCount)
+        try withExtendedLifetime(zeros) { try updater.load(weights: initial.readOnly, velocity: zeros.readOnly, step: 0) }
         XCTAssertThrowsError(try updater.step(work(samples: 8), learningRate: 0.1, next: nil)) { error in
             XCTAssertTrue(error is BufferStillLent, "\(error)")
         }
@@ -47,7 +49,9 @@ final class AveragingUpdaterTests: XCTestCase {
         let updater = AveragingUpdater(source: source, parameterCount: architecture.parameterCount,
                                        optimiser: OptimiserSettings(learningRate: 0.1, momentum: 0))
         let initial = ParameterBuffer.initialised(architecture, seed: 3)
-        try updater.load(weights: initial.readOnly, velocity: ParameterBuffer(count: architecture.parameterCount).readOnly, step: 0)
+        // A named buffer kept alive: a temporary's pointer may outlive the object (a NaN here, once in a full run).
+        let zeros = ParameterBuffer(count: architecture.parameterCount)
+        try withExtendedLifetime(zeros) { try updater.load(weights: initial.readOnly, velocity: zeros.readOnly, step: 0) }
         let tally = try updater.step(work(samples: 8), learningRate: 0.1, next: nil)
         XCTAssertTrue(tally.finite)
         XCTAssertEqual(tally.samples, 8)

@@ -52,7 +52,8 @@ extension DecodingLimits: FrameAllowing {
             case .hello, .welcome, .refuse, .heartbeat, .shutdown, .ringAddress, .ringDone, .stateRequest: bulk = (0, 0)
             case .work: bulk = (3, pixels)
             case .gradient, .ringChunk: bulk = (1, largestFrameWithoutPixels)
-            case .ringSetup, .stateSlice: bulk = (2, weights)
+            // Weights, then the optimiser's state: up to two planes (Adam's moments).
+            case .ringSetup, .stateSlice: bulk = (2, weights > Int.max / 2 ? Int.max : 2 * weights)
             case .ringWork: bulk = (2, pixels)
             }
         } else {
