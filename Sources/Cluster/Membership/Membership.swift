@@ -59,7 +59,11 @@ final class Membership {
         context = try ZMQContext()
         try context.setIOThreads(2)
         socket = try ZMQSocket(context: context, kind: .router)
-        try socket.setLinger(milliseconds: 1000)
+        // Long enough for the workers' shutdown to get through a lossy link:
+        // TCP's retransmissions back off from 200 ms, and a worker that never
+        // hears it waits out its peer timeout and then tries to rejoin. A
+        // shutdown that is delivered ends the wait at once.
+        try socket.setLinger(milliseconds: 5000)
         try socket.setRouterMandatory(true)
         try socket.setKernelBufferSizes(bytes: 4 << 20)
         // A stranger cannot make us buffer a frame larger than the largest
