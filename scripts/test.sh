@@ -18,12 +18,14 @@ set +e
 swift test -c release --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-summary=$(grep -E "^\s*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
+summary=$(grep -E "^\s*Executed [0-9]+ tests?, with ([0-9]+ tests? skipped and )?[0-9]+ failures?" "$log" | tail -1)
 executed=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
-failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
+failed=$(echo "$summary" | sed -E 's/.* ([0-9]+) failures?.*/\1/')
+skipped=$(echo "$summary" | sed -nE 's/.*with ([0-9]+) tests? skipped.*/\1/p')
+skipped=${skipped:-0}
 if [ -z "$summary" ]; then
   echo "test: no test summary found"
   exit 1
 fi
-echo "test: $((executed - failed)) passed, $failed failed"
+echo "test: $((executed - failed - skipped)) passed, $failed failed, $skipped skipped"
 exit "$status"
