@@ -47,7 +47,9 @@ let package = Package(
         // Other tools' formats: the ONNX writer. Images: PNG and PGM decoding for predict.
         .target(name: "ModelExport", dependencies: ["MLP"]),
         .target(name: "Images", dependencies: ["CZlib"]),
-        .target(name: "Cluster", dependencies: ["MLP", "Datasets", "Collective", "Training", "Wire", "Clock"]),
+        // C only for what Swift cannot say about memory shared between processes: atomics on it, futexes.
+        .target(name: "SharedMemorySync"),
+        .target(name: "Cluster", dependencies: ["MLP", "Datasets", "Collective", "Training", "Wire", "Clock", "SharedMemorySync"]),
         // `dptrain report`: a run folder to one self-contained HTML page.
         .target(name: "Report", dependencies: ["Training", "MLP", "Datasets", "CZlib"]),
         .executableTarget(name: "dptrain", dependencies: [

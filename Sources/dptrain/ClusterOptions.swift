@@ -42,6 +42,8 @@ struct CoordinatorOptions: ParsableArguments {
     var stepTimeoutSeconds: Double?
     @Option(name: .customLong("verify-fraction"), help: "Share of micro-shards (0...1) computed a second time by another worker and compared bit for bit; a worker that disagrees with the majority is expelled and denied (either collective).")
     var verifyFraction: Double = 0
+    @Flag(name: .customLong("shared-memory"), inversion: .prefixedNo, help: "Ring neighbours on the same host pass sums and weights through shared memory under /dev/shm (--no-shared-memory: through sockets, as between hosts).")
+    var sharedMemory = true
     @OptionGroup var curve: CurveOptions
     @OptionGroup var training: TrainingOptions
     @OptionGroup var logging: OutputOptions
@@ -62,6 +64,7 @@ struct CoordinatorOptions: ParsableArguments {
         var settings = try cluster.settings()
         settings.stepTimeoutSeconds = stepTimeoutSeconds
         settings.verifyFraction = verifyFraction
+        settings.sharedMemory = sharedMemory
         var job = CoordinatorJob(listen: listen, workers: workers, collective: collective, settings: settings)
         job.curve = try curve.coordinatorCurve()
         let output = try logging.output

@@ -450,7 +450,10 @@ private struct FuzzSeed {
             let key = curveKey(&random)
             layout.string(endpoint)
             layout.string(key?.z85 ?? "")
-            message = .ringAddress(RingAddress(endpoint: endpoint, publicKey: key))
+            let (host, prefix) = (text(&random), text(&random))
+            layout.string(host)
+            layout.string(prefix)
+            message = .ringAddress(RingAddress(endpoint: endpoint, publicKey: key, host: host, sharedInboxPrefix: prefix))
         case .ringSetup:
             message = try ringSetup(&layout, &random)
         case .ringWork:
@@ -524,13 +527,19 @@ private struct FuzzSeed {
         layout.add(.free, 16)  // link tokens
         layout.add(.bounded, 1)  // optimiser kind: also fixes the state frame's length
         layout.add(.free, 16)  // beta1, beta2, epsilon, clip value
-        return .ringSetup(RingSetup(
+        let (inbox, outbox) = (text(&random), text(&random))
+        layout.string(inbox)
+        layout.string(outbox)
+        var setup = RingSetup(
             generation: random.next(), step: random.next(), rank: .random(in: 0..<size, using: &random), size: size,
             rightNeighbour: right, momentum: .random(in: 0..<1, using: &random), nesterov: .random(using: &random),
             weightDecay: .random(in: 0..<0.01, using: &random), ownedStart: UInt64(start), ownedCount: UInt64(count),
             weights: try ZMQMessage(copying: randomBytes((parameters * 4)...(parameters * 4), &random)),
             velocity: try ZMQMessage(copying: randomBytes((count * 4)...(count * 4), &random)),
-            rightNeighbourKey: rightKey, leftNeighbourKey: leftKey, leftLinkToken: random.next(), rightLinkToken: random.next()))
+            rightNeighbourKey: rightKey, leftNeighbourKey: leftKey, leftLinkToken: random.next(), rightLinkToken: random.next())
+        setup.inboxSegment = inbox
+        setup.outboxSegment = outbox
+        return .ringSetup(setup)
     }
 
     /// A random CURVE public key half the time (any 32 bytes make one), none otherwise.

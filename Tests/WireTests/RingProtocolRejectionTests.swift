@@ -87,8 +87,9 @@ final class RingProtocolRejectionTests: XCTestCase {
         assertRejects(cut(setup, to: 26), with: .truncated(what: "rank in ring setup header", needed: 28, available: 26))
         let end = afterNeighbour + 25
         // Then the two neighbour keys, empty strings in plaintext: 2 length
-        // bytes each, two link tokens, and the optimiser: its kind and four Floats.
-        XCTAssertEqual(setup[0].count, end + 4 + 16 + 17)
+        // bytes each, two link tokens, the optimiser (its kind and four Floats),
+        // and the two shared-memory segments, empty strings (sockets).
+        XCTAssertEqual(setup[0].count, end + 4 + 16 + 17 + 4)
         assertRejects(cut(setup, to: end - 1), with: .truncated(what: "owned count in ring setup header", needed: end, available: end - 1))
         let work = try encodedBytes(.ringWork(try makeRingWork()))
         assertRejects(cut(work, to: 30), with: .truncated(what: "batch samples in ring work header", needed: 32, available: 30))
@@ -111,10 +112,10 @@ final class RingProtocolRejectionTests: XCTestCase {
             return parts
         }
         let address = try encodedBytes(.ringAddress(RingAddress(endpoint: "tcp://a:1")))
-        // 19 bytes, then the empty public key's 2 length bytes.
-        assertRejects(grow(address), with: .oversized(what: "ring address header", size: 22, limit: 21))
+        // 19 bytes, then the empty public key, host and shared inbox prefix: 2 length bytes each.
+        assertRejects(grow(address), with: .oversized(what: "ring address header", size: 26, limit: 25))
         let setup = try encodedBytes(.ringSetup(try makeRingSetup()))
-        let end = afterNeighbour + 25 + 4 + 16 + 17
+        let end = afterNeighbour + 25 + 4 + 16 + 17 + 4
         assertRejects(grow(setup), with: .oversized(what: "ring setup header", size: end + 1, limit: end))
         // A ninth shard's worth of bytes in a work of two shards.
         let work = try encodedBytes(.ringWork(try makeRingWork()))

@@ -33,13 +33,19 @@ final class RingProtocolRoundTripTests: XCTestCase {
             return XCTFail("not a ring address")
         }
         XCTAssertEqual(decodedKeyed, keyed)
+        let shared = RingAddress(endpoint: "tcp://h:1", host: "h 1234 42 uid 0", sharedInboxPrefix: "/dev/shm/dptrain-0/ring-77-")
+        guard case .ringAddress(let decodedShared) = try roundTrip(.ringAddress(shared), limits: .beforeWelcome) else {
+            return XCTFail("not a ring address")
+        }
+        XCTAssertEqual(decodedShared, shared)
     }
 
     func testAKeyThatIsNotZ85IsRefused() throws {
         let key = try CurveKeyPair.generate().publicKey
         let parts = try encodedBytes(.ringAddress(RingAddress(endpoint: "e", publicKey: key)))
-        // The key is the header's last 40 bytes; a space is outside Z85's alphabet.
-        assertRejects(patched(parts, at: parts[0].count - 1, [UInt8(ascii: " ")]), limits: .beforeWelcome,
+        // The key's 40 bytes come just before two empty strings (host, shared inbox prefix: a UInt16 length of 0
+        // each); a space is outside Z85's alphabet.
+        assertRejects(patched(parts, at: parts[0].count - 1 - 2 * 2, [UInt8(ascii: " ")]), limits: .beforeWelcome,
                       with: .invalidKey(what: "ring public key"))
     }
 
@@ -48,6 +54,7 @@ final class RingProtocolRoundTripTests: XCTestCase {
         (whole.rank, whole.size, whole.nesterov, whole.rightNeighbour) = (0, 1, false, "")
         var secure = try makeRingSetup()
         (secure.rightNeighbourKey, secure.leftNeighbourKey) = (try CurveKeyPair.generate().publicKey, try CurveKeyPair.generate().publicKey)
+        (secure.inboxSegment, secure.outboxSegment) = ("/dev/shm/dptrain-0/ring-1-a.seg", "/dev/shm/dptrain-0/ring-2-b.seg")
         for setup in [try makeRingSetup(), whole, secure] {
             guard case .ringSetup(let decoded) = try roundTrip(.ringSetup(setup)) else { return XCTFail("not a ring setup") }
             XCTAssertEqual(decoded.generation, setup.generation)
@@ -64,6 +71,8 @@ final class RingProtocolRoundTripTests: XCTestCase {
             XCTAssertEqual(floats(of: decoded.velocity), floats(of: setup.velocity))
             XCTAssertEqual(decoded.rightNeighbourKey, setup.rightNeighbourKey)
             XCTAssertEqual(decoded.leftNeighbourKey, setup.leftNeighbourKey)
+            XCTAssertEqual(decoded.inboxSegment, setup.inboxSegment)
+            XCTAssertEqual(decoded.outboxSegment, setup.outboxSegment)
         }
     }
 

@@ -17,6 +17,9 @@ public struct ClusterSettings {
     public var maxMembers = Int.max
     /// The share of micro-shards computed a second time by another worker and compared (central).
     public var verifyFraction: Double = 0
+    /// Ring neighbours on one host pass their sums and weights through
+    /// shared memory; false: through sockets, as between hosts.
+    public var sharedMemory = true
 
     public var stepTimeout: Double { stepTimeoutSeconds ?? 20 * Double(peerTimeoutMilliseconds) / 1000 }
 

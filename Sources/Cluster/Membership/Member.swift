@@ -11,6 +11,9 @@ struct Member {
     var ringEndpoint: String?
     /// The CURVE key its ring inbox proves (ring collective under CURVE).
     var ringPublicKey: CurveKey?
+    /// Its host, and where it makes shared-memory inboxes (both empty: sockets only).
+    var ringHost = ""
+    var ringSharedInboxPrefix = ""
 
     var label: String { "worker \(id) (\(name))" }
 }

@@ -193,6 +193,8 @@ final class Membership {
         case .ringAddress(let address) where welcomeTemplate.collective == .ring:
             members[index].ringEndpoint = address.endpoint
             members[index].ringPublicKey = address.publicKey
+            members[index].ringHost = address.host
+            members[index].ringSharedInboxPrefix = address.sharedInboxPrefix
             output.info("coordinator: worker \(members[index].id) takes ring traffic at \(address.endpoint)")
         default:
             try delegate?.membership(received: message, from: members[index])

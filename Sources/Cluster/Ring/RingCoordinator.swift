@@ -171,7 +171,16 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         }
     }
 
-    private func form(_ members: [Member]) throws {
+    private func form(_ participants: [Member]) throws {
+        // Members of one host side by side, so that as many links as
+        // possible are shared memory. Any order gives the same sums.
+        let hosts = participants.reduce(into: [String]()) { seen, member in
+            if !seen.contains(member.ringHost) { seen.append(member.ringHost) }
+        }
+        let members = participants.enumerated().sorted { a, b in
+            let (hostA, hostB) = (hosts.firstIndex(of: a.element.ringHost)!, hosts.firstIndex(of: b.element.ringHost)!)
+            return hostA != hostB ? hostA < hostB : a.offset < b.offset
+        }.map(\.element)
         generation += 1
         announced = nil
         early.removeAll(keepingCapacity: true)
@@ -187,7 +196,7 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         let tokens = members.map { _ in random.next() as UInt64 }
         for (rank, member) in members.enumerated() {
             let owned = partition.owned(rank: rank)
-            let setup = RingSetup(
+            var setup = RingSetup(
                 generation: generation, step: snapshot.step, rank: UInt32(rank), size: UInt32(members.count),
                 rightNeighbour: members[(rank + 1) % members.count].ringEndpoint!,
                 momentum: optimiser.momentum, nesterov: optimiser.nesterov, weightDecay: optimiser.weightDecay,
@@ -198,9 +207,24 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
                 leftLinkToken: tokens[(rank + members.count - 1) % members.count], rightLinkToken: tokens[rank],
                 optimiserKind: UInt8(OptimiserKind.allCases.firstIndex(of: optimiser.kind)!),
                 beta1: optimiser.beta1, beta2: optimiser.beta2, epsilon: optimiser.epsilon, clipValue: clipValue)
+            let (left, right) = (members[(rank + members.count - 1) % members.count], members[(rank + 1) % members.count])
+            if sharesMemory(from: left, to: member) {
+                setup.inboxSegment = SharedMemoryFolder.segmentPath(prefix: member.ringSharedInboxPrefix, token: setup.leftLinkToken)
+            }
+            if sharesMemory(from: member, to: right) {
+                setup.outboxSegment = SharedMemoryFolder.segmentPath(prefix: right.ringSharedInboxPrefix, token: setup.rightLinkToken)
+            }
             try membership.send(to: member.peer, WireMessage.ringSetup(setup))
         }
         coordinator.output.info("coordinator: ring generation \(generation): \(members.map { "worker \($0.id)" }.joined(separator: " -> ")) -> back to the first")
+    }
+
+    /// Whether the link from `sender` to `receiver` goes through shared
+    /// memory: both on one host, the receiver able to make inboxes, and
+    /// never a member with itself (a ring of one has no links).
+    private func sharesMemory(from sender: Member, to receiver: Member) -> Bool {
+        coordinator.settings.sharedMemory && sender.peer != receiver.peer && !sender.ringHost.isEmpty
+            && sender.ringHost == receiver.ringHost && !receiver.ringSharedInboxPrefix.isEmpty
     }
 
     // MARK: - One step on the ring

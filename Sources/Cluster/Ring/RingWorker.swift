@@ -70,6 +70,13 @@ public final class RingWorker: WorkerCollective {
     /// Where the left neighbour reaches this member.
     public var endpoint: String { link.endpoint }
 
+    /// What this member tells the coordinator: where its left neighbour
+    /// reaches it, over sockets and, on the same host, in shared memory.
+    public func address(publicKey: CurveKey?) -> RingAddress {
+        guard let prefix = link.sharedInboxPrefix else { return RingAddress(endpoint: endpoint, publicKey: publicKey) }
+        return RingAddress(endpoint: endpoint, publicKey: publicKey, host: HostIdentity.current(), sharedInboxPrefix: prefix)
+    }
+
     /// This member's fixed-point sum of its own shards: what the all-reduce reduces.
     public var localSum: GradientSum { sum }
 
@@ -118,7 +125,8 @@ public final class RingWorker: WorkerCollective {
         }
         try link.connect(
             rightNeighbour: setup.rightNeighbour, keys: (right: setup.rightNeighbourKey, left: setup.leftNeighbourKey),
-            tokens: (left: setup.leftLinkToken, right: setup.rightLinkToken), partition: partition, generation: setup.generation)
+            tokens: (left: setup.leftLinkToken, right: setup.rightLinkToken), partition: partition, generation: setup.generation,
+            segments: (inbox: setup.inboxSegment, outbox: setup.outboxSegment))
         // The old ring's sends of these weights went to a ring that is gone:
         // whatever they carry now, its members take a new setup first.
         weights.settle()
@@ -133,7 +141,9 @@ public final class RingWorker: WorkerCollective {
         consistent = true
         packingUnsettled = false
         held = nil
-        output.info("worker: ring generation \(setup.generation): rank \(setup.rank) of \(setup.size), owns parameters \(owned), sends to \(setup.rightNeighbour)")
+        let sharing = [setup.inboxSegment.isEmpty ? nil : "from the left", setup.outboxSegment.isEmpty ? nil : "to the right"].compactMap { $0 }
+        output.info("worker: ring generation \(setup.generation): rank \(setup.rank) of \(setup.size), owns parameters \(owned), sends to \(setup.rightNeighbour)"
+            + (sharing.isEmpty ? "" : "; shared memory \(sharing.joined(separator: " and "))"))
     }
 
     /// The owned slice of weights and momentum, for the coordinator's snapshot.

@@ -11,7 +11,9 @@ protocol KeepingAlive: AnyObject {
 }
 
 /// A ring member's link to its neighbours over ZeroMQ: the edge of
-/// RingAllReduce. Traffic arrives on `inbox` (a PULL socket bound here) from
+/// RingAllReduce. A neighbour on the same host exchanges the bulk traffic
+/// through shared memory instead (`SharedRingPath`), when the ring setup
+/// names segments; the coordinator is watched the same way either way. Traffic arrives on `inbox` (a PULL socket bound here) from
 /// the left neighbour and leaves through `outbox` (a PUSH connected to the
 /// right one). While it waits for a piece it also watches the coordinator:
 /// work sent ahead is kept (`takeHeldWork`), any other message but a
@@ -61,6 +63,7 @@ final class ZeroMQRingLink: RingLink {
     private(set) var interruption: [ZMQMessage]?
     /// A send to the right neighbour timed out this step: the exchange stalls.
     private var sendTimedOut = false
+    private let shared: SharedRingPath
 
     init(
         listen: String, coordinator: ZMQSocket, limits: DecodingLimits, timing: ClusterSettings, curve: CurveKeyPair?,
@@ -71,6 +74,7 @@ final class ZeroMQRingLink: RingLink {
         self.limits = limits
         self.timing = timing
         self.output = output
+        shared = SharedRingPath(output: output)
         inbox = try ZMQSocket(context: .shared(), kind: .pull)
         try inbox.setKernelBufferSizes(bytes: 4 << 20)
         // Only ring chunks come in here: no frame larger than a packed piece.
@@ -104,6 +108,9 @@ final class ZeroMQRingLink: RingLink {
         if endpoint.hasPrefix("ipc://") { unlink(String(endpoint.dropFirst("ipc://".count))) }
     }
 
+    /// Where this member's shared-memory inboxes go (nil: sockets only), and which host it is on.
+    var sharedInboxPrefix: String? { shared.inboxPrefix }
+
     /// Joins ring `generation` with `rightNeighbour` to send to. Traffic
     /// of older rings kept so far is dropped; so are the old ring's claims
     /// on the packing regions (its sends go to a ring that is gone).
@@ -111,9 +118,10 @@ final class ZeroMQRingLink: RingLink {
     /// pinned for the outbox, the left one is the only key the inbox takes.
     func connect(
         rightNeighbour: String, keys: (right: CurveKey?, left: CurveKey?), tokens: (left: UInt64, right: UInt64),
-        partition: RingPartition, generation: UInt64
+        partition: RingPartition, generation: UInt64, segments: (inbox: String, outbox: String) = ("", "")
     ) throws {
         self.tokens = tokens
+        try shared.connect(inboxPath: segments.inbox, outboxPath: segments.outbox, tokens: tokens, partition: partition)
         if curve != nil {
             guard let right = keys.right, let left = keys.left else {
                 throw ClusterError.incompatibleCoordinator("its ring setup carries no CURVE keys, and this worker's ring needs them")
@@ -173,6 +181,12 @@ final class ZeroMQRingLink: RingLink {
     /// packing (2 workers over ipc://: 21,600-21,900 -> 22,500-22,700
     /// samples/s); `rawInt64` stays in the protocol for peers that do not pack.
     func sendSum(_ values: UnsafeBufferPointer<Int64>, round: Int, message: Int, nonFinite: Bool) throws {
+        if shared.sendsShared {
+            if !sendTimedOut, try !shared.sendSum(values, message: message, step: step, nonFinite: nonFinite, limit: peerTimeout) {
+                sharedSendTimedOut()
+            }
+            return
+        }
         let region = (message * regionWords)..<((message + 1) * regionWords)
         let size = try packed.write(region) { words in
             PackedInt64s.pack(values, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: words[region])))
@@ -185,6 +199,12 @@ final class ZeroMQRingLink: RingLink {
     }
 
     func sendWeights(_ values: UnsafeBufferPointer<Float>, round: Int, message: Int) throws {
+        if shared.sendsShared {
+            if !sendTimedOut, try !shared.sendWeights(values, message: message, step: step, limit: peerTimeout) {
+                sharedSendTimedOut()
+            }
+            return
+        }
         outgoing.refer(to: UnsafeRawBufferPointer(values))
         try send(.ringChunk(RingChunk(
             generation: generation, step: step, phase: .allGather, round: UInt32(round), chunk: UInt32(message),
@@ -193,6 +213,12 @@ final class ZeroMQRingLink: RingLink {
     }
 
     func receiveSum(round: Int, message: Int, addingOnto sum: UnsafeMutableBufferPointer<Int64>) throws -> RingReceipt {
+        if shared.receivesShared {
+            if sendTimedOut { return .stalled }
+            let (outcome, nonFinite) = try shared.receiveSum(
+                message: message, step: step, addingOnto: sum, limit: peerTimeout, idle: sharedIdle)
+            return receipt(outcome, nonFinite: nonFinite)
+        }
         guard let chunk = try receive(.reduceScatter, round: round, message: message, count: sum.count) else {
             return interruption == nil ? .stalled : .interrupted
         }
@@ -201,11 +227,48 @@ final class ZeroMQRingLink: RingLink {
     }
 
     func receiveWeights(round: Int, message: Int, into weights: UnsafeMutableBufferPointer<Float>) throws -> RingReceipt {
+        if shared.receivesShared {
+            if sendTimedOut { return .stalled }
+            return receipt(try shared.receiveWeights(message: message, step: step, into: weights, limit: peerTimeout, idle: sharedIdle),
+                           nonFinite: false)
+        }
         guard let chunk = try receive(.allGather, round: round, message: message, count: weights.count) else {
             return interruption == nil ? .stalled : .interrupted
         }
         chunk.copyFloats(into: weights)
         return .received(nonFinite: false)
+    }
+
+    // MARK: - Shared memory
+
+    private var peerTimeout: UInt64 { UInt64(timing.peerTimeoutMilliseconds) * 1_000_000 }
+
+    private func sharedSendTimedOut() {
+        output.log("worker: the right neighbour took no ring traffic from shared memory within \(timing.peerTimeoutMilliseconds) ms in step \(step); telling the coordinator")
+        sendTimedOut = true
+    }
+
+    /// Between naps on the shared memory: heartbeats, the coordinator's
+    /// messages, and the socket inbox, which no neighbour of this ring
+    /// uses: whatever waits there is checked (a wrong token is logged) and
+    /// dropped, so no one can fill it unseen.
+    private func sharedIdle() throws -> Bool {
+        heartbeat?.keepAlive()
+        while try receiveDropping(on: inbox, into: inboxFrames, from: "the ring inbox") {
+            // No piece is due here (-1): each is logged as what it is, or kept if it is a newer ring's.
+            _ = accept(inboxFrames.received, phase: .reduceScatter, round: -1, message: -1, count: -1)
+        }
+        return try watchCoordinator()
+    }
+
+    private func receipt(_ outcome: SharedRingPath.Wait, nonFinite: Bool) -> RingReceipt {
+        switch outcome {
+        case .ready: return .received(nonFinite: nonFinite)
+        case .stopped: return .interrupted
+        case .timedOut:
+            output.log("worker: no ring traffic for over \(timing.peerTimeoutMilliseconds) ms in step \(step); telling the coordinator")
+            return .stalled
+        }
     }
 
     // MARK: - Traffic
@@ -235,20 +298,7 @@ final class ZeroMQRingLink: RingLink {
         while true {
             heartbeat?.keepAlive()
             let ready = try poller.wait(timeoutMilliseconds: timing.heartbeatMilliseconds)
-            if ready.contains(fromCoordinator), try receiveDropping(on: coordinator, into: coordinatorFrames, from: "the coordinator") {
-                let frames = coordinatorFrames.received
-                switch try? WireMessage.decode(frames, limits: limits) {
-                case .heartbeat?:
-                    continue
-                case .ringWork(let work)? where work.generation == generation && work.step > step:
-                    // The next step's work, sent ahead: kept for when this one is done.
-                    held = work
-                    continue
-                default:
-                    interruption = Array(frames)
-                    return nil
-                }
-            }
+            if ready.contains(fromCoordinator), try watchCoordinator() { return nil }
             // Traffic that came ahead of its ring or step, first.
             if let index = ahead.firstIndex(where: isDue) {
                 let frames = ahead.remove(at: index)
@@ -266,6 +316,24 @@ final class ZeroMQRingLink: RingLink {
                 output.log("worker: no ring traffic for over \(timing.peerTimeoutMilliseconds) ms in step \(step); telling the coordinator")
                 return nil
             }
+        }
+    }
+
+    /// Takes the coordinator's next message if one waits; true when it ends
+    /// the exchange (kept as `interruption`). Heartbeats pass, and the next
+    /// step's work sent ahead is kept for when this one is done.
+    private func watchCoordinator() throws -> Bool {
+        guard try receiveDropping(on: coordinator, into: coordinatorFrames, from: "the coordinator") else { return false }
+        let frames = coordinatorFrames.received
+        switch try? WireMessage.decode(frames, limits: limits) {
+        case .heartbeat?:
+            return false
+        case .ringWork(let work)? where work.generation == generation && work.step > step:
+            held = work
+            return false
+        default:
+            interruption = Array(frames)
+            return true
         }
     }
 
@@ -316,8 +384,8 @@ final class ZeroMQRingLink: RingLink {
             ahead.append(Array(frames))
             return nil
         }
-        guard received.phase == phase, received.round == UInt32(round), received.chunk == UInt32(message),
-              received.valueCount == UInt32(expected) else {
+        guard received.phase == phase, Int(received.round) == round, Int(received.chunk) == message,
+              Int(received.valueCount) == expected else {
             reject("ring chunk (generation \(received.generation), step \(received.step), \(received.phase) round \(received.round), chunk \(received.chunk), \(received.valueCount) values) where generation \(generation), step \(step), \(phase) round \(round), chunk \(message), \(expected) values was due")
             return nil
         }

@@ -210,7 +210,7 @@ public final class Worker: KeepingAlive {
                 computer: computer, limits: limits, listen: ringListen, coordinator: socket, timing: timing, curve: curve?.keys,
                 lieOffset: lieOffset, output: output)
             collective = ring
-            try send(.ringAddress(RingAddress(endpoint: ring.endpoint, publicKey: curve?.keys.publicKey)))
+            try send(.ringAddress(ring.address(publicKey: curve?.keys.publicKey)))
         }
     }
 

@@ -4,7 +4,9 @@
 /// digests (verified gradients); ring setups and chunks carry link tokens;
 /// ring setups carry the optimiser (SGD, Adam, AdamW) and the welcome what
 /// changes a gradient (dropout, label smoothing, augmentation).
-public let wireProtocolVersion: UInt16 = 6
+/// Version 7: ring addresses carry the host and a shared-memory inbox prefix,
+/// ring setups the shared-memory segments of neighbours on the same host.
+public let wireProtocolVersion: UInt16 = 7
 
 /// Bounds fixed by the protocol itself, the same for every peer.
 public enum WireLimits {

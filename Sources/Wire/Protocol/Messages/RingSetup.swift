@@ -4,15 +4,24 @@ public struct RingAddress: Equatable {
     public var endpoint: String
     /// The worker's CURVE public key, which its left neighbour pins; nil in plaintext.
     public var publicKey: CurveKey?
+    /// Which host the worker runs on, and the start of the path of every
+    /// shared-memory inbox it makes; a neighbour on the same host writes
+    /// there instead of to `endpoint`. Both empty: sockets only.
+    public var host: String
+    public var sharedInboxPrefix: String
 
-    public init(endpoint: String, publicKey: CurveKey? = nil) {
+    public init(endpoint: String, publicKey: CurveKey? = nil, host: String = "", sharedInboxPrefix: String = "") {
         self.endpoint = endpoint
         self.publicKey = publicKey
+        self.host = host
+        self.sharedInboxPrefix = sharedInboxPrefix
     }
 
     func encode(into header: inout FieldWriter) throws -> BulkFrames {
         try header.write(endpoint, field: "ring endpoint")
         try header.write(publicKey, field: "ring public key")
+        try header.write(host, field: "host identity")
+        try header.write(sharedInboxPrefix, field: "shared inbox prefix")
         return BulkFrames()
     }
 
@@ -20,8 +29,10 @@ public struct RingAddress: Equatable {
         try FrameCheck.count(bulk, is: 0, for: .ringAddress)
         let endpoint = try header.readString("ring endpoint")
         let key = try header.readKey("ring public key")
+        let host = try header.readString("host identity")
+        let prefix = try header.readString("shared inbox prefix")
         try header.finish()
-        return RingAddress(endpoint: endpoint, publicKey: key)
+        return RingAddress(endpoint: endpoint, publicKey: key, host: host, sharedInboxPrefix: prefix)
     }
 }
 
@@ -64,6 +75,11 @@ public struct RingSetup {
     /// neighbour is told apart and dropped, with or without CURVE.
     public var leftLinkToken: UInt64
     public var rightLinkToken: UInt64
+    /// Shared memory with a neighbour on the same host (empty: sockets):
+    /// the segment this member makes for its left neighbour to write into,
+    /// and the one its right neighbour makes for it.
+    public var inboxSegment: String = ""
+    public var outboxSegment: String = ""
 
     public init(
         generation: UInt64, step: UInt64, rank: UInt32, size: UInt32, rightNeighbour: String,
@@ -113,6 +129,8 @@ public struct RingSetup {
         header.write(beta2.bitPattern)
         header.write(epsilon.bitPattern)
         header.write(clipValue.bitPattern)
+        try header.write(inboxSegment, field: "inbox segment")
+        try header.write(outboxSegment, field: "outbox segment")
         return BulkFrames(weights, velocity)
     }
 
@@ -144,6 +162,8 @@ public struct RingSetup {
         let beta2 = Float(bitPattern: try header.read(UInt32.self, "beta2"))
         let epsilon = Float(bitPattern: try header.read(UInt32.self, "epsilon"))
         let clipValue = Float(bitPattern: try header.read(UInt32.self, "clip value"))
+        let inboxSegment = try header.readString("inbox segment")
+        let outboxSegment = try header.readString("outbox segment")
         try header.finish()
         try FrameCheck.range(Int(clamping: start), 0, parameterCount, "owned start")
         try FrameCheck.range(Int(clamping: count), 0, parameterCount - Int(start), "owned count")
@@ -152,11 +172,14 @@ public struct RingSetup {
         let planes = kind == 0 ? 1 : 2
         try FrameCheck.bytes(bulk[first + 1], are: planes * Int(count) * 4,
                              "optimiser state frame of ring setup (\(planes) × \(count) floats)")
-        return RingSetup(
+        var setup = RingSetup(
             generation: generation, step: step, rank: rank, size: size, rightNeighbour: right,
             momentum: momentum, nesterov: nesterovByte == 1, weightDecay: weightDecay,
             ownedStart: start, ownedCount: count, weights: bulk[first], velocity: bulk[first + 1],
             rightNeighbourKey: rightKey, leftNeighbourKey: leftKey, leftLinkToken: leftToken, rightLinkToken: rightToken,
             optimiserKind: kind, beta1: beta1, beta2: beta2, epsilon: epsilon, clipValue: clipValue)
+        setup.inboxSegment = inboxSegment
+        setup.outboxSegment = outboxSegment
+        return setup
     }
 }
