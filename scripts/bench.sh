@@ -3,11 +3,14 @@
 # a ratio is what matters (the machines are shared and noisy). The last line
 # is one JSON object with every figure: compute (dptrain-bench compute),
 # throughput of train and simulate (central, and ring with 2 workers; both
-# with 2 workers and --verify-fraction 0.02, as a ratio to without),
+# with 2 workers and --verify-fraction 0.02, as a ratio to without; the
+# ring with its neighbours in shared memory, the default on one host, and
+# over sockets; the best 2-worker figure against train at global batch 128
+# and 512),
 # ZeroMQ transfer and all-reduce times (dptrain-bench transfer, allreduce),
 # heap allocations per step and peak resident memory of separately started
 # coordinator and worker processes, with either collective.
-#   scripts/bench.sh [--epochs E] [--rounds R] [--fuzz-cases N] [--verify-only]
+#   scripts/bench.sh [--epochs E] [--rounds R] [--fuzz-cases N] [--verify-only | --speed-only]
 #     E: epochs of Fashion-MNIST per throughput run (default 1)
 #     R: rounds of the throughput and exchange runs (default 3). The host's
 #        other tenants move a single run by 10-30% within minutes, so each
@@ -21,18 +24,24 @@
 #        both collectives, back to back; the JSON has the four throughputs,
 #        their two ratios and the two ratios of CPU seconds (all processes),
 #        medians and every round's (the full run reports them too).
+#     --speed-only: only whether 2 workers beat one process: each round runs
+#        train, simulate --workers 2 central, ring (shared memory) and ring
+#        over sockets at batch 128, then train and both collectives at batch
+#        512, back to back; the JSON has the throughputs, the best 2-worker
+#        figure over train at each batch, medians and every round's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-epochs=1 rounds=3 fuzz_cases=1000000 verify_only=0
+epochs=1 rounds=3 fuzz_cases=1000000 verify_only=0 speed_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --epochs) epochs=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --fuzz-cases) fuzz_cases=$2; shift 2 ;;
     --verify-only) verify_only=1; shift ;;
+    --speed-only) speed_only=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench: unknown option $1 (known: --epochs E, --rounds R, --fuzz-cases N, --verify-only)" >&2; exit 2 ;;
+    *) echo "bench: unknown option $1 (known: --epochs E, --rounds R, --fuzz-cases N, --verify-only, --speed-only)" >&2; exit 2 ;;
   esac
 done
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --rounds must be a positive whole number, not '$rounds'" >&2; exit 2; }
@@ -67,6 +76,48 @@ verify_pair() {
   timed_simulate "sim2ring-$round" --workers 2 --collective ring
   timed_simulate "sim2ringverify-$round" --workers 2 --collective ring --verify-fraction 0.02
 }
+
+# speed_round ROUND: train and 2 workers at batch 128 and 512, back to back.
+speed_round() {
+  local round=$1
+  echo "bench: round $round: train, simulate --workers 2 central, ring, ring over sockets (batch 128)" >&2
+  "$bin/dptrain" train "${flags[@]}" --out "$work/train-$round" >&2
+  "$bin/dptrain" simulate --workers 2 "${flags[@]}" --out "$work/sim2-$round" >&2
+  "$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --out "$work/sim2ring-$round" >&2
+  "$bin/dptrain" simulate --workers 2 --collective ring --no-shared-memory "${flags[@]}" --out "$work/sim2ringsockets-$round" >&2
+  echo "bench: round $round: global batch 512: train, simulate --workers 2 central and ring" >&2
+  "$bin/dptrain" train "${flags[@]}" --batch-size 512 --out "$work/train512-$round" >&2
+  "$bin/dptrain" simulate --workers 2 "${flags[@]}" --batch-size 512 --out "$work/sim2b512-$round" >&2
+  "$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --batch-size 512 --out "$work/sim2ringb512-$round" >&2
+}
+
+if [ "$speed_only" = 1 ]; then
+  for round in $(seq "$rounds"); do speed_round "$round"; done
+  python3 - "$work" "$rounds" <<'PY'
+import json, statistics, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+def sps(run):
+    return [json.loads(l) for l in open(f"{work}/{run}/metrics.jsonl") if l.strip()][-1]["samples_per_second"]
+per_round = []
+for r in range(1, rounds + 1):
+    f = {name: sps(f"{run}-{r}") for name, run in (
+        ("samples_per_second_train", "train"), ("samples_per_second_2w", "sim2"),
+        ("samples_per_second_ring_2w", "sim2ring"), ("samples_per_second_ring_2w_sockets", "sim2ringsockets"),
+        ("samples_per_second_train_batch512", "train512"), ("samples_per_second_2w_batch512", "sim2b512"),
+        ("samples_per_second_ring_2w_batch512", "sim2ringb512"))}
+    f["samples_per_second_best_2w"] = max(f["samples_per_second_2w"], f["samples_per_second_ring_2w"])
+    f["speedup_best_2w_over_train"] = round(f["samples_per_second_best_2w"] / f["samples_per_second_train"], 3)
+    f["samples_per_second_best_2w_batch512"] = max(f["samples_per_second_2w_batch512"], f["samples_per_second_ring_2w_batch512"])
+    f["speedup_best_2w_over_train_batch512"] = round(
+        f["samples_per_second_best_2w_batch512"] / f["samples_per_second_train_batch512"], 3)
+    f["ratio_ring_2w_shared_memory_to_sockets"] = round(f["samples_per_second_ring_2w"] / f["samples_per_second_ring_2w_sockets"], 3)
+    per_round.append(f)
+out = {key: statistics.median(r[key] for r in per_round) for key in per_round[0]}
+out["rounds"] = per_round
+print(json.dumps(out))
+PY
+  exit 0
+fi
 
 if [ "$verify_only" = 1 ]; then
   for round in $(seq "$rounds"); do verify_pair "$round"; done
@@ -103,16 +154,17 @@ echo "bench: compute (sgemm peak, MLP step), one thread" >&2
 "$bin/dptrain" keygen --out "$work/coordinator" >/dev/null
 for w in 1 2; do "$bin/dptrain" keygen --out "$work/w$w" >/dev/null; done
 cat "$work/w1.pub" "$work/w2.pub" >"$work/authorized_keys"
-# tcp_run NAME COLLECTIVE plain|curve
+# tcp_run NAME COLLECTIVE plain|curve [COORDINATOR FLAGS...]
 tcp_run() {
   local name=$1 collective=$2 mode=$3 port
+  shift 3
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   local coordinator_keys=() worker_keys=()
   if [ "$mode" = curve ]; then
     coordinator_keys=(--curve-secret-key "$work/coordinator.key" --authorized-keys "$work/authorized_keys")
   fi
   "$bin/dptrain" coordinator --listen "tcp://127.0.0.1:$port" --workers 2 --collective "$collective" \
-    "${coordinator_keys[@]}" "${flags[@]}" --out "$work/$name" >&2 &
+    "${coordinator_keys[@]}" "${flags[@]}" "$@" --out "$work/$name" >&2 &
   local coordinator=$!
   for w in 1 2; do
     [ "$mode" = curve ] && worker_keys=(--curve-secret-key "$work/w$w.key" "--coordinator-key=$(cat "$work/coordinator.pub")")
@@ -129,11 +181,22 @@ for round in $(seq "$rounds"); do
       tcp_run "tcp-$collective-$mode-$round" "$collective" "$mode"
     done
   done
+  # The ring's links as between hosts: over TCP, not shared memory.
+  for mode in plain curve; do
+    echo "bench: round $round: coordinator + 2 workers over tcp://127.0.0.1, ring over sockets, $mode" >&2
+    tcp_run "tcp-ringsockets-$mode-$round" ring "$mode" --no-shared-memory
+  done
   echo "bench: round $round of $rounds: train, 1 process" >&2
   "$bin/dptrain" train "${flags[@]}" --out "$work/train-$round" >&2
   echo "bench: round $round: simulate --workers 1" >&2
   "$bin/dptrain" simulate --workers 1 "${flags[@]}" --out "$work/sim1-$round" >&2
   verify_pair "$round"
+  echo "bench: round $round: simulate --workers 2 --collective ring --no-shared-memory" >&2
+  "$bin/dptrain" simulate --workers 2 --collective ring --no-shared-memory "${flags[@]}" --out "$work/sim2ringsockets-$round" >&2
+  echo "bench: round $round: global batch 512: train, simulate --workers 2 central and ring" >&2
+  "$bin/dptrain" train "${flags[@]}" --batch-size 512 --out "$work/train512-$round" >&2
+  "$bin/dptrain" simulate --workers 2 "${flags[@]}" --batch-size 512 --out "$work/sim2b512-$round" >&2
+  "$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --batch-size 512 --out "$work/sim2ringb512-$round" >&2
 
   echo "bench: round $round: ZeroMQ transfer of one gradient, process to process (ipc://, tcp://127.0.0.1)" >&2
   "$bin/dptrain-bench" transfer >"$work/transfer-$round.json"
@@ -215,6 +278,17 @@ echo "bench: peak memory, coordinator + 2 workers (central, ring), $epochs epoch
 cluster rss "${flags[@]}"
 cluster rss-ring --collective ring "${flags[@]}"
 
+# What crosses a link per step between hosts: scripts/netbench.sh's
+# namespaced hosts (their own links, so their counters hold only the run's
+# traffic), 2 workers, both collectives, 20 and 60 steps at 10 Gbit/s: the
+# difference over the 40 extra steps cancels joining, the ring's formation
+# and the end. Against the fp32 gradient size and what PyTorch DDP's ring
+# sends per worker and step, 2·(N−1)/N of it.
+for steps in 20 60; do
+  echo "bench: bytes per step between hosts, scripts/netbench.sh --workers 2 --rates 10gbit --steps $steps" >&2
+  scripts/netbench.sh --workers 2 --rates 10gbit --steps "$steps" 2>&1 >"$work/netbench-$steps.out" | tail -3 >&2
+done
+
 if [ "$fuzz_cases" -gt 0 ]; then
   echo "bench: fuzz, $fuzz_cases hostile messages against a coordinator, a ring member and a worker (real processes)" >&2
   "$bin/dptrain-bench" fuzz "$fuzz_cases" 1 >"$work/fuzz.json"
@@ -266,11 +340,27 @@ for r in range(1, int(sys.argv[4]) + 1):
         "cpu_ratio_verify_002_to_2w": round(cpu(f"sim2verify-{r}") / cpu(f"sim2-{r}"), 3),
         "cpu_ratio_verify_002_to_ring_2w": round(cpu(f"sim2ringverify-{r}") / cpu(f"sim2ring-{r}"), 3),
     }
+    sockets = last(f"sim2ringsockets-{r}")["samples_per_second"]
+    figures["samples_per_second_ring_2w_sockets"] = sockets
+    figures["ratio_ring_2w_shared_memory_to_sockets"] = round(ring["samples_per_second"] / sockets, 3)
+    # The fastest collective with 2 workers on this host, against train, at batch 128 and 512.
+    best = max(two["samples_per_second"], ring["samples_per_second"])
+    figures["samples_per_second_best_2w"] = best
+    figures["speedup_best_2w_over_train"] = round(best / train["samples_per_second"], 3)
+    train512 = last(f"train512-{r}")["samples_per_second"]
+    best512 = max(last(f"sim2b512-{r}")["samples_per_second"], last(f"sim2ringb512-{r}")["samples_per_second"])
+    figures["samples_per_second_train_batch512"] = train512
+    figures["samples_per_second_best_2w_batch512"] = best512
+    figures["speedup_best_2w_over_train_batch512"] = round(best512 / train512, 3)
     for collective, key in (("central", ""), ("ring", "ring_")):
         plain, curve = (last(f"tcp-{collective}-{mode}-{r}") for mode in ("plain", "curve"))
         figures[f"samples_per_second_{key}2w_tcp"] = plain["samples_per_second"]
         figures[f"samples_per_second_{key}2w_curve"] = curve["samples_per_second"]
         figures[f"curve_over_plain_{key}2w"] = round(curve["samples_per_second"] / plain["samples_per_second"], 3)
+    plain, curve = (last(f"tcp-ringsockets-{mode}-{r}") for mode in ("plain", "curve"))
+    figures["samples_per_second_ring_2w_sockets_tcp"] = plain["samples_per_second"]
+    figures["samples_per_second_ring_2w_sockets_curve"] = curve["samples_per_second"]
+    figures["curve_over_plain_ring_2w_sockets"] = round(curve["samples_per_second"] / plain["samples_per_second"], 3)
     figures.update(json.loads(open(f"{work}/transfer-{r}.json").read()))
     figures.update(json.loads(open(f"{work}/allreduce-{r}.json").read()))
     figures["allreduce_over_transfer"] = round(figures["allreduce_ms"] / figures["zmq_transfer_ms"], 3)
@@ -290,6 +380,21 @@ for ring, key in (("", ""), ("-ring", "ring_")):
     out[f"peak_rss_mb_{key}coordinator"] = peak_mb("coordinator", ring)
     out[f"peak_rss_mb_{key}worker"] = max(peak_mb(f"worker{i}", ring) for i in (1, 2))
 out.update(json.loads(open(f"{work}/fuzz.json").read()))
+def cells(steps):
+    report = json.loads(open(f"{work}/netbench-{steps}.out").read().strip().splitlines()[-1])
+    return report["parameters"], {c["collective"]: c for c in report["cells"] if c["batch"] == 128 and not c.get("failed")}
+parameters, short = cells(20)
+_, long = cells(60)
+out["fp32_gradient_bytes"] = 4 * parameters
+out["ddp_bytes_per_step_per_worker_2w"] = 4 * parameters  # 2·(N−1)/N·4P sent by each worker, N = 2
+for collective in ("central", "ring"):
+    if collective in short and collective in long:
+        extra = long[collective]["steps"] - short[collective]["steps"]
+        def per_step(direction):
+            return round(max((b[direction] - a[direction]) for a, b in zip(short[collective]["worker_bytes"], long[collective]["worker_bytes"])) / extra)
+        out[f"bytes_per_step_between_hosts_{collective}_worker_out"] = per_step(1)
+        out[f"bytes_per_step_between_hosts_{collective}_worker_in"] = per_step(0)
+        out[f"bytes_per_step_between_hosts_{collective}_over_ddp"] = round(per_step(1) / (4 * parameters), 3)
 out["rounds"] = rounds
 print(json.dumps(out))
 PY

@@ -235,8 +235,10 @@ run_cell() {  # collective rate workers batch -> one JSON line appended to $resu
   out=$work/$name
   link_counters "$n" >"$work/$name.counters-before"
   started=$SECONDS
+  # The namespaces share this machine's host name and /dev/shm, but stand
+  # for separate hosts: their ring links go over the shaped network.
   ip netns exec "$tag-c" "$bin/dptrain" coordinator --listen tcp://10.77.0.1:5555 --workers "$n" \
-    --collective "$collective" "${cluster_flags[@]}" "${training_flags[@]}" --data "$work/data-$b" --batch-size "$b" \
+    --collective "$collective" --no-shared-memory "${cluster_flags[@]}" "${training_flags[@]}" --data "$work/data-$b" --batch-size "$b" \
     --out "$out" >"$work/$name.coordinator.log" 2>&1 &
   coordinator=$!
   pids+=("$coordinator")

@@ -42,7 +42,37 @@ final class PackedInt64sTests: XCTestCase {
         let small = (0..<4096).map { Int64($0 % 2 == 0 ? $0 : -$0) << 16 }
         XCTAssertEqual(try packedInt64Frame(small).count, 16 + 4096 * 4)
         XCTAssertEqual(try packedInt64Frame([Int64](repeating: 0, count: 4096)).count, 16)
-        XCTAssertEqual(try packedInt64Frame([Int64](repeating: 1 << 40, count: 4096)).count, 16 + 4096 * 8)
+        XCTAssertEqual(try packedInt64Frame([Int64](repeating: 1 << 40, count: 4096)).count, 16 + 4096 * 6)
+        XCTAssertEqual(try packedInt64Frame([Int64](repeating: Int64.min, count: 4096)).count, 16 + 4096 * 8)
+    }
+
+    /// Every width from 1 to 8 bytes: each block takes the fewest bytes that
+    /// hold its largest value and its most negative one, and reads back exactly.
+    func testEveryWidthIsTheNarrowestAndExact() throws {
+        var random = SystemRandomNumberGenerator()
+        for width in 1...8 {
+            let top = width == 8 ? Int64.max : (Int64(1) << (8 * width - 1)) - 1
+            let bottom = width == 8 ? Int64.min : -(Int64(1) << (8 * width - 1))
+            // Two blocks: one with the width's extremes, one of random values within it; then a short tail.
+            var values = [top, bottom] + (0..<254).map { _ in Int64.random(in: bottom...top, using: &random) }
+            values += (0..<300).map { _ in Int64.random(in: bottom...top, using: &random) }
+            let frame = try packedInt64Frame(values)
+            XCTAssertEqual(Array(frame.bytes.prefix(3)), [UInt8(width), UInt8(width), UInt8(width)], "width \(width)")
+            XCTAssertEqual(frame.count, 8 + (556 * width + 7) / 8 * 8, "width \(width)")
+            if width > 1 {
+                // One past the narrower width's range needs this one.
+                let narrower = (Int64(1) << (8 * (width - 1) - 1))
+                XCTAssertEqual(try packedInt64Frame([narrower]).bytes.first, UInt8(width), "\(narrower)")
+                XCTAssertEqual(try packedInt64Frame([-narrower - 1]).bytes.first, UInt8(width), "\(-narrower - 1)")
+                XCTAssertEqual(try packedInt64Frame([-narrower]).bytes.first, UInt8(width - 1), "\(-narrower)")
+            }
+            let message = try decoded(frame, count: values.count)
+            for overwrite in [true, false] {
+                var sum = [Int64](repeating: overwrite ? 99 : 5, count: values.count)
+                sum.withUnsafeMutableBufferPointer { message.unpack(into: $0, overwrite: overwrite) }
+                XCTAssertEqual(sum, values.map { overwrite ? $0 : $0 &+ 5 }, "width \(width), overwrite \(overwrite)")
+            }
+        }
     }
 
     func testMalformedStructuresAreRejected() throws {
@@ -55,7 +85,8 @@ final class PackedInt64sTests: XCTestCase {
             return [good[0], try ZMQMessage(copying: bytes)]
         }
         let cases: [(String, [ZMQMessage])] = [
-            ("width 3", try mutated { $0[0] = 3 }),
+            ("width 9", try mutated { $0[0] = 9 }),
+            ("a wider width claimed", try mutated { $0[0] = 3 }),
             ("nonzero padding", try mutated { $0[5] = 1 }),
             ("one word short", try mutated { $0.removeLast(8) }),
             ("one word long", try mutated { $0 += [UInt8](repeating: 0, count: 8) }),

@@ -120,7 +120,7 @@ final class ProtocolRoundTripTests: XCTestCase {
                 .ringChunk(makeRingChunk(.packedInt64, valueCount: parameters, values: try packedInt64Frame(values))),
                 // Every block 8 bytes wide: a packed frame's width bytes make it longer than a raw one.
                 .ringChunk(makeRingChunk(
-                    .packedInt64, valueCount: parameters, values: try packedInt64Frame(values.map { $0 << 32 }))),
+                    .packedInt64, valueCount: parameters, values: try packedInt64Frame(values.map { $0 << 40 }))),
                 .ringChunk(makeRingChunk(.rawFloat, valueCount: parameters, values: try ZMQMessage(size: parameters * 4))),
                 .stateSlice(StateSlice(
                     generation: 1, step: 1, start: 0, count: UInt64(parameters),

@@ -192,11 +192,12 @@ final class RingProtocolRejectionTests: XCTestCase {
         assertRejects(patched(try rawChunk(), at: 34, [1]),
                       with: .shapeMismatch(what: "ring chunk (packed, 10 Int64s)", expected: 8, actual: 80))
         // Ten Int32-wide values pack to 48 bytes; five would take 32.
-        let packed = try encodedBytes(.ringChunk(makeRingChunk(.packedInt64, valueCount: 10, values: try packedInt64Frame(Array(1...10)))))
+        let packed = try encodedBytes(.ringChunk(makeRingChunk(
+            .packedInt64, valueCount: 10, values: try packedInt64Frame((1...10).map { Int64($0) << 24 }))))
         XCTAssertEqual(packed[1].count, 48)
         assertRejects(patched(packed, at: 35, le32(5)),
                       with: .shapeMismatch(what: "ring chunk (packed, 5 Int64s)", expected: 32, actual: 48))
-        assertRejects(patched(packed, frame: 1, at: 0, [3]), with: .outOfRange(what: "ring chunk block 0 width", value: 3, min: 0, max: 8))
+        assertRejects(patched(packed, frame: 1, at: 0, [9]), with: .outOfRange(what: "ring chunk block 0 width", value: 9, min: 0, max: 8))
     }
 
     func testStateSliceFrames() throws {

@@ -5,7 +5,8 @@
 /// ring setups carry the optimiser (SGD, Adam, AdamW) and the welcome what
 /// changes a gradient (dropout, label smoothing, augmentation).
 /// Version 7: ring addresses carry the host and a shared-memory inbox prefix,
-/// ring setups the shared-memory segments of neighbours on the same host.
+/// ring setups the shared-memory segments of neighbours on the same host;
+/// packed Int64 blocks take any width from 0 to 8 bytes.
 public let wireProtocolVersion: UInt16 = 7
 
 /// Bounds fixed by the protocol itself, the same for every peer.
