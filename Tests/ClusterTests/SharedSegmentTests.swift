@@ -59,6 +59,17 @@ final class SharedSegmentTests: XCTestCase {
         XCTAssertTrue(refusal(path, size: 4096).contains("belongs to user 65534"), refusal(path, size: 4096))
     }
 
+    /// More than /dev/shm holds (a container's is often 64 MB): a clear
+    /// error when the segment is made, not a SIGBUS when a page is first touched.
+    func testASegmentLargerThanSharedMemoryIsRefusedWhenMade() throws {
+        let path = folder.appendingPathComponent("big.seg").path
+        XCTAssertThrowsError(try SharedSegment.create(path: path, size: 1 << 42)) { error in
+            XCTAssertTrue("\(error)".contains("cannot reserve 4398046511104 bytes"), "\(error)")
+            XCTAssertTrue("\(error)".contains("--no-shared-memory"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "a refused segment's file stayed")
+    }
+
     func testASymbolicLinkIsRefused() throws {
         let target = folder.appendingPathComponent("e.seg").path
         FileManager.default.createFile(atPath: target, contents: Data(count: 4096), attributes: [.posixPermissions: 0o600])

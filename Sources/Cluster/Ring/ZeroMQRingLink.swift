@@ -182,7 +182,7 @@ final class ZeroMQRingLink: RingLink {
     /// samples/s); `rawInt64` stays in the protocol for peers that do not pack.
     func sendSum(_ values: UnsafeBufferPointer<Int64>, round: Int, message: Int, nonFinite: Bool) throws {
         if shared.sendsShared {
-            if !sendTimedOut, try !shared.sendSum(values, message: message, step: step, nonFinite: nonFinite, limit: peerTimeout) {
+            if !sendTimedOut, try !shared.sendSum(values, message: message, step: step, nonFinite: nonFinite, limit: peerTimeout, idle: keepAlive) {
                 sharedSendTimedOut()
             }
             return
@@ -200,7 +200,7 @@ final class ZeroMQRingLink: RingLink {
 
     func sendWeights(_ values: UnsafeBufferPointer<Float>, round: Int, message: Int) throws {
         if shared.sendsShared {
-            if !sendTimedOut, try !shared.sendWeights(values, message: message, step: step, limit: peerTimeout) {
+            if !sendTimedOut, try !shared.sendWeights(values, message: message, step: step, limit: peerTimeout, idle: keepAlive) {
                 sharedSendTimedOut()
             }
             return
@@ -247,6 +247,8 @@ final class ZeroMQRingLink: RingLink {
         output.log("worker: the right neighbour took no ring traffic from shared memory within \(timing.peerTimeoutMilliseconds) ms in step \(step); telling the coordinator")
         sendTimedOut = true
     }
+
+    private func keepAlive() { heartbeat?.keepAlive() }
 
     /// Between naps on the shared memory: heartbeats, the coordinator's
     /// messages, and the socket inbox, which no neighbour of this ring

@@ -74,17 +74,23 @@ final class SharedRingPath {
 
     /// False if the right neighbour did not make its inbox, or take the
     /// slot's last piece, within `limit` nanoseconds.
-    func sendSum(_ values: UnsafeBufferPointer<Int64>, message: Int, step: UInt64, nonFinite: Bool, limit: UInt64) throws -> Bool {
-        guard let mailbox = try openedOutbox(limit: limit),
-              wait(until: { mailbox.sumSlotFree(message) }, mailbox: mailbox, bell: .consumption, limit: limit, idle: { false }) == .ready
+    func sendSum(
+        _ values: UnsafeBufferPointer<Int64>, message: Int, step: UInt64, nonFinite: Bool, limit: UInt64, idle: () -> Void
+    ) throws -> Bool {
+        guard let mailbox = try openedOutbox(limit: limit, idle: idle),
+              wait(until: { mailbox.sumSlotFree(message) }, mailbox: mailbox, bell: .consumption, limit: limit,
+                   idle: { idle(); return false }) == .ready
         else { return false }
         mailbox.putSum(values, at: start(of: message), message: message, step: step, nonFinite: nonFinite)
         return true
     }
 
-    func sendWeights(_ values: UnsafeBufferPointer<Float>, message: Int, step: UInt64, limit: UInt64) throws -> Bool {
-        guard let mailbox = try openedOutbox(limit: limit),
-              wait(until: { mailbox.weightsSlotFree(message) }, mailbox: mailbox, bell: .consumption, limit: limit, idle: { false }) == .ready
+    func sendWeights(
+        _ values: UnsafeBufferPointer<Float>, message: Int, step: UInt64, limit: UInt64, idle: () -> Void
+    ) throws -> Bool {
+        guard let mailbox = try openedOutbox(limit: limit, idle: idle),
+              wait(until: { mailbox.weightsSlotFree(message) }, mailbox: mailbox, bell: .consumption, limit: limit,
+                   idle: { idle(); return false }) == .ready
         else { return false }
         mailbox.putWeights(values, at: start(of: message), message: message, step: step)
         return true
@@ -92,7 +98,7 @@ final class SharedRingPath {
 
     /// The right neighbour makes its inbox when its ring setup arrives,
     /// which may be a moment after this member's.
-    private func openedOutbox(limit: UInt64) throws -> RingMailbox? {
+    private func openedOutbox(limit: UInt64, idle: () -> Void) throws -> RingMailbox? {
         if let outbox { return outbox }
         guard let path = outboxPath else { return nil }
         let started = monotonicNanoseconds()
@@ -102,6 +108,7 @@ final class SharedRingPath {
                 return mailbox
             }
             if monotonicNanoseconds() - started > limit { return nil }
+            idle()
             usleep(100)
         }
     }

@@ -22,10 +22,12 @@ public final class SharedSegment {
         let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SharedMemoryError(path: path, reason: "cannot create: \(errnoText())") }
         defer { close(fd) }
-        guard ftruncate(fd, off_t(size)) == 0 else {
-            let reason = errnoText()
+        // Reserved now, not at first touch: a full /dev/shm (containers
+        // default to 64 MB) is then this clear error, not a SIGBUS mid-step.
+        let reserved = posix_fallocate(fd, 0, off_t(size))
+        guard reserved == 0 else {
             unlink(path)
-            throw SharedMemoryError(path: path, reason: "cannot size to \(size) bytes: \(reason)")
+            throw SharedMemoryError(path: path, reason: "cannot reserve \(size) bytes: \(String(cString: strerror(reserved))) (a larger /dev/shm, or --no-shared-memory on the coordinator)")
         }
         do {
             return SharedSegment(path: path, base: try map(fd, size: size, path: path), size: size)
