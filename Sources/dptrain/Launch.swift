@@ -36,6 +36,8 @@ struct Launch: ParsableCommand {
     var collective: CollectiveKind = .central
     @Option(name: .customLong("ring-listen"), help: "Workers: where to take ring traffic, e.g. tcp://POD_IP:* (default: every interface, announced under this host's name).")
     var ringListen: String?
+    @Option(name: .customLong("rejoin-timeout"), help: "Workers: seconds to keep trying to join again after the coordinator went silent for the peer timeout (a cut link, a busy network); 0: exit 1 at once.")
+    var rejoinTimeoutSeconds: Double = Cluster.Worker.defaultRejoinTimeoutSeconds
     @OptionGroup var keyOptions: LaunchKeyOptions
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var training: TrainingOptions
@@ -48,6 +50,7 @@ struct Launch: ParsableCommand {
             environment: environment, hostName: ProcessInfo.processInfo.hostName,
             overrides: LaunchOverrides(rank: rank, worldSize: worldSize, coordinatorHost: coordinatorHost, port: port))
         let settings = try cluster.settings()
+        guard rejoinTimeoutSeconds >= 0 else { throw UsageError("--rejoin-timeout: must be 0 or more, got \(rejoinTimeoutSeconds)") }
         // Keys are checked before anything is said or made, on the rank that uses them.
         let keys = keyOptions.keys(environment: environment)
         let coordinatorCurve = role.isCoordinator ? try keys.coordinatorCurve() : nil
@@ -89,7 +92,7 @@ struct Launch: ParsableCommand {
         joining.peerTimeoutMilliseconds = max(settings.peerTimeoutMilliseconds, Int(settings.joinTimeoutSeconds * 1000))
         let worker = try Cluster.Worker(
             coordinator: endpoint, ringListen: RingEndpoint.listen(coordinator: endpoint, requested: ringListen),
-            timing: joining, curve: workerCurve, output: output)
+            timing: joining, curve: workerCurve, rejoinTimeoutSeconds: rejoinTimeoutSeconds, output: output)
         switch try worker.run(stopSignal: { SignalTrap.caught }) {
         case .toldToStop: return
         case .refused: throw ExitCode(2)

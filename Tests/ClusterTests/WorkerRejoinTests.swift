@@ -41,6 +41,48 @@ final class WorkerRejoinTests: CoordinatorRigTestCase {
         XCTAssertEqual(hellos, 1)
     }
 
+    /// The root of a cut-link rejoin that failed: the hello after a silence
+    /// came on the old connection, behind which the coordinator's frames for
+    /// the old session (and, after a real cut, its retransmission backoff)
+    /// still waited. It must come from a new connection: a new routing
+    /// identity, which nothing sent to the old one can reach. Here the
+    /// stale frame is a shutdown sent to the old identity as the second
+    /// hello arrives: delivered, it would end the worker before its welcome.
+    func testAfterASilenceTheWorkerSaysHelloOnANewConnectionThatStaleFramesCannotReach() throws {
+        let context = try ZMQContext()
+        let router = try ZMQSocket(context: context, kind: .router)
+        let endpoint = try router.bind("tcp://127.0.0.1:*")
+        defer { router.close() }
+        let log = LogLines()
+        let worker = try Worker(
+            coordinator: endpoint, ringListen: "tcp://127.0.0.1:*",
+            timing: ClusterSettings(heartbeatMilliseconds: 20, peerTimeoutMilliseconds: 5_000),
+            output: Output(people: { _ in }, log: { log.append($0) }))
+        var helloPeers: [PeerID] = []
+        let watchdog = Deadline(seconds: 10)
+        let exit = try worker.run(stopSignal: {
+            while let (peer, frames) = try? router.tryReceiveRouted() {
+                guard case .hello = try? WireMessage.decode(frames, limits: .beforeWelcome) else { continue }
+                helloPeers.append(peer)
+                switch helloPeers.count {
+                case 1:
+                    try? router.send(to: peer, WireMessage.welcome(self.welcome).encode())
+                case 2:
+                    // Silent for 200 ms since the welcome: the worker started over.
+                    try? router.send(to: helloPeers[0], WireMessage.shutdown(reason: "stale: for the old session").encode())
+                    try? router.send(to: peer, WireMessage.welcome(self.welcome).encode())
+                default:
+                    try? router.send(to: peer, WireMessage.shutdown(reason: "test over").encode())
+                }
+            }
+            return watchdog.hasPassed ? SIGALRM : nil
+        })
+        XCTAssertEqual(exit, .toldToStop, "\(log.all)")
+        XCTAssertEqual(helloPeers.count, 3, "a stale frame reached the new session: \(log.all)")
+        XCTAssertEqual(Set(helloPeers).count, helloPeers.count, "a hello after a silence came on the old connection")
+        XCTAssertFalse(log.all.contains { $0.contains("stale") }, "\(log.all)")
+    }
+
     /// Worker a, still a member, says hello again in step 1 (it lost the
     /// coordinator before the coordinator lost it): it is dropped, its
     /// shards go to b, and it is welcomed anew; the result is train's.

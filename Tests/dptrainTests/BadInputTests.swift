@@ -25,6 +25,8 @@ final class BadInputTests: XCTestCase {
         try assertRefused(["simulate", "--workers", "2", "--collective", "star"] + data, mentions: "--collective")
         try assertRefused(["train", "--layers", "100,10"] + data, mentions: "784")
         try assertRefused(["worker", "--coordinator", "tcp://127.0.0.1:1", "--rejoin-timeout", "-1"], mentions: "--rejoin-timeout")
+        try assertRefused(["launch", "--rank", "1", "--world-size", "2", "--coordinator-host", "127.0.0.1", "--port", "1",
+                           "--rejoin-timeout", "-1"], mentions: "--rejoin-timeout")
     }
 
     func testBadDataFilesAreRefusedNamingTheFile() throws {

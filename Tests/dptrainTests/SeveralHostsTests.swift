@@ -84,14 +84,6 @@ final class SeveralHostsTests: XCTestCase {
     /// timeout: the coordinator gives its work to the others; when the link
     /// returns the worker joins again and trains to the end.
     func testAWorkerCutOffIsReplacedAndRejoinsWhenItsLinkReturns() throws {
-        // A known defect, open in issue 12's note: about one run in two, the
-        // rejoined worker and the coordinator each find the other silent
-        // again within the peer timeout and the worker never joins a third
-        // time. Until it is fixed this runs only when asked for, so that CI
-        // stays a signal; DPTRAIN_TEST_REJOIN_AFTER_CUT=1 runs it.
-        guard ProcessInfo.processInfo.environment["DPTRAIN_TEST_REJOIN_AFTER_CUT"] == "1" else {
-            throw XCTSkip("known defect: a worker rejoining after a cut link is sometimes dropped again (DPTRAIN_TEST_REJOIN_AFTER_CUT=1 runs it)")
-        }
         let epochs = 5
         let reference = try FailureRun.reference(epochs: epochs)
         for collective in ["central", "ring"] {

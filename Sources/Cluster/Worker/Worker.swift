@@ -31,7 +31,8 @@ public final class Worker: KeepingAlive {
     private let parentProcess: pid_t?
     private let output: Output
     private let name: String
-    let socket: ZMQSocket
+    /// Replaced by a new one when the coordinator falls silent (`reconnect`).
+    private(set) var socket: ZMQSocket
     private var lastHeard = monotonicNanoseconds()
     private var lastSent = monotonicNanoseconds()
     /// Reused by every receive, so that the steady state allocates no frames.
@@ -76,11 +77,37 @@ public final class Worker: KeepingAlive {
         self.protocolVersion = protocolVersion
         self.output = output
         name = "\(ProcessInfo.processInfo.hostName):\(getpid())"
-        socket = try ZMQSocket(context: .shared(), kind: .dealer)
+        socket = try Self.connect(to: endpoint, curve: curve, connectTimeoutMilliseconds: timing.peerTimeoutMilliseconds)
+    }
+
+    /// A DEALER to the coordinator. A TCP connect pending for a peer timeout
+    /// starts over with a fresh SYN: one lost while a link was cut would
+    /// otherwise be sent again only after the system's backoff (1, 3, 7... s).
+    private static func connect(to endpoint: String, curve: WorkerCurve?, connectTimeoutMilliseconds: Int) throws -> ZMQSocket {
+        let socket = try ZMQSocket(context: .shared(), kind: .dealer)
         try socket.setLinger(milliseconds: 2000)
         try socket.setKernelBufferSizes(bytes: 4 << 20)
+        try socket.setConnectTimeout(milliseconds: connectTimeoutMilliseconds)
         if let curve { try socket.setCurveClient(curve.keys, serverKey: curve.coordinatorKey) }
         try socket.connect(endpoint)
+        return socket
+    }
+
+    /// Starts a new session on a new socket (a new TCP connection and a new
+    /// routing identity) after the coordinator fell silent. The old
+    /// connection comes out of a cut link with each direction's unacknowledged
+    /// data waiting on its own sender's retransmission timer, backed off to
+    /// seconds by then: a welcome queued behind the coordinator's stale work
+    /// could arrive later than the peer timeout, while this worker, not yet
+    /// welcomed, had nothing to say, so the coordinator dropped the new member
+    /// as silent. On a new connection the welcome follows the handshake at
+    /// once, the old session's queued frames (its work, our heartbeats) are
+    /// discarded with the old socket, and none can be taken for the new
+    /// session's.
+    private func reconnect(connectTimeoutMilliseconds: Int) throws {
+        try? socket.setLinger(milliseconds: 0)
+        socket.close()
+        socket = try Self.connect(to: endpoint, curve: curve, connectTimeoutMilliseconds: connectTimeoutMilliseconds)
     }
 
     deinit { socket.close() }
@@ -126,9 +153,11 @@ public final class Worker: KeepingAlive {
                     }
                     // A cut link looks the same from both ends: the coordinator
                     // has given this worker's work to the others by now, and
-                    // the hello waits in the socket until the link returns.
-                    output.log("worker: coordinator at \(endpoint) silent for over \(timing.peerTimeoutMilliseconds) ms; saying hello again and waiting up to \(rejoinWindow)")
+                    // the hello waits in the new socket until its connection is made.
+                    output.log("worker: coordinator at \(endpoint) silent for over \(timing.peerTimeoutMilliseconds) ms; saying hello again on a new connection and waiting up to \(rejoinWindow)")
+                    let peerTimeout = timing.peerTimeoutMilliseconds
                     leave()
+                    try reconnect(connectTimeoutMilliseconds: peerTimeout)
                     try sayHello()
                     rejoining = true
                     lostAt = now

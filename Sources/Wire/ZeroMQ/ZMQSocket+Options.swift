@@ -63,6 +63,13 @@ extension ZMQSocket {
         try setInt32(ZMQ_IMMEDIATE, "ZMQ_IMMEDIATE", on ? 1 : 0)
     }
 
+    /// A TCP connect still pending after this long is abandoned and tried
+    /// again (after the reconnect interval) with a fresh SYN; 0: the
+    /// system's own retries (a lost SYN is sent again after 1, 3, 7... s).
+    public func setConnectTimeout(milliseconds: Int) throws {
+        try setInt32(ZMQ_CONNECT_TIMEOUT, "ZMQ_CONNECT_TIMEOUT", milliseconds)
+    }
+
     public func setReceiveTimeout(milliseconds: Int) throws {
         try setInt32(ZMQ_RCVTIMEO, "ZMQ_RCVTIMEO", milliseconds)
     }
