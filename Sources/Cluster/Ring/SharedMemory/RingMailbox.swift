@@ -13,8 +13,11 @@ import SharedMemorySync
 /// another step. A fresh segment serves each ring, so stamps start at zero
 /// with every ring.
 ///
-/// Layout: a header page, then the slot flags, then Int64 sums and Float32
-/// weights of the whole parameter vector (each piece at its own offset).
+/// Small values (16 bytes: a member's part of the squared gradient norm)
+/// have slots of their own, named by the member whose value it is.
+///
+/// Layout: a header page, then the slot flags and values, then Int64 sums
+/// and Float32 weights of the whole parameter vector (each piece at its own offset).
 final class RingMailbox {
     static let magic: UInt64 = 0x3130_4D48_5354_5044 // "DPTSHM01"
     static let slots = 4096
@@ -28,13 +31,14 @@ final class RingMailbox {
     let segment: SharedSegment
     let token: UInt64
     let parameterCount: Int
-    private let sumReady, sumConsumed, weightsReady, weightsConsumed: UnsafeMutablePointer<UInt64>
+    private let sumReady, sumConsumed, weightsReady, weightsConsumed, valueReady, valueConsumed: UnsafeMutablePointer<UInt64>
+    private let valueWords: UnsafeMutablePointer<UInt64>
     private let nonFinite: UnsafeMutablePointer<UInt32>
     private let sums: UnsafeMutablePointer<Int64>
     private let weights: UnsafeMutablePointer<Float>
 
     static func size(parameterCount: Int) -> Int {
-        let flags = slots * (4 * 8 + 4)
+        let flags = slots * (6 * 8 + 16 + 4)
         let flagsEnd = (headerBytes + flags + 4095) / 4096 * 4096
         return flagsEnd + parameterCount * 8 + (parameterCount * 4 + 4095) / 4096 * 4096
     }
@@ -53,6 +57,9 @@ final class RingMailbox {
         sumConsumed = words(UInt64.self, Self.slots)
         weightsReady = words(UInt64.self, Self.slots)
         weightsConsumed = words(UInt64.self, Self.slots)
+        valueReady = words(UInt64.self, Self.slots)
+        valueConsumed = words(UInt64.self, Self.slots)
+        valueWords = words(UInt64.self, 2 * Self.slots)
         nonFinite = words(UInt32.self, Self.slots)
         offset = (offset + 4095) / 4096 * 4096
         sums = words(Int64.self, parameterCount)
@@ -106,6 +113,15 @@ final class RingMailbox {
         ring(Header.dataBell, waking: Header.readerWaiting)
     }
 
+    func valueSlotFree(_ message: Int) -> Bool { shm_load64(valueConsumed + message) == shm_load64(valueReady + message) }
+
+    func putValue(_ value: SIMD2<UInt64>, message: Int, step: UInt64) {
+        valueWords[2 * message] = value[0]
+        valueWords[2 * message + 1] = value[1]
+        shm_store64(valueReady + message, step + 1)
+        ring(Header.dataBell, waking: Header.readerWaiting)
+    }
+
     func putWeights(_ values: UnsafeBufferPointer<Float>, at start: Int, message: Int, step: UInt64) {
         (weights + start).update(from: values.baseAddress!, count: values.count)
         shm_store64(weightsReady + message, step + 1)
@@ -116,6 +132,15 @@ final class RingMailbox {
 
     func sumReady(_ message: Int, step: UInt64) -> Bool { shm_load64(sumReady + message) == step + 1 }
     func weightsReady(_ message: Int, step: UInt64) -> Bool { shm_load64(weightsReady + message) == step + 1 }
+
+    func valueReady(_ message: Int, step: UInt64) -> Bool { shm_load64(valueReady + message) == step + 1 }
+
+    func takeValue(message: Int, step: UInt64) -> SIMD2<UInt64> {
+        let value = SIMD2(valueWords[2 * message], valueWords[2 * message + 1])
+        shm_store64(valueConsumed + message, step + 1)
+        ring(Header.consumedBell, waking: Header.writerWaiting)
+        return value
+    }
 
     /// Adds the piece onto `sum` and frees its slot; whether the piece's way had a non-finite gradient.
     func takeSum(addingOnto sum: UnsafeMutableBufferPointer<Int64>, at start: Int, message: Int, step: UInt64) -> Bool {

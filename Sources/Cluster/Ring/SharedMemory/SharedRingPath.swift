@@ -96,6 +96,16 @@ final class SharedRingPath {
         return true
     }
 
+    /// A small value (16 bytes) in the slot of member `message`.
+    func sendValue(_ value: SIMD2<UInt64>, message: Int, step: UInt64, limit: UInt64, idle: () -> Void) throws -> Bool {
+        guard let mailbox = try openedOutbox(limit: limit, idle: idle),
+              wait(until: { mailbox.valueSlotFree(message) }, mailbox: mailbox, bell: .consumption, limit: limit,
+                   idle: { idle(); return false }) == .ready
+        else { return false }
+        mailbox.putValue(value, message: message, step: step)
+        return true
+    }
+
     /// The right neighbour makes its inbox when its ring setup arrives,
     /// which may be a moment after this member's.
     private func openedOutbox(limit: UInt64, idle: () -> Void) throws -> RingMailbox? {
@@ -135,6 +145,13 @@ final class SharedRingPath {
         guard outcome == .ready else { return outcome }
         mailbox.takeWeights(into: weights, at: start(of: message), message: message, step: step)
         return .ready
+    }
+
+    func receiveValue(message: Int, step: UInt64, limit: UInt64, idle: () throws -> Bool) rethrows -> (Wait, SIMD2<UInt64>) {
+        let mailbox = inbox!
+        let outcome = try wait(until: { mailbox.valueReady(message, step: step) }, mailbox: mailbox, bell: .data, limit: limit, idle: idle)
+        guard outcome == .ready else { return (outcome, .zero) }
+        return (.ready, mailbox.takeValue(message: message, step: step))
     }
 
     /// Once the left neighbour has the inbox mapped, its file has done its
