@@ -465,6 +465,7 @@ private struct FuzzSeed {
             layout.count(4, limit: Int(samples) + 1, current: nil)
             layout.add(.bounded, 4)  // sample count: at least the correct count
             layout.add(.free, 8)
+            layout.add(.bounded, 9)  // gradient norm: flag, then bits that must agree with it
             layout.count(4, limit: welcomedLimits.maxShards + 1, current: 0)  // digests, none here
             message = .ringDone(RingDone(
                 generation: random.next(), step: random.next(), status: [.updated, .nonFinite, .stalled].randomElement(using: &random)!,
@@ -523,7 +524,7 @@ private struct FuzzSeed {
         layout.string(leftKey?.z85 ?? "")
         layout.add(.free, 16)  // link tokens
         layout.add(.bounded, 1)  // optimiser kind: also fixes the state frame's length
-        layout.add(.free, 16)  // beta1, beta2, epsilon, clip value
+        layout.add(.free, 20)  // beta1, beta2, epsilon, clip value, clip norm
         return .ringSetup(RingSetup(
             generation: random.next(), step: random.next(), rank: .random(in: 0..<size, using: &random), size: size,
             rightNeighbour: right, momentum: .random(in: 0..<1, using: &random), nesterov: .random(using: &random),

@@ -4,7 +4,10 @@
 /// digests (verified gradients); ring setups and chunks carry link tokens;
 /// ring setups carry the optimiser (SGD, Adam, AdamW) and the welcome what
 /// changes a gradient (dropout, label smoothing, augmentation).
-public let wireProtocolVersion: UInt16 = 6
+/// Version 7: ring setups carry --clip-norm, ring chunks have a third phase
+/// (one small value per member between reduce-scatter and all-gather: the
+/// squared gradient norm's parts), ring done carries the gradient norm.
+public let wireProtocolVersion: UInt16 = 7
 
 /// Bounds fixed by the protocol itself, the same for every peer.
 public enum WireLimits {
