@@ -148,7 +148,7 @@ enum RingAllReduceBenchmark {
             let outcome = try member.allReduce(
                 step: step, batchSamples: members * shardsPerMember * benchShardSize, learningRate: learningRate)
             let finished = monotonicNanoseconds()
-            guard outcome == .updated else {
+            guard case .updated = outcome else {
                 throw BenchError("ring-peer \(rank): step \(step) ended with \(outcome), not updated weights")
             }
             guard let fingerprint = fingerprint(member.currentWeights) else {

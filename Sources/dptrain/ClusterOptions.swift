@@ -60,7 +60,6 @@ struct CoordinatorOptions: ParsableArguments {
         }
         guard (0...1).contains(verifyFraction) else { throw UsageError("--verify-fraction: must be 0...1, got \(verifyFraction)") }
         guard stepTimeoutSeconds.map({ $0 > 0 }) ?? true else { throw UsageError("--step-timeout: must be positive") }
-        try training.check(collective: collective)
         var settings = try cluster.settings()
         settings.stepTimeoutSeconds = stepTimeoutSeconds
         settings.verifyFraction = verifyFraction

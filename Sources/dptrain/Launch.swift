@@ -62,7 +62,6 @@ struct Launch: ParsableCommand {
             let endpoint = listen ?? "tcp://0.0.0.0:\(role.port.map(String.init) ?? "*")"
             var job = CoordinatorJob(listen: endpoint, workers: role.workers, collective: collective, settings: settings)
             job.curve = coordinatorCurve
-            try training.check(collective: collective)
             let run = try training.prepare(output: output)
             rendezvous.clear()
             try finish(job.run(run, output: output) { bound in

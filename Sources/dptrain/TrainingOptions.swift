@@ -62,7 +62,7 @@ struct TrainingOptions: ParsableArguments {
     var labelSmoothing: Float = 0
     @Option(help: "Augmentation in training: shift=N moves each image by up to N pixels each way (seeded per sample); none for off.")
     var augment = "none"
-    @Option(name: .customLong("clip-norm"), help: "Scale the averaged gradient down to this L2 norm when it is longer (central collective and train).")
+    @Option(name: .customLong("clip-norm"), help: "Scale the averaged gradient down to this L2 norm when it is longer.")
     var clipNorm: Float?
     @Option(name: .customLong("clip-value"), help: "Clamp each averaged gradient value to ±this.")
     var clipValue: Float?
@@ -150,14 +150,6 @@ struct TrainingOptions: ParsableArguments {
         configuration.validationFraction = validationFraction
         configuration.earlyStoppingPatience = earlyStopping
         return configuration
-    }
-
-    /// The ring updates each slice where it is reduced: no member sees the
-    /// whole gradient, whose norm --clip-norm needs.
-    func check(collective: CollectiveKind) throws {
-        if collective == .ring, clipNorm != nil {
-            throw UsageError("--clip-norm: not available with --collective ring (no member holds the whole gradient); use central, or --clip-value")
-        }
     }
 
     /// --dropout, --label-smoothing and --augment, checked against the network.

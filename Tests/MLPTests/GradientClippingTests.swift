@@ -1,17 +1,9 @@
 import MLP
 import XCTest
 
-/// Clipping against the rules computed in Double by hand.
+/// Clipping against the rules computed in Double by hand (the norm itself:
+/// CollectiveTests' SquaredNormTests).
 final class GradientClippingTests: XCTestCase {
-    func testNormIsTheL2NormInDouble() {
-        var generator = SeededGenerator(seed: 3)
-        let values = (0..<1003).map { _ in generator.nextSymmetric(bound: 2) }
-        let expected = values.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
-        let norm = values.withUnsafeBufferPointer { GradientClipping.norm($0) }
-        XCTAssertEqual(norm, expected, accuracy: 1e-12 * expected)
-        XCTAssertEqual([Float(3), 4].withUnsafeBufferPointer { GradientClipping.norm($0) }, 5)
-    }
-
     func testNormRuleScalesALongGradientToTheLimitAndLeavesAShortOne() {
         let clipping = GradientClipping(maxNorm: 1)
         // g = (3, 4): ‖g‖ = 5, scaled by 1 / (5 + 1e-6) to (0.6, 0.8) up to 1e-7.

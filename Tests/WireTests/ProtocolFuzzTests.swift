@@ -468,6 +468,7 @@ private struct FuzzSeed {
             layout.count(4, limit: Int(samples) + 1, current: nil)
             layout.add(.bounded, 4)  // sample count: at least the correct count
             layout.add(.free, 8)
+            layout.add(.bounded, 9)  // gradient norm: flag, then bits that must agree with it
             layout.count(4, limit: welcomedLimits.maxShards + 1, current: 0)  // digests, none here
             message = .ringDone(RingDone(
                 generation: random.next(), step: random.next(), status: [.updated, .nonFinite, .stalled].randomElement(using: &random)!,
@@ -526,7 +527,7 @@ private struct FuzzSeed {
         layout.string(leftKey?.z85 ?? "")
         layout.add(.free, 16)  // link tokens
         layout.add(.bounded, 1)  // optimiser kind: also fixes the state frame's length
-        layout.add(.free, 16)  // beta1, beta2, epsilon, clip value
+        layout.add(.free, 20)  // beta1, beta2, epsilon, clip value, clip norm
         let (inbox, outbox) = (text(&random), text(&random))
         layout.string(inbox)
         layout.string(outbox)

@@ -12,7 +12,8 @@ import XCTest
 /// - ring chunk: generation 8, step 16, phase 24, round 25, chunk 29,
 ///   non-finite flag 33, encoding 34, value count 35, link token 39, 47 bytes in all;
 /// - ring done: generation 8, step 16, status 24, loss 25, correct 33,
-///   samples 37, compute time 41, digest count 49, 53 bytes in all (no digests);
+///   samples 37, compute time 41, norm flag 49, norm 50, digest count 58,
+///   62 bytes in all (no digests);
 /// - state request: generation 8, step 16; state slice: then start 24, count 32.
 final class RingProtocolRejectionTests: XCTestCase {
     private func le32(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
@@ -87,9 +88,10 @@ final class RingProtocolRejectionTests: XCTestCase {
         assertRejects(cut(setup, to: 26), with: .truncated(what: "rank in ring setup header", needed: 28, available: 26))
         let end = afterNeighbour + 25
         // Then the two neighbour keys, empty strings in plaintext: 2 length
-        // bytes each, two link tokens, the optimiser (its kind and four Floats),
-        // and the two shared-memory segments, empty strings (sockets).
-        XCTAssertEqual(setup[0].count, end + 4 + 16 + 17 + 4)
+        // bytes each, two link tokens, the optimiser (its kind and three
+        // Floats), the clip value and norm, and the two shared-memory
+        // segments, empty strings (sockets).
+        XCTAssertEqual(setup[0].count, end + 4 + 16 + 21 + 4)
         assertRejects(cut(setup, to: end - 1), with: .truncated(what: "owned count in ring setup header", needed: end, available: end - 1))
         let work = try encodedBytes(.ringWork(try makeRingWork()))
         assertRejects(cut(work, to: 30), with: .truncated(what: "batch samples in ring work header", needed: 32, available: 30))
@@ -115,7 +117,7 @@ final class RingProtocolRejectionTests: XCTestCase {
         // 19 bytes, then the empty public key, host and shared inbox prefix: 2 length bytes each.
         assertRejects(grow(address), with: .oversized(what: "ring address header", size: 26, limit: 25))
         let setup = try encodedBytes(.ringSetup(try makeRingSetup()))
-        let end = afterNeighbour + 25 + 4 + 16 + 17 + 4
+        let end = afterNeighbour + 25 + 4 + 16 + 21 + 4
         assertRejects(grow(setup), with: .oversized(what: "ring setup header", size: end + 1, limit: end))
         // A ninth shard's worth of bytes in a work of two shards.
         let work = try encodedBytes(.ringWork(try makeRingWork()))
@@ -123,7 +125,7 @@ final class RingProtocolRejectionTests: XCTestCase {
         let empty = try encodedBytes(.ringWork(try makeRingWork(sampleCounts: [])))
         assertRejects(grow(empty, by: 8), with: .oversized(what: "ring work header", size: 52, limit: 44))
         assertRejects(grow(try rawChunk()), with: .oversized(what: "ring chunk header", size: 48, limit: 47))
-        assertRejects(grow(try encodedBytes(.ringDone(sampleRingDone))), with: .oversized(what: "ring done header", size: 54, limit: 53))
+        assertRejects(grow(try encodedBytes(.ringDone(sampleRingDone))), with: .oversized(what: "ring done header", size: 63, limit: 62))
         let request = try encodedBytes(.stateRequest(StateRequest(generation: 1, step: 2)))
         assertRejects(grow(request), with: .oversized(what: "state request header", size: 25, limit: 24))
         assertRejects(grow(try encodedBytes(.stateSlice(try makeStateSlice()))),
@@ -257,7 +259,7 @@ final class RingProtocolRejectionTests: XCTestCase {
 
     func testRingChunkFieldsOutOfRange() throws {
         let chunk = try rawChunk()
-        assertRejects(patched(chunk, at: 24, [2]), with: .outOfRange(what: "ring phase", value: 2, min: 0, max: 1))
+        assertRejects(patched(chunk, at: 24, [3]), with: .outOfRange(what: "ring phase", value: 3, min: 0, max: 2))
         assertRejects(patched(chunk, at: 25, le32(4095)), with: .outOfRange(what: "ring round", value: 4095, min: 0, max: 4094))
         assertRejects(patched(chunk, at: 29, le32(4096)), with: .outOfRange(what: "ring chunk index", value: 4096, min: 0, max: 4095))
         assertRejects(patched(chunk, at: 33, [2]), with: .outOfRange(what: "non-finite flag", value: 2, min: 0, max: 1))
@@ -277,6 +279,8 @@ final class RingProtocolRejectionTests: XCTestCase {
         let packed = makeRingChunk(.packedInt64, valueCount: 1, values: try packedInt64Frame([1]))
         assertRejects(patched(try encodedBytes(.ringChunk(packed)), at: 24, [1]),
                       with: .outOfRange(what: "all-gather chunk encoding", value: 1, min: 2, max: 2))
+        assertRejects(patched(try floatChunk(), at: 24, [2]),
+                      with: .outOfRange(what: "value exchange chunk encoding", value: 2, min: 0, max: 0))
         let error = ProtocolError.outOfRange(what: "reduce-scatter chunk encoding", value: 2, min: 0, max: 1)
         XCTAssertEqual("\(error)", "reduce-scatter chunk encoding is 2, allowed 0...1 (1 above)")
     }
@@ -311,6 +315,43 @@ final class RingProtocolRejectionTests: XCTestCase {
         XCTAssertThrowsError(try WireMessage.ringDone(wrong).encode()) { error in
             XCTAssertEqual(error as? ProtocolError, .outOfRange(what: "correct count of ring done", value: 6, min: 0, max: 5))
         }
+    }
+
+    /// A gradient norm is finite and not negative, and its bits are 0 when
+    /// the flag says there is none: every message has one encoding.
+    func testRingDoneNormOutOfRange() throws {
+        let done = try encodedBytes(.ringDone(sampleRingDone))
+        assertRejects(patched(done, at: 49, [2]), limits: .beforeWelcome,
+                      with: .outOfRange(what: "gradient norm flag", value: 2, min: 0, max: 1))
+        assertRejects(patched(done, at: 50, le64(1)), limits: .beforeWelcome,
+                      with: .outOfRange(what: "gradient norm bits without a norm", value: 1, min: 0, max: 0))
+        for bad in [-1.0, .infinity] {
+            assertRejects(patched(patched(done, at: 49, [1]), at: 50, le64(bad.bitPattern)), limits: .beforeWelcome,
+                          with: .notANorm(what: "gradient norm of ring done", value: bad))
+            var wrong = sampleRingDone
+            wrong.gradientNorm = bad
+            XCTAssertThrowsError(try WireMessage.ringDone(wrong).encode()) { error in
+                XCTAssertEqual(error as? ProtocolError, .notANorm(what: "gradient norm of ring done", value: bad))
+            }
+        }
+        var nan = sampleRingDone
+        nan.gradientNorm = .nan
+        XCTAssertThrowsError(try WireMessage.ringDone(nan).encode())
+    }
+
+    /// A value exchange chunk carries exactly one 16-byte value, raw.
+    func testValueExchangeChunkHoldsTwoRawWords() throws {
+        let three = makeRingChunk(.rawInt64, valueCount: 3, values: try int64Frame([1, 2, 3]))
+        assertRejects(patched(try encodedBytes(.ringChunk(three)), at: 24, [2]),
+                      with: .outOfRange(what: "value count of value exchange chunk", value: 3, min: 2, max: 2))
+        var wrong = three
+        wrong.phase = .valueExchange
+        XCTAssertThrowsError(try WireMessage.ringChunk(wrong).encode()) { error in
+            XCTAssertEqual(error as? ProtocolError, .outOfRange(what: "value count of value exchange chunk", value: 3, min: 2, max: 2))
+        }
+        let packed = makeRingChunk(.packedInt64, valueCount: 2, values: try packedInt64Frame([1, 2]))
+        assertRejects(patched(try encodedBytes(.ringChunk(packed)), at: 24, [2]),
+                      with: .outOfRange(what: "value exchange chunk encoding", value: 1, min: 0, max: 0))
     }
 
     func testUnknownCollective() throws {

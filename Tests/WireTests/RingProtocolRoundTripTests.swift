@@ -109,6 +109,29 @@ final class RingProtocolRoundTripTests: XCTestCase {
         XCTAssertEqual(decoded, done)
     }
 
+    func testRingDoneWithAGradientNorm() throws {
+        for norm in [0, 0.1 + 0.2, 3e300] {
+            var done = sampleRingDone
+            done.gradientNorm = norm
+            guard case .ringDone(let decoded) = try roundTrip(.ringDone(done), limits: .beforeWelcome) else {
+                return XCTFail("not a ring done")
+            }
+            XCTAssertEqual(decoded.gradientNorm?.bitPattern, norm.bitPattern)
+            XCTAssertEqual(decoded, done)
+        }
+    }
+
+    /// One member's 16-byte value, words in order, the high bit of each kept.
+    func testValueExchangeChunk() throws {
+        let words: [Int64] = [Int64(bitPattern: 0x8000_0000_0000_0001), 0x0123_4567_89AB_CDEF]
+        var chunk = makeRingChunk(.rawInt64, valueCount: 2, values: try int64Frame(words))
+        chunk.phase = .valueExchange
+        chunk.chunk = 7
+        let decoded = try roundTrip(chunk)
+        XCTAssertEqual(decoded.exchangedValue, SIMD2<UInt64>(0x8000_0000_0000_0001, 0x0123_4567_89AB_CDEF))
+        XCTAssertEqual(decoded.chunk, 7)
+    }
+
     func testLinkTokensTravel() throws {
         var setup = try makeRingSetup()
         (setup.leftLinkToken, setup.rightLinkToken) = (.max, 1 << 63 + 5)

@@ -33,23 +33,75 @@ final class TrainingFeatureTests: XCTestCase {
         }
     }
 
-    /// Clipping by norm needs the whole reduced gradient: train and the
-    /// central collective, whose metrics carry the norm before clipping.
-    func testClippingByNormGivesTrainsBytesAndLogsTheNorm() throws {
+    /// Clipping by norm scales by the norm of the whole reduced gradient,
+    /// which no ring member holds: the members share their parts of its
+    /// exact square. Train's bytes and train's logged norms from both
+    /// collectives, with a limit low enough that steps are clipped.
+    func testClippingByNormGivesTrainsBytesAndNormsCentralAndRing() throws {
+        let clip = ["--clip-norm", "0.05"]
         let trainOut = try temporaryFolder()
-        let reference = try run("train", ["--clip-norm", "0.5"], out: trainOut)
-        let out = try temporaryFolder()
-        XCTAssertEqual(try run("simulate", ["--workers", "3", "--clip-norm", "0.5"], out: out), reference)
-        for folder in [trainOut, out] {
-            for line in try metrics(in: folder) {
-                let norm = try XCTUnwrap(line["grad_norm"] as? Double, "no grad_norm in \(line)")
-                let largest = try XCTUnwrap(line["grad_norm_max"] as? Double)
-                XCTAssertTrue(norm > 0 && norm <= largest, "\(line)")
-                XCTAssertNotNil(line["clipped_fraction"] as? Double)
+        let reference = try run("train", clip, out: trainOut)
+        let trainNorms = try clippingFigures(in: trainOut)
+        XCTAssertTrue(trainNorms.allSatisfy { $0.clipped > 0 && $0.max > 0.05 }, "no step was clipped: \(trainNorms)")
+        for collective in ["central", "ring"] {
+            for workers in [2, 3] {
+                let out = try temporaryFolder()
+                let what = "simulate --collective \(collective) --workers \(workers) --clip-norm 0.05"
+                XCTAssertEqual(try run("simulate", clip + ["--workers", String(workers), "--collective", collective], out: out),
+                               reference, "\(what) differs from train")
+                XCTAssertEqual(try clippingFigures(in: out), trainNorms, "\(what) logged other norms than train")
             }
         }
-        XCTAssertEqual(try metrics(in: trainOut).map { $0["grad_norm"] as? Double }, try metrics(in: out).map { $0["grad_norm"] as? Double })
-        XCTAssertNotEqual(reference, try run("train"), "--clip-norm 0.5 changed nothing")
+        XCTAssertNotEqual(reference, try run("train"), "--clip-norm 0.05 changed nothing")
+    }
+
+    /// A ring member SIGKILLed in epoch 2, the coordinator SIGKILLed in
+    /// epoch 4 and resumed with two workers, clipping by norm throughout:
+    /// train's bytes, and train's logged norms.
+    func testClippingByNormOnARingSurvivesAKilledMemberAndAResumedCoordinator() throws {
+        let epochs = 6
+        let clip = ["--clip-norm", "0.5"]
+        let referenceOut = try temporaryFolder()
+        let reference = try modelBytes(FailureRun.arguments("train", out: referenceOut, epochs: epochs, extra: clip), out: referenceOut)
+        let trainNorms = try clippingFigures(in: referenceOut)
+        XCTAssertTrue(trainNorms.contains { $0.clipped > 0 }, "no step was clipped: \(trainNorms)")
+        let out = try temporaryFolder()
+        let flags = clip + FailureRun.stepLog + ["--checkpoint-every", "10", "--collective", "ring"]
+        let simulate = try launch(FailureRun.arguments("simulate", out: out, epochs: epochs, extra: flags + ["--workers", "3"]))
+        let workers = joinedWorkers(of: simulate, count: 3)
+        guard waitForStep(FailureRun.midEpoch(2), of: simulate) else { return }
+        killHard(try XCTUnwrap(workers.last))
+        guard waitForStep(FailureRun.midEpoch(4) + 3, of: simulate) else { return }
+        XCTAssertTrue(simulate.stderr.contains("broke"), "the broken ring was not reported: \(simulate.stderr)")
+        killHard(simulate.pid)
+        _ = try simulate.wait(timeout: 10)
+        waitUntilGone(Array(workers.dropLast()), "the workers of a SIGKILLed simulate")
+
+        let resumed = try DPTrain.run(
+            FailureRun.arguments("simulate", out: out, epochs: epochs, extra: flags + ["--workers", "2", "--resume", out.path]),
+            timeout: 120)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming"), resumed.stderr)
+        try assertFinished(out, matches: reference, epochs: epochs, "--clip-norm on a ring, worker and coordinator killed")
+        XCTAssertEqual(try clippingFigures(in: out), trainNorms)
+    }
+
+    /// Each epoch's clipping figures from metrics.jsonl.
+    private func clippingFigures(in out: URL) throws -> [ClippingFigures] {
+        try metrics(in: out).map { line in
+            let figures = ClippingFigures(
+                mean: try XCTUnwrap(line["grad_norm"] as? Double, "no grad_norm in \(line)"),
+                max: try XCTUnwrap(line["grad_norm_max"] as? Double, "no grad_norm_max in \(line)"),
+                clipped: try XCTUnwrap(line["clipped_fraction"] as? Double, "no clipped_fraction in \(line)"))
+            XCTAssertTrue(figures.mean > 0 && figures.mean <= figures.max, "\(line)")
+            return figures
+        }
+    }
+
+    private struct ClippingFigures: Equatable {
+        var mean: Double
+        var max: Double
+        var clipped: Double
     }
 
     func testTheFeaturesChangeTheModel() throws {
@@ -162,7 +214,6 @@ final class TrainingFeatureTests: XCTestCase {
             (["--optimizer", "lamb"], "--optimizer"), (["--label-smoothing", "1"], "--label-smoothing"),
             (["--augment", "rotate=3"], "--augment"), (["--augment", "shift=20"], "--augment"),
             (["--clip-norm", "0"], "--clip-norm"), (["--clip-value", "-1"], "--clip-value"),
-            (["--clip-norm", "1", "--workers", "2", "--collective", "ring"], "--clip-norm"),
             (["--lr-scaling", "cubic"], "--lr-scaling"), (["--reference-batch", "0"], "--reference-batch"),
             (["--warmup-epochs", "-1"], "--warmup-epochs"),
             (["--validation-fraction", "1"], "--validation-fraction"), (["--early-stopping", "3"], "--early-stopping"),

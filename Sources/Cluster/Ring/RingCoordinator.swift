@@ -37,7 +37,7 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
 
     private unowned let coordinator: Coordinator
     private let optimiser: OptimiserSettings
-    private let clipValue: Float
+    private let clipping: GradientClipping
     private let parameterCount: Int
     private let snapshot: RingSnapshot
     private var replay = ReplayLog()
@@ -76,8 +76,7 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         self.coordinator = coordinator
         self.configuration = configuration
         optimiser = configuration.optimiser
-        precondition(configuration.clipping.maxNorm == nil, "the ring clips by value only")
-        clipValue = configuration.clipping.maxValue ?? 0
+        clipping = configuration.clipping
         parameterCount = configuration.architecture.parameterCount
         snapshot = RingSnapshot(parameterCount: parameterCount, planes: configuration.optimiser.statePlanes)
         sample = VerificationSample(fraction: coordinator.settings.verifyFraction, seed: configuration.seed)
@@ -102,6 +101,7 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
             do {
                 try prepareRing()
                 let tally = try run(work, rate: learningRate, excluding: excluded, next: next, verify: true)
+                lastGradientNorm = tally.gradientNorm
                 // A step that was not finite changed nothing (every member skipped it).
                 if tally.finite { replay.append(work, rate: learningRate, excluded: excluded) }
                 failuresInARow = 0
@@ -119,6 +119,10 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
 
     /// Compute time is recorded with the Coordinator as reports arrive.
     func takeComputeNanoseconds() -> UInt64 { 0 }
+
+    /// With --clip-norm, the norm the members clipped by; none otherwise
+    /// (the gradient stays on the workers).
+    private(set) var lastGradientNorm: Double?
 
     func state() throws -> ModelState {
         // A stop signal must not cut short the state its checkpoint needs.
@@ -206,7 +210,8 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
                 leftNeighbourKey: members[(rank + members.count - 1) % members.count].ringPublicKey,
                 leftLinkToken: tokens[(rank + members.count - 1) % members.count], rightLinkToken: tokens[rank],
                 optimiserKind: UInt8(OptimiserKind.allCases.firstIndex(of: optimiser.kind)!),
-                beta1: optimiser.beta1, beta2: optimiser.beta2, epsilon: optimiser.epsilon, clipValue: clipValue)
+                beta1: optimiser.beta1, beta2: optimiser.beta2, epsilon: optimiser.epsilon,
+                clipValue: clipping.maxValue ?? 0, clipNorm: clipping.maxNorm ?? 0)
             let (left, right) = (members[(rank + members.count - 1) % members.count], members[(rank + 1) % members.count])
             if sharesMemory(from: left, to: member) {
                 setup.inboxSegment = SharedMemoryFolder.segmentPath(prefix: member.ringSharedInboxPrefix, token: setup.leftLinkToken)
@@ -377,7 +382,9 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         waitingCount -= 1
         shardFrames[Int(done.step & 1)][rank].settle()
         switch done.status {
-        case .updated: break
+        case .updated:
+            // Every member computed the same total from the same parts: any one's will do.
+            if replies.gradientNorm == nil { replies.gradientNorm = done.gradientNorm }
         case .nonFinite: replies.add(lossFixed: FixedPoint.nonFiniteLoss, correct: 0, samples: 0)
         case .stalled: stalled = true
         }

@@ -135,7 +135,8 @@ public final class RingWorker: WorkerCollective {
         setup.velocity.withUnsafeElements(of: Float.self) { _ = optimiser.state.values.update(fromContentsOf: $0) }
         allReduce = RingAllReduce(
             partition: partition, rank: Int(setup.rank), optimiser: optimiser,
-            clipping: GradientClipping(maxValue: setup.clipValue > 0 ? setup.clipValue : nil))
+            clipping: GradientClipping(maxNorm: setup.clipNorm > 0 ? setup.clipNorm : nil,
+                                       maxValue: setup.clipValue > 0 ? setup.clipValue : nil))
         generation = setup.generation
         nextStep = setup.step
         consistent = true
@@ -207,10 +208,12 @@ public final class RingWorker: WorkerCollective {
         let outcome = try allReduce(step: work.step, batchSamples: Int(work.batchSamples), learningRate: work.learningRate)
         if let later = link.takeHeldWork() { held = later }
         let status: RingDone.Status
+        var gradientNorm: Double?
         switch outcome {
-        case .updated:
+        case .updated(let norm):
             nextStep = work.step + 1
             status = .updated
+            gradientNorm = norm
         case .nonFinite:
             packingUnsettled = true
             status = .nonFinite
@@ -224,7 +227,7 @@ public final class RingWorker: WorkerCollective {
         return RingDone(
             generation: generation, step: work.step, status: status, lossSumFixedPoint: lossFixed,
             correct: UInt32(sum.correct), sampleCount: UInt32(sum.samples), computeNanoseconds: computeNanoseconds,
-            digests: digests)
+            gradientNorm: gradientNorm, digests: digests)
     }
 
     /// The all-reduce of the local sum, as the step's work starts it; also
@@ -235,7 +238,7 @@ public final class RingWorker: WorkerCollective {
         let outcome = try allReduce.run(
             sum: sum, weights: weights, mean: mean, batchSamples: batchSamples, learningRate: learningRate,
             step: Int(step), link: link)
-        if outcome == .updated { link.settlePacking() }
+        if case .updated = outcome { link.settlePacking() }
         return outcome
     }
 

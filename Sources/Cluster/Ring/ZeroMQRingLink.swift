@@ -51,7 +51,7 @@ final class ZeroMQRingLink: RingLink {
     /// Ring traffic that arrived before its ring or step (rare: a ring being re-formed).
     private var ahead: [[ZMQMessage]] = []
     /// At most what one step of a ring a little larger than this one can
-    /// send this member (both phases, every piece): more is a flood, dropped.
+    /// send this member (every phase, every piece): more is a flood, dropped.
     private var aheadCap = 0
     private var rejected = 0
     private var generation: UInt64 = 0
@@ -141,7 +141,7 @@ final class ZeroMQRingLink: RingLink {
         }
         // A region per piece of every chunk, each big enough for the largest piece.
         let messages = partition.size * partition.pieces
-        aheadCap = 2 * (partition.size + 4) * partition.pieces
+        aheadCap = (2 * partition.pieces + 1) * (partition.size + 4)
         let largestPiece = (0..<messages).map { partition.piece($0 % partition.pieces, of: $0 / partition.pieces).count }.max() ?? 0
         regionWords = (PackedInt64s.largestPackedSize(count: largestPiece) + 7) / 8
         packed.settle()
@@ -236,6 +236,40 @@ final class ZeroMQRingLink: RingLink {
             return interruption == nil ? .stalled : .interrupted
         }
         chunk.copyFloats(into: weights)
+        return .received(nonFinite: false)
+    }
+
+    /// 16 bytes fit in the frame itself (a libzmq very small message): no
+    /// allocation, and nothing to keep alive after the send.
+    func sendValue(_ value: SIMD2<UInt64>, round: Int, message: Int) throws {
+        if shared.sendsShared {
+            if !sendTimedOut, try !shared.sendValue(value, message: message, step: step, limit: peerTimeout, idle: keepAlive) {
+                sharedSendTimedOut()
+            }
+            return
+        }
+        try outgoing.reinitialise(size: 16)
+        outgoing.withUnsafeMutableBytes { bytes in
+            bytes.storeBytes(of: value[0].littleEndian, toByteOffset: 0, as: UInt64.self)
+            bytes.storeBytes(of: value[1].littleEndian, toByteOffset: 8, as: UInt64.self)
+        }
+        try send(.ringChunk(RingChunk(
+            generation: generation, step: step, phase: .valueExchange, round: UInt32(round), chunk: UInt32(message),
+            nonFinite: false, encoding: .rawInt64, valueCount: UInt32(RingChunk.exchangedValueCount), link: tokens.right,
+            values: outgoing)))
+    }
+
+    func receiveValue(round: Int, message: Int, into value: inout SIMD2<UInt64>) throws -> RingReceipt {
+        if shared.receivesShared {
+            if sendTimedOut { return .stalled }
+            let (outcome, received) = try shared.receiveValue(message: message, step: step, limit: peerTimeout, idle: sharedIdle)
+            if outcome == .ready { value = received }
+            return receipt(outcome, nonFinite: false)
+        }
+        guard let chunk = try receive(.valueExchange, round: round, message: message, count: RingChunk.exchangedValueCount) else {
+            return interruption == nil ? .stalled : .interrupted
+        }
+        value = chunk.exchangedValue
         return .received(nonFinite: false)
     }
 

@@ -5,12 +5,22 @@ import MLP
 /// the piece's index (`RingPartition.messageIndex`); a receipt says the
 /// piece arrived, or that the exchange must end (`interrupted` by the
 /// coordinator, or `stalled`: the left neighbour fell silent).
+///
+/// Between the reduce-scatter and the all-gather a step may pass small
+/// values round the ring (`sendValue`, `receiveValue`): 16 bytes each,
+/// `message` naming the member whose value it is; with --clip-norm, each
+/// member's part of the squared gradient norm (`SquaredNorm.words`). Every
+/// link delivers a step's messages in the order they were sent.
 public protocol RingLink: AnyObject {
     func sendSum(_ values: UnsafeBufferPointer<Int64>, round: Int, message: Int, nonFinite: Bool) throws
     /// `values` stay lent until the weights' owner settles them.
     func sendWeights(_ values: UnsafeBufferPointer<Float>, round: Int, message: Int) throws
     func receiveSum(round: Int, message: Int, addingOnto sum: UnsafeMutableBufferPointer<Int64>) throws -> RingReceipt
     func receiveWeights(round: Int, message: Int, into weights: UnsafeMutableBufferPointer<Float>) throws -> RingReceipt
+    /// Copied at once: `value` need not outlive the call.
+    func sendValue(_ value: SIMD2<UInt64>, round: Int, message: Int) throws
+    /// Writes the value due into `value` only when it is `received`.
+    func receiveValue(round: Int, message: Int, into value: inout SIMD2<UInt64>) throws -> RingReceipt
 }
 
 public enum RingReceipt {
@@ -28,10 +38,15 @@ public enum RingReceipt {
 /// ready: added and passed on in the reduce-scatter, updated and sent out as
 /// soon as its sum is whole, copied and passed on in the all-gather. So the
 /// wire, the adding and the update overlap.
+///
+/// Clipping by norm scales by the norm of the whole gradient: the owned
+/// chunk's squares are summed as its pieces become whole, the members pass
+/// their parts round the ring, and only then is any piece updated.
 public struct RingAllReduce {
     public enum Outcome: Equatable {
-        /// The weights are the step's result on every member.
-        case updated
+        /// The weights are the step's result on every member; with
+        /// clipping by norm, the averaged gradient's norm before clipping.
+        case updated(gradientNorm: Double?)
         /// Some member's gradient was not finite: nothing was updated anywhere.
         case nonFinite
         /// The exchange ended midway: the weights may be half updated.
@@ -44,12 +59,10 @@ public struct RingAllReduce {
     /// The optimiser over the owned slice only: its state (momentum, Adam's
     /// moments) is sharded, never duplicated.
     public let optimiser: Optimiser
-    /// By value only: the norm rule would need every slice's sum of squares.
     public let clipping: GradientClipping
 
     public init(partition: RingPartition, rank: Int, optimiser: Optimiser, clipping: GradientClipping = GradientClipping()) {
         precondition(optimiser.parameterCount == partition.owned(rank: rank).count, "optimiser state of another slice")
-        precondition(clipping.maxNorm == nil, "the ring clips by value only")
         self.clipping = clipping
         self.partition = partition
         self.rank = rank
@@ -78,11 +91,23 @@ public struct RingAllReduce {
         // every member, so all pieces and all members agree on it.
         let localNonFinite = !sum.finite
         var nonFinite = localNonFinite
+        let clipsByNorm = clipping.maxNorm != nil
+        // Clipping by norm: the owned chunk's squares as its pieces become
+        // whole, then the whole gradient's norm and the factor it gives.
+        var squares = SquaredNorm.zero
+        var gradientNorm: Double?
+        var scale: Float = 1
+
+        func clip(by total: SquaredNorm) {
+            let norm = total.norm(sampleCount: batchSamples)
+            gradientNorm = norm
+            scale = clipping.scale(norm: norm)
+        }
 
         func update(_ piece: Int) throws {
             let range = partition.piece(piece, of: ownedChunk)
             try updateOwned(range, sum: sum, weights: weights, mean: mean, batchSamples: batchSamples,
-                            learningRate: learningRate, step: step)
+                            learningRate: learningRate, step: step, scale: scale)
             if partition.rounds > 0 {
                 try link.sendWeights(weights.lend(range), round: 0, message: partition.messageIndex(chunk: ownedChunk, piece: piece))
             }
@@ -90,8 +115,9 @@ public struct RingAllReduce {
 
         if partition.rounds == 0 {
             if nonFinite { return .nonFinite }
+            if clipsByNorm { clip(by: SquaredNorm(of: UnsafeBufferPointer(rebasing: sum.values[owned]))) }
             for piece in 0..<pieces { try update(piece) }
-            return .updated
+            return .updated(gradientNorm: gradientNorm)
         }
         let first = partition.reduceScatterSend(rank: rank, round: 0)
         for piece in 0..<pieces {
@@ -114,12 +140,21 @@ public struct RingAllReduce {
                 if !last {
                     try link.sendSum(UnsafeBufferPointer(rebasing: sum.values[range]), round: round + 1,
                                      message: message, nonFinite: nonFinite)
+                } else if clipsByNorm {
+                    squares = squares.adding(SquaredNorm(of: UnsafeBufferPointer(rebasing: sum.values[range])))
                 } else if !nonFinite {
                     try update(piece)
                 }
             }
         }
         if nonFinite { return .nonFinite }
+        if clipsByNorm {
+            switch try exchange(squares, link: link) {
+            case .total(let total): clip(by: total)
+            case .ended(let outcome): return outcome
+            }
+            for piece in 0..<pieces { try update(piece) }
+        }
         for round in 0..<partition.rounds {
             let chunk = partition.allGatherReceive(rank: rank, round: round)
             for piece in 0..<pieces {
@@ -138,13 +173,38 @@ public struct RingAllReduce {
                 }
             }
         }
-        return .updated
+        return .updated(gradientNorm: gradientNorm)
     }
 
-    /// The optimiser on the whole sums of `range`, part of the owned slice.
+    private enum Exchange {
+        case total(SquaredNorm)
+        case ended(Outcome)
+    }
+
+    /// The whole gradient's squared norm from this member's part and every
+    /// other member's: an all-gather of one value each, in which member r
+    /// sends member r - k's part in round k and passes on what it received.
+    /// The parts are integers, so every member adds up the same total.
+    private func exchange(_ own: SquaredNorm, link: RingLink) throws -> Exchange {
+        var total = own
+        var passing = own.words
+        let size = partition.size
+        for round in 0..<partition.rounds {
+            try link.sendValue(passing, round: round, message: (rank - round + size) % size)
+            switch try link.receiveValue(round: round, message: (rank - round - 1 + 2 * size) % size, into: &passing) {
+            case .received: total = total.adding(SquaredNorm(words: passing))
+            case .interrupted: return .ended(.interrupted)
+            case .stalled: return .ended(.stalled)
+            }
+        }
+        return .total(total)
+    }
+
+    /// The optimiser on the whole sums of `range`, part of the owned slice,
+    /// scaled by `scale` (clipping by norm).
     private func updateOwned(
         _ range: Range<Int>, sum: GradientSum, weights: LendableBuffer<Float>, mean: UnsafeMutableBufferPointer<Float>,
-        batchSamples: Int, learningRate: Float, step: Int
+        batchSamples: Int, learningRate: Float, step: Int, scale: Float
     ) throws {
         let owned = self.owned
         try weights.write(range) { all in
@@ -153,7 +213,7 @@ public struct RingAllReduce {
                 range: (range.lowerBound - owned.lowerBound)..<(range.upperBound - owned.lowerBound), optimiser: optimiser,
                 parameters: UnsafeMutableBufferPointer(rebasing: all[owned]),
                 mean: UnsafeMutableBufferPointer(rebasing: mean[0..<owned.count]), learningRate: learningRate,
-                step: step, clipping: clipping)
+                step: step, clipping: clipping, scale: scale)
         }
     }
 }

@@ -45,9 +45,8 @@ public final class AveragingUpdater: ParameterUpdater {
         guard tally.finite else { return tally }
         var scale: Float = 1
         if clipping.maxNorm != nil {
-            // The norm needs the whole mean before any of it is applied.
-            FixedPoint.average(UnsafeBufferPointer(sum.values), sampleCount: sum.samples, into: meanGradient)
-            let norm = GradientClipping.norm(UnsafeBufferPointer(meanGradient))
+            // The norm needs the whole sum before any of it is applied.
+            let norm = SquaredNorm(of: UnsafeBufferPointer(sum.values)).norm(sampleCount: sum.samples)
             tally.gradientNorm = norm
             scale = clipping.scale(norm: norm)
         }
@@ -57,7 +56,8 @@ public final class AveragingUpdater: ParameterUpdater {
                 optimiser: optimiser, parameters: parameters, mean: meanGradient, learningRate: learningRate,
                 step: work.globalStep, clipping: clipping, scale: scale)
         }
-        lastGradientNorm = squares.squareRoot()
+        // With --clip-norm, the norm every collective gives (the ring has no other).
+        lastGradientNorm = tally.gradientNorm ?? squares.squareRoot()
         return tally
     }
 

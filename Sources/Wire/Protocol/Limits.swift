@@ -4,10 +4,13 @@
 /// digests (verified gradients); ring setups and chunks carry link tokens;
 /// ring setups carry the optimiser (SGD, Adam, AdamW) and the welcome what
 /// changes a gradient (dropout, label smoothing, augmentation).
-/// Version 7: ring addresses carry the host and a shared-memory inbox prefix,
+/// Version 7: ring setups carry --clip-norm, ring chunks have a third phase
+/// (one small value per member between reduce-scatter and all-gather: the
+/// squared gradient norm's parts), ring done carries the gradient norm.
+/// Version 8: ring addresses carry the host and a shared-memory inbox prefix,
 /// ring setups the shared-memory segments of neighbours on the same host;
 /// packed Int64 blocks take any width from 0 to 8 bytes.
-public let wireProtocolVersion: UInt16 = 7
+public let wireProtocolVersion: UInt16 = 8
 
 /// Bounds fixed by the protocol itself, the same for every peer.
 public enum WireLimits {

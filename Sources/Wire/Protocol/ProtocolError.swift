@@ -21,6 +21,8 @@ public enum ProtocolError: Error, CustomStringConvertible, Equatable {
     case invalidKey(what: String)
     /// A probability-like field (dropout, label smoothing) outside [0, 1).
     case notARate(what: String, value: Float)
+    /// A norm (ring done's gradient norm) that is negative, infinite or NaN.
+    case notANorm(what: String, value: Double)
 
     public var description: String {
         switch self {
@@ -49,6 +51,8 @@ public enum ProtocolError: Error, CustomStringConvertible, Equatable {
             return "\(what) is not a 40-character Z85 CURVE key"
         case let .notARate(what, value):
             return "\(what) is \(value), allowed [0, 1)"
+        case let .notANorm(what, value):
+            return "\(what) is \(value), must be finite and not negative"
         case let .invalidUTF8(what):
             return "\(what) is not valid UTF-8"
         case let .shapesUnknown(kind):

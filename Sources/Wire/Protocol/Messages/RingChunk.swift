@@ -1,15 +1,37 @@
 /// Ring member -> its right neighbour: one chunk of one round of a step.
 /// Reduce-scatter rounds carry partial fixed-point sums (Int64, raw or
-/// packed); all-gather rounds carry updated weights (Float32).
+/// packed); all-gather rounds carry updated weights (Float32); value
+/// exchange rounds, between the two, one member's 16-byte value (two raw
+/// 64-bit words; `chunk` names the member), e.g. its part of the squared
+/// gradient norm for --clip-norm.
 ///
 /// Frames: [0] header, [1] the values.
 public struct RingChunk {
     public enum Phase: UInt8, CustomStringConvertible {
         case reduceScatter = 0
         case allGather = 1
+        case valueExchange = 2
 
-        public var description: String { self == .reduceScatter ? "reduce-scatter" : "all-gather" }
+        public var description: String {
+            switch self {
+            case .reduceScatter: return "reduce-scatter"
+            case .allGather: return "all-gather"
+            case .valueExchange: return "value exchange"
+            }
+        }
+
+        /// The encodings a chunk of this phase may have.
+        var encodings: ClosedRange<UInt8> {
+            switch self {
+            case .reduceScatter: return Encoding.rawInt64.rawValue...Encoding.packedInt64.rawValue
+            case .allGather: return Encoding.rawFloat.rawValue...Encoding.rawFloat.rawValue
+            case .valueExchange: return Encoding.rawInt64.rawValue...Encoding.rawInt64.rawValue
+            }
+        }
     }
+
+    /// The values of a value exchange chunk: one 16-byte value.
+    public static let exchangedValueCount = 2
 
     public enum Encoding: UInt8 {
         case rawInt64 = 0
@@ -57,6 +79,12 @@ public struct RingChunk {
         }
     }
 
+    /// The value of a value exchange chunk.
+    public var exchangedValue: SIMD2<UInt64> {
+        precondition(phase == .valueExchange, "a \(phase) chunk carries no exchanged value")
+        return values.withUnsafeElements(of: UInt64.self) { SIMD2(UInt64(littleEndian: $0[0]), UInt64(littleEndian: $0[1])) }
+    }
+
     /// Copies Float values into `target`.
     public func copyFloats(into target: UnsafeMutableBufferPointer<Float>) {
         precondition(encoding == .rawFloat && target.count == Int(valueCount), "not a Float chunk of \(target.count) values")
@@ -65,8 +93,11 @@ public struct RingChunk {
 
     func encode(into header: inout FieldWriter) throws -> BulkFrames {
         // The checks the receiver makes, so that a sender's mistake shows here.
-        try FrameCheck.range(Int(encoding.rawValue), phase == .allGather ? 2 : 0, phase == .allGather ? 2 : 1,
+        try FrameCheck.range(Int(encoding.rawValue), Int(phase.encodings.lowerBound), Int(phase.encodings.upperBound),
                              "\(phase) chunk encoding")
+        if phase == .valueExchange {
+            try FrameCheck.range(Int(valueCount), Self.exchangedValueCount, Self.exchangedValueCount, "value count of value exchange chunk")
+        }
         switch encoding {
         case .rawInt64: try FrameCheck.bytes(values, are: Int(valueCount) * 8, "ring chunk (\(valueCount) Int64s)")
         case .rawFloat: try FrameCheck.bytes(values, are: Int(valueCount) * 4, "ring chunk (\(valueCount) floats)")
@@ -93,7 +124,7 @@ public struct RingChunk {
         let step = try header.read(UInt64.self, "step")
         let phaseByte = try header.read(UInt8.self, "phase")
         guard let phase = Phase(rawValue: phaseByte) else {
-            throw ProtocolError.outOfRange(what: "ring phase", value: Int(phaseByte), min: 0, max: 1)
+            throw ProtocolError.outOfRange(what: "ring phase", value: Int(phaseByte), min: 0, max: 2)
         }
         let round = try header.read(UInt32.self, "round")
         try FrameCheck.range(Int(round), 0, RingSetup.maxSize - 2, "ring round")
@@ -105,15 +136,17 @@ public struct RingChunk {
         guard let encoding = Encoding(rawValue: encodingByte) else {
             throw ProtocolError.outOfRange(what: "chunk encoding", value: Int(encodingByte), min: 0, max: 2)
         }
-        guard (encoding == .rawFloat) == (phase == .allGather) else {
+        guard phase.encodings.contains(encodingByte) else {
             // The range a phase allows, so the error does not call an allowed encoding out of range.
-            let (first, last): (Encoding, Encoding) = phase == .allGather ? (.rawFloat, .rawFloat) : (.rawInt64, .packedInt64)
             throw ProtocolError.outOfRange(
                 what: "\(phase) chunk encoding", value: Int(encodingByte),
-                min: Int(first.rawValue), max: Int(last.rawValue))
+                min: Int(phase.encodings.lowerBound), max: Int(phase.encodings.upperBound))
         }
         let count = try header.read(UInt32.self, "value count")
         try FrameCheck.range(Int(count), 0, parameterCount, "value count of ring chunk")
+        if phase == .valueExchange {
+            try FrameCheck.range(Int(count), Self.exchangedValueCount, Self.exchangedValueCount, "value count of value exchange chunk")
+        }
         let link = try header.read(UInt64.self, "link token")
         try header.finish()
         let values = bulk[bulk.startIndex]

@@ -1,7 +1,9 @@
 /// Ring member -> coordinator: how a step ended for this member, with its
 /// own shards' loss and counts (the coordinator adds them up for metrics),
-/// and a digest of each shard its ring work named to digest (verified
-/// gradients: 36 bytes each, none in a step without a sampled shard).
+/// the averaged gradient's norm before clipping (--clip-norm: every member
+/// computes the same), and a digest of each shard its ring work named to
+/// digest (verified gradients: 36 bytes each, none in a step without a
+/// sampled shard).
 public struct RingDone: Equatable {
     public enum Status: UInt8 {
         /// Reduced, updated its slice, gathered: its weights are the step's result.
@@ -19,12 +21,15 @@ public struct RingDone: Equatable {
     public var correct: UInt32
     public var sampleCount: UInt32
     public var computeNanoseconds: UInt64
+    /// Only in an updated step with clipping by norm; finite and not negative.
+    public var gradientNorm: Double?
     public var digests: [ShardDigest]
 
     public init(
         generation: UInt64, step: UInt64, status: Status, lossSumFixedPoint: Int64, correct: UInt32,
-        sampleCount: UInt32, computeNanoseconds: UInt64, digests: [ShardDigest] = []
+        sampleCount: UInt32, computeNanoseconds: UInt64, gradientNorm: Double? = nil, digests: [ShardDigest] = []
     ) {
+        self.gradientNorm = gradientNorm
         self.generation = generation; self.step = step; self.status = status
         self.lossSumFixedPoint = lossSumFixedPoint; self.correct = correct; self.sampleCount = sampleCount
         self.computeNanoseconds = computeNanoseconds; self.digests = digests
@@ -39,6 +44,12 @@ public struct RingDone: Equatable {
         header.write(correct)
         header.write(sampleCount)
         header.write(computeNanoseconds)
+        if let norm = gradientNorm {
+            try Self.check(norm: norm)
+        }
+        // A flag, then the norm's bits (0 without one): one encoding per message.
+        header.write(UInt8(gradientNorm == nil ? 0 : 1))
+        header.write(gradientNorm?.bitPattern ?? 0)
         try FrameCheck.range(digests.count, 0, WireLimits.maxShardsPerMessage, "digest count of ring done")
         header.write(UInt32(digests.count))
         for digest in digests {
@@ -61,6 +72,16 @@ public struct RingDone: Equatable {
         let samples = try header.read(UInt32.self, "sample count")
         try FrameCheck.range(Int(correct), 0, Int(samples), "correct count of ring done")
         let nanoseconds = try header.read(UInt64.self, "compute time")
+        let normFlag = try header.read(UInt8.self, "gradient norm flag")
+        try FrameCheck.range(Int(normFlag), 0, 1, "gradient norm flag")
+        let normBits = try header.read(UInt64.self, "gradient norm")
+        var gradientNorm: Double?
+        if normFlag == 1 {
+            gradientNorm = Double(bitPattern: normBits)
+            try check(norm: gradientNorm!)
+        } else if normBits != 0 {
+            throw ProtocolError.outOfRange(what: "gradient norm bits without a norm", value: Int(truncatingIfNeeded: normBits), min: 0, max: 0)
+        }
         let digestCount = Int(try header.read(UInt32.self, "digest count"))
         try FrameCheck.range(digestCount, 0, limits.maxShards, "digest count of ring done")
         try header.expectExactly(digestCount, of: ShardDigest.encodedSize, "digests")
@@ -74,6 +95,10 @@ public struct RingDone: Equatable {
         }
         return RingDone(
             generation: generation, step: step, status: status, lossSumFixedPoint: loss, correct: correct,
-            sampleCount: samples, computeNanoseconds: nanoseconds, digests: digests)
+            sampleCount: samples, computeNanoseconds: nanoseconds, gradientNorm: gradientNorm, digests: digests)
+    }
+
+    private static func check(norm: Double) throws {
+        guard norm.isFinite, norm >= 0 else { throw ProtocolError.notANorm(what: "gradient norm of ring done", value: norm) }
     }
 }

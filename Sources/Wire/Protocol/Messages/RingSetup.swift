@@ -61,6 +61,8 @@ public struct RingSetup {
     public var epsilon: Float
     /// Gradients are clamped to ±clipValue before the update; 0: not clamped.
     public var clipValue: Float
+    /// The averaged gradient is scaled down to this L2 norm when longer; 0: not scaled.
+    public var clipNorm: Float
     /// The parameters this rank updates, as the coordinator computed them.
     public var ownedStart: UInt64
     public var ownedCount: UInt64
@@ -86,9 +88,11 @@ public struct RingSetup {
         momentum: Float, nesterov: Bool, weightDecay: Float, ownedStart: UInt64, ownedCount: UInt64,
         weights: ZMQMessage, velocity: ZMQMessage, rightNeighbourKey: CurveKey? = nil, leftNeighbourKey: CurveKey? = nil,
         leftLinkToken: UInt64 = 0, rightLinkToken: UInt64 = 0,
-        optimiserKind: UInt8 = 0, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, clipValue: Float = 0
+        optimiserKind: UInt8 = 0, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, clipValue: Float = 0,
+        clipNorm: Float = 0
     ) {
         self.clipValue = clipValue
+        self.clipNorm = clipNorm
         self.optimiserKind = optimiserKind; self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
         self.rightNeighbourKey = rightNeighbourKey; self.leftNeighbourKey = leftNeighbourKey
         self.leftLinkToken = leftLinkToken; self.rightLinkToken = rightLinkToken
@@ -129,6 +133,7 @@ public struct RingSetup {
         header.write(beta2.bitPattern)
         header.write(epsilon.bitPattern)
         header.write(clipValue.bitPattern)
+        header.write(clipNorm.bitPattern)
         try header.write(inboxSegment, field: "inbox segment")
         try header.write(outboxSegment, field: "outbox segment")
         return BulkFrames(weights, velocity)
@@ -162,6 +167,7 @@ public struct RingSetup {
         let beta2 = Float(bitPattern: try header.read(UInt32.self, "beta2"))
         let epsilon = Float(bitPattern: try header.read(UInt32.self, "epsilon"))
         let clipValue = Float(bitPattern: try header.read(UInt32.self, "clip value"))
+        let clipNorm = Float(bitPattern: try header.read(UInt32.self, "clip norm"))
         let inboxSegment = try header.readString("inbox segment")
         let outboxSegment = try header.readString("outbox segment")
         try header.finish()
@@ -177,7 +183,8 @@ public struct RingSetup {
             momentum: momentum, nesterov: nesterovByte == 1, weightDecay: weightDecay,
             ownedStart: start, ownedCount: count, weights: bulk[first], velocity: bulk[first + 1],
             rightNeighbourKey: rightKey, leftNeighbourKey: leftKey, leftLinkToken: leftToken, rightLinkToken: rightToken,
-            optimiserKind: kind, beta1: beta1, beta2: beta2, epsilon: epsilon, clipValue: clipValue)
+            optimiserKind: kind, beta1: beta1, beta2: beta2, epsilon: epsilon, clipValue: clipValue,
+            clipNorm: clipNorm)
         setup.inboxSegment = inboxSegment
         setup.outboxSegment = outboxSegment
         return setup
