@@ -164,5 +164,10 @@ final class ProtocolRejectionTests: XCTestCase {
                        "gradient frame: expected 80 bytes, got 72 (8 too few)")
         XCTAssertEqual("\(ProtocolError.outOfRange(what: "shard count", value: 9, min: 1, max: 4))",
                        "shard count is 9, allowed 1...4 (5 above)")
+        // A hostile value a whole Int's range away (the fuzz benchmark once made the coordinator trap here).
+        XCTAssertEqual("\(ProtocolError.outOfRange(what: "count", value: Int.max, min: -10, max: -1))",
+                       "count is \(Int.max), allowed -10...-1 (9223372036854775808 above)")
+        XCTAssertEqual("\(ProtocolError.outOfRange(what: "start", value: Int.min, min: 1, max: 4))",
+                       "start is \(Int.min), allowed 1...4 (9223372036854775809 below)")
     }
 }

@@ -45,7 +45,9 @@ public enum ProtocolError: Error, CustomStringConvertible, Equatable {
             let gap = actual > expected ? "\(actual - expected) too many" : "\(expected - actual) too few"
             return "\(what): expected \(expected) bytes, got \(actual) (\(gap))"
         case let .outOfRange(what, value, min, max):
-            let gap = value < min ? "\(min - value) below" : "\(value - max) above"
+            // A hostile value may lie a whole Int's range away: the
+            // distance is taken in UInt, where it always fits.
+            let gap = value < min ? "\(UInt(bitPattern: min &- value)) below" : "\(UInt(bitPattern: value &- max)) above"
             return "\(what) is \(value), allowed \(min)...\(max) (\(gap))"
         case let .invalidKey(what):
             return "\(what) is not a 40-character Z85 CURVE key"
