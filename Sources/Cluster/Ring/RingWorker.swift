@@ -117,6 +117,8 @@ public final class RingWorker: WorkerCollective {
     // MARK: - Forming the ring
 
     public func setUp(_ setup: RingSetup) throws {
+        // The sum may live in the old ring's shared memory, which goes now.
+        sum.reset()
         let partition = RingPartition(parameterCount: weights.count, size: Int(setup.size))
         let owned = partition.owned(rank: Int(setup.rank))
         guard owned == Int(setup.ownedStart)..<Int(setup.ownedStart + setup.ownedCount) else {
@@ -192,7 +194,7 @@ public final class RingWorker: WorkerCollective {
             packingUnsettled = false
         }
         let started = monotonicNanoseconds()
-        sum.reset()
+        sum.reset(storage: try link.sharedSumStorage())
         if let label = work.withLabels(computer.firstLabelOutOfRange) {
             // The ring cannot go on without this member's part: leave it, saying why.
             throw ClusterError.incompatibleCoordinator("its work for step \(work.step) holds label \(label), outside the network's \(computer.architecture.outputSize) outputs")

@@ -277,6 +277,14 @@ final class ZeroMQRingLink: RingLink {
 
     private var peerTimeout: UInt64 { UInt64(timing.peerTimeoutMilliseconds) * 1_000_000 }
 
+    /// Where the member sums its shards: in the right neighbour's shared
+    /// inbox when there is one (its reduce-scatter pieces then need no
+    /// copy), nil for its own buffer.
+    func sharedSumStorage() throws -> UnsafeMutableBufferPointer<Int64>? {
+        guard shared.sendsShared else { return nil }
+        return try shared.sumStorage(limit: peerTimeout, idle: keepAlive)
+    }
+
     private func sharedSendTimedOut() {
         output.log("worker: the right neighbour took no ring traffic from shared memory within \(timing.peerTimeoutMilliseconds) ms in step \(step); telling the coordinator")
         sendTimedOut = true

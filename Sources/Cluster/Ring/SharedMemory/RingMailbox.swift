@@ -106,8 +106,17 @@ final class RingMailbox {
     func sumSlotFree(_ message: Int) -> Bool { shm_load64(sumConsumed + message) == shm_load64(sumReady + message) }
     func weightsSlotFree(_ message: Int) -> Bool { shm_load64(weightsConsumed + message) == shm_load64(weightsReady + message) }
 
+    /// The whole parameter vector's sums, for a writer to sum its own shards
+    /// into in place: a piece already there is then published without a copy.
+    var sumStorage: UnsafeMutableBufferPointer<Int64> { UnsafeMutableBufferPointer(start: sums, count: parameterCount) }
+
+    /// Whether every slot's last piece was taken: nothing of the last step is still to be read.
+    func allSumSlotsFree(messages: Int) -> Bool { (0..<messages).allSatisfy(sumSlotFree) }
+
     func putSum(_ values: UnsafeBufferPointer<Int64>, at start: Int, message: Int, step: UInt64, nonFinite flag: Bool) {
-        (sums + start).update(from: values.baseAddress!, count: values.count)
+        if values.baseAddress != UnsafePointer(sums + start) {
+            (sums + start).update(from: values.baseAddress!, count: values.count)
+        }
         shm_store32(nonFinite + message, flag ? 1 : 0)
         shm_store64(sumReady + message, step + 1)
         ring(Header.dataBell, waking: Header.readerWaiting)

@@ -96,6 +96,18 @@ final class SharedRingPath {
         return true
     }
 
+    /// Where this member should sum its shards so that its pieces go to the
+    /// right neighbour without a copy: the outbox's sums, once the neighbour
+    /// has read every piece of the last step from there. Nil: no shared
+    /// outbox, or it did not come free within `limit` (the send then stalls).
+    func sumStorage(limit: UInt64, idle: () -> Void) throws -> UnsafeMutableBufferPointer<Int64>? {
+        guard let mailbox = try openedOutbox(limit: limit, idle: idle) else { return nil }
+        let messages = partition.size * partition.pieces
+        guard wait(until: { mailbox.allSumSlotsFree(messages: messages) }, mailbox: mailbox, bell: .consumption, limit: limit,
+                   idle: { idle(); return false }) == .ready else { return nil }
+        return mailbox.sumStorage
+    }
+
     /// A small value (16 bytes) in the slot of member `message`.
     func sendValue(_ value: SIMD2<UInt64>, message: Int, step: UInt64, limit: UInt64, idle: () -> Void) throws -> Bool {
         guard let mailbox = try openedOutbox(limit: limit, idle: idle),
