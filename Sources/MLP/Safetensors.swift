@@ -38,13 +38,13 @@ public struct Safetensors {
     public func encoded() -> [UInt8] {
         var entries: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let pairs = metadata.keys.sorted().map { "\(JSONText.quoted($0)):\(JSONText.quoted(metadata[$0]!))" }
             entries.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
         for tensor in tensors {
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            entries.append("\(jsonString(tensor.name)):{\"dtype\":\"\(tensor.dtype)\",\"shape\":[\(shape)],"
+            entries.append("\(JSONText.quoted(tensor.name)):{\"dtype\":\"\(tensor.dtype)\",\"shape\":[\(shape)],"
                 + "\"data_offsets\":[\(offset),\(offset + tensor.data.count)]}")
             offset += tensor.data.count
         }
@@ -122,17 +122,4 @@ public struct SafetensorsError: Error, CustomStringConvertible {
     public let file: String
     public let problem: String
     public var description: String { "\(file): not a valid safetensors file: \(problem)" }
-}
-
-private func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MLP
 
 /// `--log-format json`: each log line as one JSON object on one line, for
 /// machines (log shippers, `jq`):
@@ -16,12 +17,12 @@ public enum LogRecord {
             source = String(text[..<colon.lowerBound])
             message = text[colon.upperBound...]
         }
-        return "{\"time\":\(quoted(timestamp(time))),\"level\":\(quoted(level)),\"source\":\(quoted(source)),\"message\":\(quoted(String(message)))}"
+        return "{\"time\":\(JSONText.quoted(timestamp(time))),\"level\":\(JSONText.quoted(level)),\"source\":\(JSONText.quoted(source)),\"message\":\(JSONText.quoted(String(message)))}"
     }
 
     /// An epoch's metrics.jsonl fields, as a record.
     public static func epoch(_ metrics: EpochMetrics, time: Date = Date()) -> String {
-        "{\"time\":\(quoted(timestamp(time))),\"level\":\"info\",\"source\":\"training\",\"event\":\"epoch\","
+        "{\"time\":\(JSONText.quoted(timestamp(time))),\"level\":\"info\",\"source\":\"training\",\"event\":\"epoch\","
             + metrics.jsonLine.dropFirst()
     }
 
@@ -34,22 +35,5 @@ public enum LogRecord {
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
                       Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec),
                       Int(milliseconds % 1000))
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MLP
 
 /// RUN_DIR/run.json: where the run's data came from, so that `dptrain
 /// report RUN_DIR` can find the test set again without being told.
@@ -22,7 +23,7 @@ public struct RunDescription: Equatable {
     public static func url(in run: URL) -> URL { run.appendingPathComponent("run.json") }
 
     public func write(to run: RunDirectory) throws {
-        func field(_ value: String?) -> String { value.map(LogRecord.quoted) ?? "null" }
+        func field(_ value: String?) -> String { value.map(JSONText.quoted) ?? "null" }
         let text = "{\"dataset\":\(field(dataset)),\"data\":\(field(data)),\"test_data\":\(field(testData))}\n"
         try AtomicFile.write(Array(text.utf8), to: Self.url(in: run.url))
     }
