@@ -181,12 +181,7 @@ final class ZeroMQRingLink: RingLink {
     /// packing (2 workers over ipc://: 21,600-21,900 -> 22,500-22,700
     /// samples/s); `rawInt64` stays in the protocol for peers that do not pack.
     func sendSum(_ values: UnsafeBufferPointer<Int64>, round: Int, message: Int, nonFinite: Bool) throws {
-        if shared.sendsShared {
-            if !sendTimedOut, try !shared.sendSum(values, message: message, step: step, nonFinite: nonFinite, limit: peerTimeout, idle: keepAlive) {
-                sharedSendTimedOut()
-            }
-            return
-        }
+        if try sentShared({ try shared.sendSum(values, message: message, step: step, nonFinite: nonFinite, limit: peerTimeout, idle: keepAlive) }) { return }
         let region = (message * regionWords)..<((message + 1) * regionWords)
         let size = try packed.write(region) { words in
             PackedInt64s.pack(values, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: words[region])))
@@ -199,12 +194,7 @@ final class ZeroMQRingLink: RingLink {
     }
 
     func sendWeights(_ values: UnsafeBufferPointer<Float>, round: Int, message: Int) throws {
-        if shared.sendsShared {
-            if !sendTimedOut, try !shared.sendWeights(values, message: message, step: step, limit: peerTimeout, idle: keepAlive) {
-                sharedSendTimedOut()
-            }
-            return
-        }
+        if try sentShared({ try shared.sendWeights(values, message: message, step: step, limit: peerTimeout, idle: keepAlive) }) { return }
         outgoing.refer(to: UnsafeRawBufferPointer(values))
         try send(.ringChunk(RingChunk(
             generation: generation, step: step, phase: .allGather, round: UInt32(round), chunk: UInt32(message),
@@ -242,12 +232,7 @@ final class ZeroMQRingLink: RingLink {
     /// 16 bytes fit in the frame itself (a libzmq very small message): no
     /// allocation, and nothing to keep alive after the send.
     func sendValue(_ value: SIMD2<UInt64>, round: Int, message: Int) throws {
-        if shared.sendsShared {
-            if !sendTimedOut, try !shared.sendValue(value, message: message, step: step, limit: peerTimeout, idle: keepAlive) {
-                sharedSendTimedOut()
-            }
-            return
-        }
+        if try sentShared({ try shared.sendValue(value, message: message, step: step, limit: peerTimeout, idle: keepAlive) }) { return }
         try outgoing.reinitialise(size: 16)
         outgoing.withUnsafeMutableBytes { bytes in
             bytes.storeBytes(of: value[0].littleEndian, toByteOffset: 0, as: UInt64.self)
@@ -285,9 +270,16 @@ final class ZeroMQRingLink: RingLink {
         return try shared.sumStorage(limit: peerTimeout, idle: keepAlive)
     }
 
-    private func sharedSendTimedOut() {
-        output.log("worker: the right neighbour took no ring traffic from shared memory within \(timing.peerTimeoutMilliseconds) ms in step \(step); telling the coordinator")
-        sendTimedOut = true
+    /// Sends through shared memory when the link to the right is shared
+    /// (true: handled there); a send the neighbour does not take in time
+    /// stalls the step, as a socket's send timeout does.
+    private func sentShared(_ send: () throws -> Bool) rethrows -> Bool {
+        guard shared.sendsShared else { return false }
+        if !sendTimedOut, try !send() {
+            output.log("worker: the right neighbour took no ring traffic from shared memory within \(timing.peerTimeoutMilliseconds) ms in step \(step); telling the coordinator")
+            sendTimedOut = true
+        }
+        return true
     }
 
     private func keepAlive() { heartbeat?.keepAlive() }

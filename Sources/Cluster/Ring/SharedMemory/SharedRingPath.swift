@@ -77,10 +77,7 @@ final class SharedRingPath {
     func sendSum(
         _ values: UnsafeBufferPointer<Int64>, message: Int, step: UInt64, nonFinite: Bool, limit: UInt64, idle: () -> Void
     ) throws -> Bool {
-        guard let mailbox = try openedOutbox(limit: limit, idle: idle),
-              wait(until: { mailbox.sumSlotFree(message) }, mailbox: mailbox, bell: .consumption, limit: limit,
-                   idle: { idle(); return false }) == .ready
-        else { return false }
+        guard let mailbox = try outbox(whenFree: { $0.sumSlotFree(message) }, limit: limit, idle: idle) else { return false }
         mailbox.putSum(values, at: start(of: message), message: message, step: step, nonFinite: nonFinite)
         return true
     }
@@ -88,10 +85,7 @@ final class SharedRingPath {
     func sendWeights(
         _ values: UnsafeBufferPointer<Float>, message: Int, step: UInt64, limit: UInt64, idle: () -> Void
     ) throws -> Bool {
-        guard let mailbox = try openedOutbox(limit: limit, idle: idle),
-              wait(until: { mailbox.weightsSlotFree(message) }, mailbox: mailbox, bell: .consumption, limit: limit,
-                   idle: { idle(); return false }) == .ready
-        else { return false }
+        guard let mailbox = try outbox(whenFree: { $0.weightsSlotFree(message) }, limit: limit, idle: idle) else { return false }
         mailbox.putWeights(values, at: start(of: message), message: message, step: step)
         return true
     }
@@ -101,21 +95,25 @@ final class SharedRingPath {
     /// has read every piece of the last step from there. Nil: no shared
     /// outbox, or it did not come free within `limit` (the send then stalls).
     func sumStorage(limit: UInt64, idle: () -> Void) throws -> UnsafeMutableBufferPointer<Int64>? {
-        guard let mailbox = try openedOutbox(limit: limit, idle: idle) else { return nil }
         let messages = partition.size * partition.pieces
-        guard wait(until: { mailbox.allSumSlotsFree(messages: messages) }, mailbox: mailbox, bell: .consumption, limit: limit,
-                   idle: { idle(); return false }) == .ready else { return nil }
-        return mailbox.sumStorage
+        return try outbox(whenFree: { $0.allSumSlotsFree(messages: messages) }, limit: limit, idle: idle)?.sumStorage
     }
 
     /// A small value (16 bytes) in the slot of member `message`.
     func sendValue(_ value: SIMD2<UInt64>, message: Int, step: UInt64, limit: UInt64, idle: () -> Void) throws -> Bool {
-        guard let mailbox = try openedOutbox(limit: limit, idle: idle),
-              wait(until: { mailbox.valueSlotFree(message) }, mailbox: mailbox, bell: .consumption, limit: limit,
-                   idle: { idle(); return false }) == .ready
-        else { return false }
+        guard let mailbox = try outbox(whenFree: { $0.valueSlotFree(message) }, limit: limit, idle: idle) else { return false }
         mailbox.putValue(value, message: message, step: step)
         return true
+    }
+
+    /// The outbox once `isFree` holds for it (the slots about to be written
+    /// were read); nil if it is not there or not free within `limit`.
+    private func outbox(whenFree isFree: (RingMailbox) -> Bool, limit: UInt64, idle: () -> Void) throws -> RingMailbox? {
+        guard let mailbox = try openedOutbox(limit: limit, idle: idle),
+              wait(until: { isFree(mailbox) }, mailbox: mailbox, bell: .consumption, limit: limit,
+                   idle: { idle(); return false }) == .ready
+        else { return nil }
+        return mailbox
     }
 
     /// The right neighbour makes its inbox when its ring setup arrives,
