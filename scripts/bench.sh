@@ -77,18 +77,26 @@ verify_pair() {
   timed_simulate "sim2ringverify-$round" --workers 2 --collective ring --verify-fraction 0.02
 }
 
-# speed_round ROUND: train and 2 workers at batch 128 and 512, back to back.
-speed_round() {
+# sockets_and_batch512 ROUND: the ring over sockets at batch 128, then train
+# and both collectives at batch 512 (the full run has batch 128's others already).
+sockets_and_batch512() {
   local round=$1
-  echo "bench: round $round: train, simulate --workers 2 central, ring, ring over sockets (batch 128)" >&2
-  "$bin/dptrain" train "${flags[@]}" --out "$work/train-$round" >&2
-  "$bin/dptrain" simulate --workers 2 "${flags[@]}" --out "$work/sim2-$round" >&2
-  "$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --out "$work/sim2ring-$round" >&2
+  echo "bench: round $round: simulate --workers 2 --collective ring --no-shared-memory" >&2
   "$bin/dptrain" simulate --workers 2 --collective ring --no-shared-memory "${flags[@]}" --out "$work/sim2ringsockets-$round" >&2
   echo "bench: round $round: global batch 512: train, simulate --workers 2 central and ring" >&2
   "$bin/dptrain" train "${flags[@]}" --batch-size 512 --out "$work/train512-$round" >&2
   "$bin/dptrain" simulate --workers 2 "${flags[@]}" --batch-size 512 --out "$work/sim2b512-$round" >&2
   "$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --batch-size 512 --out "$work/sim2ringb512-$round" >&2
+}
+
+# speed_round ROUND: train and 2 workers at batch 128 and 512, back to back.
+speed_round() {
+  local round=$1
+  echo "bench: round $round: train, simulate --workers 2 central and ring (batch 128)" >&2
+  "$bin/dptrain" train "${flags[@]}" --out "$work/train-$round" >&2
+  "$bin/dptrain" simulate --workers 2 "${flags[@]}" --out "$work/sim2-$round" >&2
+  "$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --out "$work/sim2ring-$round" >&2
+  sockets_and_batch512 "$round"
 }
 
 if [ "$speed_only" = 1 ]; then
@@ -191,12 +199,7 @@ for round in $(seq "$rounds"); do
   echo "bench: round $round: simulate --workers 1" >&2
   "$bin/dptrain" simulate --workers 1 "${flags[@]}" --out "$work/sim1-$round" >&2
   verify_pair "$round"
-  echo "bench: round $round: simulate --workers 2 --collective ring --no-shared-memory" >&2
-  "$bin/dptrain" simulate --workers 2 --collective ring --no-shared-memory "${flags[@]}" --out "$work/sim2ringsockets-$round" >&2
-  echo "bench: round $round: global batch 512: train, simulate --workers 2 central and ring" >&2
-  "$bin/dptrain" train "${flags[@]}" --batch-size 512 --out "$work/train512-$round" >&2
-  "$bin/dptrain" simulate --workers 2 "${flags[@]}" --batch-size 512 --out "$work/sim2b512-$round" >&2
-  "$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --batch-size 512 --out "$work/sim2ringb512-$round" >&2
+  sockets_and_batch512 "$round"
 
   echo "bench: round $round: ZeroMQ transfer of one gradient, process to process (ipc://, tcp://127.0.0.1)" >&2
   "$bin/dptrain-bench" transfer >"$work/transfer-$round.json"
