@@ -256,9 +256,9 @@ private struct FuzzTally {
             _ = work.withPixels { $0.reduce(0) { $0 &+ Int($1) } }
             _ = work.withLabels { $0.count }
         case .ringChunk(let chunk):
-            if chunk.encoding == .rawFloat {
+            if chunk.phase == .allGather {
                 var values = [Float](repeating: 0, count: Int(chunk.valueCount))
-                values.withUnsafeMutableBufferPointer { chunk.copyFloats(into: $0) }
+                values.withUnsafeMutableBufferPointer { chunk.writeWeights(into: $0) }
             } else {
                 var values = [Int64](repeating: 0, count: Int(chunk.valueCount))
                 values.withUnsafeMutableBufferPointer { chunk.add(into: $0) }
@@ -320,7 +320,7 @@ private enum FuzzVerdict {
     private static func isPacked(_ message: WireMessage) -> Bool {
         switch message {
         case .gradient(let gradient): return gradient.encoding == .packed
-        case .ringChunk(let chunk): return chunk.encoding == .packedInt64
+        case .ringChunk(let chunk): return chunk.encoding == .packedInt64 || chunk.encoding == .weightSteps
         default: return false
         }
     }
@@ -570,15 +570,15 @@ private struct FuzzSeed {
             labels: try ZMQMessage(copying: randomBytes(samples...samples, &random))))
     }
 
-    /// Reduce-scatter chunks carry Int64s, raw or packed; all-gather chunks carry floats.
+    /// Reduce-scatter chunks carry Int64s, raw or packed; all-gather chunks carry floats, raw or as packed steps.
     private static func ringChunk(_ layout: inout Layout, _ random: inout SplitMix64) throws -> WireMessage {
         // At least one value: an empty raw frame is also a valid empty packed one.
         let count = Int.random(in: 1...parameters, using: &random)
-        let encoding = [RingChunk.Encoding.rawInt64, .packedInt64, .rawFloat].randomElement(using: &random)!
+        let encoding = [RingChunk.Encoding.rawInt64, .packedInt64, .rawFloat, .weightSteps].randomElement(using: &random)!
         let values: ZMQMessage
         switch encoding {
         case .rawInt64: values = try ZMQMessage(copying: randomBytes((count * 8)...(count * 8), &random))
-        case .packedInt64: values = try packedFrame(&random, count: count)
+        case .packedInt64, .weightSteps: values = try packedFrame(&random, count: count)
         case .rawFloat: values = try ZMQMessage(copying: randomBytes((count * 4)...(count * 4), &random))
         }
         layout.add(.free, 16)
@@ -591,7 +591,7 @@ private struct FuzzSeed {
         layout.count(4, limit: parameters + 1, current: nil)
         layout.add(.free, 8)  // link token
         return .ringChunk(RingChunk(
-            generation: random.next(), step: random.next(), phase: encoding == .rawFloat ? .allGather : .reduceScatter,
+            generation: random.next(), step: random.next(), phase: encoding == .rawFloat || encoding == .weightSteps ? .allGather : .reduceScatter,
             round: .random(in: 0...UInt32(RingSetup.maxSize - 2), using: &random),
             chunk: .random(in: 0..<UInt32(RingSetup.maxSize), using: &random), nonFinite: .random(using: &random),
             encoding: encoding, valueCount: UInt32(count), link: random.next(), values: values))

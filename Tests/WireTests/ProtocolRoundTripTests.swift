@@ -91,7 +91,7 @@ final class ProtocolRoundTripTests: XCTestCase {
         // A header of up to 4 shards: a ring done's 36-byte digests are the longest per shard.
         XCTAssertEqual(welcomedLimits.largestFrameBytes, 4096 + 4 * 36)
         let big = DecodingLimits(parameterCount: 1 << 20, inputSize: 784, shardSize: 32, maxShards: 64)
-        XCTAssertEqual(big.largestFrameBytes, (8 << 20) + 4096, "a packed frame's 4096 width bytes on top of 1 << 20 Int64s")
+        XCTAssertEqual(big.largestFrameBytes, (8 << 20) + 65536, "a packed frame's 65,536 width bytes on top of 1 << 20 Int64s")
         let absurd = DecodingLimits(parameterCount: 1, inputSize: Int.max, shardSize: Int.max, maxShards: Int.max)
         XCTAssertEqual(absurd.largestFrameBytes, Int.max)
     }
@@ -118,9 +118,9 @@ final class ProtocolRoundTripTests: XCTestCase {
                     pixels: try ZMQMessage(size: samples * inputSize), labels: try ZMQMessage(size: samples))),
                 .ringChunk(makeRingChunk(.rawInt64, valueCount: parameters, values: try int64Frame(values))),
                 .ringChunk(makeRingChunk(.packedInt64, valueCount: parameters, values: try packedInt64Frame(values))),
-                // Every block 8 bytes wide: a packed frame's width bytes make it longer than a raw one.
+                // Every block 64 bits wide: a packed frame's width bytes make it longer than a raw one.
                 .ringChunk(makeRingChunk(
-                    .packedInt64, valueCount: parameters, values: try packedInt64Frame(values.map { $0 << 40 }))),
+                    .packedInt64, valueCount: parameters, values: try packedInt64Frame(values.map { $0 | Int64.min }))),
                 .ringChunk(makeRingChunk(.rawFloat, valueCount: parameters, values: try ZMQMessage(size: parameters * 4))),
                 .stateSlice(StateSlice(
                     generation: 1, step: 1, start: 0, count: UInt64(parameters),

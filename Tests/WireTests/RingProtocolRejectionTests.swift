@@ -193,13 +193,13 @@ final class RingProtocolRejectionTests: XCTestCase {
         // The raw frame read as packed: its first Int64 is 0, so one zero-width block of 8 bytes.
         assertRejects(patched(try rawChunk(), at: 34, [1]),
                       with: .shapeMismatch(what: "ring chunk (packed, 10 Int64s)", expected: 8, actual: 80))
-        // Ten Int32-wide values pack to 48 bytes; five would take 32.
+        // Ten 29-bit values pack to 8 + 37 bytes, 48 with the padding; five would take 32.
         let packed = try encodedBytes(.ringChunk(makeRingChunk(
             .packedInt64, valueCount: 10, values: try packedInt64Frame((1...10).map { Int64($0) << 24 }))))
         XCTAssertEqual(packed[1].count, 48)
         assertRejects(patched(packed, at: 35, le32(5)),
                       with: .shapeMismatch(what: "ring chunk (packed, 5 Int64s)", expected: 32, actual: 48))
-        assertRejects(patched(packed, frame: 1, at: 0, [9]), with: .outOfRange(what: "ring chunk block 0 width", value: 9, min: 0, max: 8))
+        assertRejects(patched(packed, frame: 1, at: 0, [65]), with: .outOfRange(what: "ring chunk block 0 width", value: 65, min: 0, max: 64))
     }
 
     func testStateSliceFrames() throws {
@@ -263,7 +263,7 @@ final class RingProtocolRejectionTests: XCTestCase {
         assertRejects(patched(chunk, at: 25, le32(4095)), with: .outOfRange(what: "ring round", value: 4095, min: 0, max: 4094))
         assertRejects(patched(chunk, at: 29, le32(4096)), with: .outOfRange(what: "ring chunk index", value: 4096, min: 0, max: 4095))
         assertRejects(patched(chunk, at: 33, [2]), with: .outOfRange(what: "non-finite flag", value: 2, min: 0, max: 1))
-        assertRejects(patched(chunk, at: 34, [3]), with: .outOfRange(what: "chunk encoding", value: 3, min: 0, max: 2))
+        assertRejects(patched(chunk, at: 34, [4]), with: .outOfRange(what: "chunk encoding", value: 4, min: 0, max: 3))
         assertRejects(patched(chunk, at: 35, le32(11)), with: .outOfRange(what: "value count of ring chunk", value: 11, min: 0, max: 10))
         let long = makeRingChunk(.rawInt64, valueCount: 11, values: try int64Frame(Array(repeating: 1, count: 11)))
         assertRejects(try encodedBytes(.ringChunk(long)), with: .outOfRange(what: "value count of ring chunk", value: 11, min: 0, max: 10))
@@ -275,10 +275,10 @@ final class RingProtocolRejectionTests: XCTestCase {
         assertRejects(patched(try floatChunk(), at: 24, [0]),
                       with: .outOfRange(what: "reduce-scatter chunk encoding", value: 2, min: 0, max: 1))
         assertRejects(patched(try rawChunk(), at: 24, [1]),
-                      with: .outOfRange(what: "all-gather chunk encoding", value: 0, min: 2, max: 2))
+                      with: .outOfRange(what: "all-gather chunk encoding", value: 0, min: 2, max: 3))
         let packed = makeRingChunk(.packedInt64, valueCount: 1, values: try packedInt64Frame([1]))
         assertRejects(patched(try encodedBytes(.ringChunk(packed)), at: 24, [1]),
-                      with: .outOfRange(what: "all-gather chunk encoding", value: 1, min: 2, max: 2))
+                      with: .outOfRange(what: "all-gather chunk encoding", value: 1, min: 2, max: 3))
         assertRejects(patched(try floatChunk(), at: 24, [2]),
                       with: .outOfRange(what: "value exchange chunk encoding", value: 2, min: 0, max: 0))
         let error = ProtocolError.outOfRange(what: "reduce-scatter chunk encoding", value: 2, min: 0, max: 1)

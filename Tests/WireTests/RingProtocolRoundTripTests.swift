@@ -180,11 +180,16 @@ final class RingProtocolRoundTripTests: XCTestCase {
         XCTAssertEqual(int64s(of: decoded.values), values)
     }
 
-    /// Blocks of three widths (1, 0 and 6 bytes) over a count that is not a whole number of blocks.
+    /// Blocks of three widths (8, 0 and 38 bits) over a count that is not a whole number of blocks.
     func testRingChunkOfPackedInt64s() throws {
-        let values = (0..<700).map { i -> Int64 in i < 256 ? Int64(i) - 128 : i < 512 ? 0 : Int64(i) << 36 }
+        let values: [Int64] = (0..<700).map { (i: Int) -> Int64 in
+            if i < 256 { return i % 2 == 0 ? 100 : -100 }
+            return i < 512 ? 0 : (1 << 36) | Int64(i)
+        }
         let frame = try packedInt64Frame(values)
-        XCTAssertEqual(frame.count, 8 + 256 * 1 + 188 * 6, "not the mixed widths this test means to send")
+        // 44 width bytes padded to 48; 16 blocks of 8 bits; 11 whole blocks of 38 bits and 12 values more.
+        let bytes: Int = 48 + 16 * 16 + 11 * 76 + (12 * 38 + 7) / 8
+        XCTAssertEqual(frame.count, (bytes + 7) / 8 * 8, "not the mixed widths this test means to send")
         let limits = DecodingLimits(parameterCount: 700, inputSize: 4, shardSize: 8, maxShards: 4)
         let decoded = try roundTrip(makeRingChunk(.packedInt64, valueCount: 700, values: frame), limits: limits)
         var sum = [Int64](repeating: 0, count: 700)
@@ -222,7 +227,7 @@ final class RingProtocolRoundTripTests: XCTestCase {
         let limits = DecodingLimits(parameterCount: 300, inputSize: 4, shardSize: 8, maxShards: 4)
         let decoded = try roundTrip(makeRingChunk(.packedInt64, valueCount: 300, values: try packedInt64Frame(incoming)),
                                     limits: limits)
-        XCTAssertEqual(decoded.values.count, 8, "two zero-width blocks: only the width bytes")
+        XCTAssertEqual(decoded.values.count, 24, "nineteen zero-width blocks: only the width bytes")
         let start = (0..<300).map { Int64($0) * 3 - 450 }
         var sum = start
         sum.withUnsafeMutableBufferPointer { decoded.add(into: $0) }
@@ -233,7 +238,7 @@ final class RingProtocolRoundTripTests: XCTestCase {
         let values: [Float] = [0.5, -1, 2e10, -0.0, 3]
         let decoded = try roundTrip(makeRingChunk(.rawFloat, valueCount: 5, values: try floatFrame(values)))
         var target = [Float](repeating: .nan, count: 5)
-        target.withUnsafeMutableBufferPointer { decoded.copyFloats(into: $0) }
+        target.withUnsafeMutableBufferPointer { decoded.writeWeights(into: $0) }
         XCTAssertEqual(target.map(\.bitPattern), values.map(\.bitPattern))
     }
 

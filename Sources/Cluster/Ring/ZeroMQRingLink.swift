@@ -48,6 +48,20 @@ final class ZeroMQRingLink: RingLink {
     /// `connect`), lent to their sends until the step is known to be done.
     private var packed = LendableBuffer<UInt64>(uninitializedCount: 0)
     private var regionWords = 0
+    /// Packed weight steps of the all-gather, a region per piece as for
+    /// `packed`, lent until the next step proves them received.
+    private var packedSteps = LendableBuffer<UInt64>(uninitializedCount: 0)
+    /// A piece's weights before the step, where this member sends it on
+    /// over a socket as steps from them: its owned pieces (kept just before
+    /// the update) and pieces that came through shared memory. A region of
+    /// `regionFloats` per piece; `keptBefore` says which hold this step's.
+    private var before = UnsafeMutableBufferPointer<Float>.allocate(capacity: 0)
+    private var regionFloats = 0
+    private var keptBefore: [Bool] = []
+    /// All-gather frames received over the socket to pass on unchanged:
+    /// steps from weights every member holds read the same everywhere.
+    private var passOn: [ZMQMessage?] = []
+    private var partition = RingPartition(parameterCount: 0, size: 1)
     /// Ring traffic that arrived before its ring or step (rare: a ring being re-formed).
     private var ahead: [[ZMQMessage]] = []
     /// At most what one step of a ring a little larger than this one can
@@ -101,6 +115,7 @@ final class ZeroMQRingLink: RingLink {
     }
 
     deinit {
+        before.deallocate()
         inbox.close()
         outbox?.close()
         zap?.stop()
@@ -145,9 +160,19 @@ final class ZeroMQRingLink: RingLink {
         let largestPiece = (0..<messages).map { partition.piece($0 % partition.pieces, of: $0 / partition.pieces).count }.max() ?? 0
         regionWords = (PackedInt64s.largestPackedSize(count: largestPiece) + 7) / 8
         packed.settle()
+        packedSteps.settle()
         if packed.count < regionWords * messages {
             packed = LendableBuffer(uninitializedCount: regionWords * messages)
+            packedSteps = LendableBuffer(uninitializedCount: regionWords * messages)
         }
+        regionFloats = largestPiece
+        if before.count < regionFloats * messages {
+            before.deallocate()
+            before = .allocate(capacity: regionFloats * messages)
+        }
+        keptBefore = [Bool](repeating: false, count: messages)
+        passOn = [ZMQMessage?](repeating: nil, count: messages)
+        self.partition = partition
         self.generation = generation
         held = nil
         ahead.removeAll { frames in
@@ -161,6 +186,9 @@ final class ZeroMQRingLink: RingLink {
         self.step = step
         interruption = nil
         sendTimedOut = false
+        // Weights kept by a step that ended midway are not this step's.
+        for message in keptBefore.indices { keptBefore[message] = false }
+        for message in passOn.indices { passOn[message] = nil }
     }
 
     /// The step's packed pieces have all reached the right neighbour: after
@@ -193,14 +221,51 @@ final class ZeroMQRingLink: RingLink {
             values: outgoing)))
     }
 
+    /// Over a socket, as steps from the weights before the step (about 2.5
+    /// bytes a weight where Floats take 4): a piece received as steps goes
+    /// on as it came; an owned piece, or one that came through shared
+    /// memory, is packed from the weights kept before the step.
     func sendWeights(_ values: UnsafeBufferPointer<Float>, round: Int, message: Int) throws {
         if try sentShared({ try shared.sendWeights(values, message: message, step: step, limit: peerTimeout, idle: keepAlive) }) { return }
-        outgoing.refer(to: UnsafeRawBufferPointer(values))
+        var frame = outgoing
+        var encoding = RingChunk.Encoding.weightSteps
+        if let received = passOn[message] {
+            passOn[message] = nil
+            frame = received
+        } else if keptBefore[message] {
+            keptBefore[message] = false
+            let region = (message * regionWords)..<((message + 1) * regionWords)
+            let previous = UnsafeBufferPointer(rebasing: before[(message * regionFloats)..<(message * regionFloats + values.count)])
+            let size = try packedSteps.write(region) { words in
+                PackedInt64s.packWeightSteps(values, from: previous,
+                                             into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: words[region])))
+            }
+            outgoing.refer(to: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(packedSteps.lend(region))[0..<size]))
+        } else {
+            encoding = .rawFloat
+            outgoing.refer(to: UnsafeRawBufferPointer(values))
+        }
         try send(.ringChunk(RingChunk(
             generation: generation, step: step, phase: .allGather, round: UInt32(round), chunk: UInt32(message),
-            nonFinite: false, encoding: .rawFloat, valueCount: UInt32(values.count), link: tokens.right,
-            values: outgoing)))
+            nonFinite: false, encoding: encoding, valueCount: UInt32(values.count), link: tokens.right,
+            values: frame)))
     }
+
+    func weightsWillChange(_ values: UnsafeBufferPointer<Float>, message: Int) {
+        keepBefore(values, message: message)
+    }
+
+    func weightSendsSettled() { packedSteps.settle() }
+
+    /// Keeps a piece's weights before the step, if it leaves by socket.
+    private func keepBefore(_ values: UnsafeBufferPointer<Float>, message: Int) {
+        guard !shared.sendsShared, values.count <= regionFloats else { return }
+        _ = UnsafeMutableBufferPointer(rebasing: before[(message * regionFloats)...]).update(fromContentsOf: values)
+        keptBefore[message] = true
+    }
+
+    /// Whether the all-gather piece received in `round` is sent on.
+    private func passesOn(round: Int) -> Bool { round < partition.rounds - 1 }
 
     func receiveSum(round: Int, message: Int, addingOnto sum: UnsafeMutableBufferPointer<Int64>) throws -> RingReceipt {
         if shared.receivesShared {
@@ -219,13 +284,21 @@ final class ZeroMQRingLink: RingLink {
     func receiveWeights(round: Int, message: Int, into weights: UnsafeMutableBufferPointer<Float>) throws -> RingReceipt {
         if shared.receivesShared {
             if sendTimedOut { return .stalled }
+            if passesOn(round: round) { keepBefore(UnsafeBufferPointer(weights), message: message) }
             return receipt(try shared.receiveWeights(message: message, step: step, into: weights, limit: peerTimeout, idle: sharedIdle),
                            nonFinite: false)
         }
         guard let chunk = try receive(.allGather, round: round, message: message, count: weights.count) else {
             return interruption == nil ? .stalled : .interrupted
         }
-        chunk.copyFloats(into: weights)
+        if passesOn(round: round), !shared.sendsShared {
+            if chunk.encoding == .weightSteps {
+                passOn[message] = try chunk.values.sharedCopy()
+            } else {
+                keepBefore(UnsafeBufferPointer(weights), message: message)
+            }
+        }
+        chunk.writeWeights(into: weights)
         return .received(nonFinite: false)
     }
 

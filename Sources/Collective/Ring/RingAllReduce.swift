@@ -21,6 +21,17 @@ public protocol RingLink: AnyObject {
     func sendValue(_ value: SIMD2<UInt64>, round: Int, message: Int) throws
     /// Writes the value due into `value` only when it is `received`.
     func receiveValue(round: Int, message: Int, into value: inout SIMD2<UInt64>) throws -> RingReceipt
+    /// The owned piece `message` just before the update writes it: a link
+    /// may send the update as steps from these values, which every member holds.
+    func weightsWillChange(_ values: UnsafeBufferPointer<Float>, message: Int)
+    /// Every weight send of the step before has reached the right
+    /// neighbour: what those sends still point at may be written again.
+    func weightSendsSettled()
+}
+
+extension RingLink {
+    public func weightsWillChange(_ values: UnsafeBufferPointer<Float>, message: Int) {}
+    public func weightSendsSettled() {}
 }
 
 public enum RingReceipt {
@@ -106,10 +117,12 @@ public struct RingAllReduce {
 
         func update(_ piece: Int) throws {
             let range = partition.piece(piece, of: ownedChunk)
+            let message = partition.messageIndex(chunk: ownedChunk, piece: piece)
+            if partition.rounds > 0 { link.weightsWillChange(UnsafeBufferPointer(rebasing: weights.readOnly[range]), message: message) }
             try updateOwned(range, sum: sum, weights: weights, mean: mean, batchSamples: batchSamples,
                             learningRate: learningRate, step: step, scale: scale)
             if partition.rounds > 0 {
-                try link.sendWeights(weights.lend(range), round: 0, message: partition.messageIndex(chunk: ownedChunk, piece: piece))
+                try link.sendWeights(weights.lend(range), round: 0, message: message)
             }
         }
 
@@ -136,7 +149,10 @@ public struct RingAllReduce {
                 case .interrupted: return .interrupted
                 case .stalled: return .stalled
                 }
-                if last, piece == 0 { weights.settle() }
+                if last, piece == 0 {
+                    weights.settle()
+                    link.weightSendsSettled()
+                }
                 if !last {
                     try link.sendSum(UnsafeBufferPointer(rebasing: sum.values[range]), round: round + 1,
                                      message: message, nonFinite: nonFinite)

@@ -10,7 +10,9 @@
 /// Version 8: ring addresses carry the host and a shared-memory inbox prefix,
 /// ring setups the shared-memory segments of neighbours on the same host;
 /// packed Int64 blocks take any width from 0 to 8 bytes.
-public let wireProtocolVersion: UInt16 = 8
+/// Version 9: packed Int64s are zigzagged in blocks of 16 at any width from
+/// 0 to 64 bits; all-gather chunks over sockets carry packed weight steps.
+public let wireProtocolVersion: UInt16 = 9
 
 /// Bounds fixed by the protocol itself, the same for every peer.
 public enum WireLimits {

@@ -1,6 +1,7 @@
 /// Ring member -> its right neighbour: one chunk of one round of a step.
 /// Reduce-scatter rounds carry partial fixed-point sums (Int64, raw or
-/// packed); all-gather rounds carry updated weights (Float32); value
+/// packed); all-gather rounds carry updated weights (Float32, raw, or as
+/// packed steps from the weights every member held before the step); value
 /// exchange rounds, between the two, one member's 16-byte value (two raw
 /// 64-bit words; `chunk` names the member), e.g. its part of the squared
 /// gradient norm for --clip-norm.
@@ -24,7 +25,7 @@ public struct RingChunk {
         var encodings: ClosedRange<UInt8> {
             switch self {
             case .reduceScatter: return Encoding.rawInt64.rawValue...Encoding.packedInt64.rawValue
-            case .allGather: return Encoding.rawFloat.rawValue...Encoding.rawFloat.rawValue
+            case .allGather: return Encoding.rawFloat.rawValue...Encoding.weightSteps.rawValue
             case .valueExchange: return Encoding.rawInt64.rawValue...Encoding.rawInt64.rawValue
             }
         }
@@ -37,6 +38,9 @@ public struct RingChunk {
         case rawInt64 = 0
         case packedInt64 = 1
         case rawFloat = 2
+        /// PackedInt64s of each weight's step from its value before the step
+        /// (`PackedInt64s.packWeightSteps`): about 2.5 bytes a weight, not 4.
+        case weightSteps = 3
     }
 
     public var generation: UInt64
@@ -74,8 +78,8 @@ public struct RingChunk {
             values.withUnsafeElements(of: UInt64.self) { words in
                 PackedInt64s.unpack(UnsafeRawBufferPointer(words), into: sum, overwrite: false)
             }
-        case .rawFloat:
-            preconditionFailure("a Float chunk cannot be added onto a fixed-point sum")
+        case .rawFloat, .weightSteps:
+            preconditionFailure("a chunk of weights cannot be added onto a fixed-point sum")
         }
     }
 
@@ -85,10 +89,20 @@ public struct RingChunk {
         return values.withUnsafeElements(of: UInt64.self) { SIMD2(UInt64(littleEndian: $0[0]), UInt64(littleEndian: $0[1])) }
     }
 
-    /// Copies Float values into `target`.
-    public func copyFloats(into target: UnsafeMutableBufferPointer<Float>) {
-        precondition(encoding == .rawFloat && target.count == Int(valueCount), "not a Float chunk of \(target.count) values")
-        values.withUnsafeElements(of: Float.self) { _ = target.update(fromContentsOf: $0) }
+    /// Writes the chunk's weights into `target`, which holds the weights
+    /// before the step: a `weightSteps` chunk is read as steps from them.
+    public func writeWeights(into target: UnsafeMutableBufferPointer<Float>) {
+        precondition(target.count == Int(valueCount), "a chunk of \(valueCount) weights for \(target.count)")
+        switch encoding {
+        case .rawFloat:
+            values.withUnsafeElements(of: Float.self) { _ = target.update(fromContentsOf: $0) }
+        case .weightSteps:
+            values.withUnsafeElements(of: UInt64.self) { words in
+                PackedInt64s.unpackWeightSteps(UnsafeRawBufferPointer(words), onto: target)
+            }
+        case .rawInt64, .packedInt64:
+            preconditionFailure("a chunk of sums cannot be written as weights")
+        }
     }
 
     func encode(into header: inout FieldWriter) throws -> BulkFrames {
@@ -101,7 +115,8 @@ public struct RingChunk {
         switch encoding {
         case .rawInt64: try FrameCheck.bytes(values, are: Int(valueCount) * 8, "ring chunk (\(valueCount) Int64s)")
         case .rawFloat: try FrameCheck.bytes(values, are: Int(valueCount) * 4, "ring chunk (\(valueCount) floats)")
-        case .packedInt64: try values.withUnsafeBytes { try PackedInt64s.validate($0, count: Int(valueCount), "ring chunk") }
+        case .packedInt64, .weightSteps:
+            try values.withUnsafeBytes { try PackedInt64s.validate($0, count: Int(valueCount), "ring chunk") }
         }
         header.write(generation)
         header.write(step)
@@ -134,7 +149,7 @@ public struct RingChunk {
         try FrameCheck.range(Int(flag), 0, 1, "non-finite flag")
         let encodingByte = try header.read(UInt8.self, "chunk encoding")
         guard let encoding = Encoding(rawValue: encodingByte) else {
-            throw ProtocolError.outOfRange(what: "chunk encoding", value: Int(encodingByte), min: 0, max: 2)
+            throw ProtocolError.outOfRange(what: "chunk encoding", value: Int(encodingByte), min: 0, max: 3)
         }
         guard phase.encodings.contains(encodingByte) else {
             // The range a phase allows, so the error does not call an allowed encoding out of range.
@@ -153,7 +168,8 @@ public struct RingChunk {
         switch encoding {
         case .rawInt64: try FrameCheck.bytes(values, are: Int(count) * 8, "ring chunk (\(count) Int64s)")
         case .rawFloat: try FrameCheck.bytes(values, are: Int(count) * 4, "ring chunk (\(count) floats)")
-        case .packedInt64: try values.withUnsafeBytes { try PackedInt64s.validate($0, count: Int(count), "ring chunk") }
+        case .packedInt64, .weightSteps:
+            try values.withUnsafeBytes { try PackedInt64s.validate($0, count: Int(count), "ring chunk") }
         }
         return RingChunk(
             generation: generation, step: step, phase: phase, round: round, chunk: chunk, nonFinite: flag == 1,
