@@ -6,7 +6,9 @@
 # with 2 workers and --verify-fraction 0.02, as a ratio to without; the
 # ring with its neighbours in shared memory, the default on one host, and
 # over sockets; the best 2-worker figure against train at global batch 128
-# and 512),
+# and 512), what launching a step costs (from the shards sent, or the
+# worker's last step done if later, to its compute's start: central, and
+# the ring in shared memory and over sockets, 2 workers at batch 128),
 # ZeroMQ transfer and all-reduce times (dptrain-bench transfer, allreduce),
 # heap allocations per step and peak resident memory of separately started
 # coordinator and worker processes, with either collective.
@@ -60,10 +62,12 @@ flags=(--data /usr/share/datasets/fashion-mnist --layers 784,512,256,10 --batch-
 # timed_simulate NAME ARGS...: simulate into $work/NAME, its CPU seconds
 # (user + system, the workers' included: simulate reaps them) into
 # $work/NAME.cpu. On a shared machine CPU time moves less than throughput.
+# Its step launches go to $work/NAME.launch (a few writes a step, no more).
 timed_simulate() {
   local name=$1; shift
   local TIMEFORMAT='%U %S'
-  { time "$bin/dptrain" simulate "$@" "${flags[@]}" --out "$work/$name" >&3 2>&3; } 3>&2 2>"$work/$name.cpu"
+  { time DPTRAIN_LAUNCH_TRACE="$work/$name.launch" "$bin/dptrain" simulate "$@" "${flags[@]}" --out "$work/$name" >&3 2>&3; } \
+    3>&2 2>"$work/$name.cpu"
 }
 
 # verify_pair ROUND: simulate --workers 2 without and with --verify-fraction
@@ -82,7 +86,8 @@ verify_pair() {
 sockets_and_batch512() {
   local round=$1
   echo "bench: round $round: simulate --workers 2 --collective ring --no-shared-memory" >&2
-  "$bin/dptrain" simulate --workers 2 --collective ring --no-shared-memory "${flags[@]}" --out "$work/sim2ringsockets-$round" >&2
+  DPTRAIN_LAUNCH_TRACE="$work/sim2ringsockets-$round.launch" \
+    "$bin/dptrain" simulate --workers 2 --collective ring --no-shared-memory "${flags[@]}" --out "$work/sim2ringsockets-$round" >&2
   echo "bench: round $round: global batch 512: train, simulate --workers 2 central and ring" >&2
   "$bin/dptrain" train "${flags[@]}" --batch-size 512 --out "$work/train512-$round" >&2
   "$bin/dptrain" simulate --workers 2 "${flags[@]}" --batch-size 512 --out "$work/sim2b512-$round" >&2
@@ -94,8 +99,9 @@ speed_round() {
   local round=$1
   echo "bench: round $round: train, simulate --workers 2 central and ring (batch 128)" >&2
   "$bin/dptrain" train "${flags[@]}" --out "$work/train-$round" >&2
-  "$bin/dptrain" simulate --workers 2 "${flags[@]}" --out "$work/sim2-$round" >&2
-  "$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --out "$work/sim2ring-$round" >&2
+  DPTRAIN_LAUNCH_TRACE="$work/sim2-$round.launch" "$bin/dptrain" simulate --workers 2 "${flags[@]}" --out "$work/sim2-$round" >&2
+  DPTRAIN_LAUNCH_TRACE="$work/sim2ring-$round.launch" \
+    "$bin/dptrain" simulate --workers 2 --collective ring "${flags[@]}" --out "$work/sim2ring-$round" >&2
   sockets_and_batch512 "$round"
 }
 
@@ -103,6 +109,8 @@ if [ "$speed_only" = 1 ]; then
   for round in $(seq "$rounds"); do speed_round "$round"; done
   python3 - "$work" "$rounds" <<'PY'
 import json, statistics, sys
+sys.path.insert(0, "scripts/lib")
+from launch_trace import launch_figures
 work, rounds = sys.argv[1], int(sys.argv[2])
 def sps(run):
     return [json.loads(l) for l in open(f"{work}/{run}/metrics.jsonl") if l.strip()][-1]["samples_per_second"]
@@ -119,6 +127,7 @@ for r in range(1, rounds + 1):
     f["speedup_best_2w_over_train_batch512"] = round(
         f["samples_per_second_best_2w_batch512"] / f["samples_per_second_train_batch512"], 3)
     f["ratio_ring_2w_shared_memory_to_sockets"] = round(f["samples_per_second_ring_2w"] / f["samples_per_second_ring_2w_sockets"], 3)
+    f.update(launch_figures(work, r))
     per_round.append(f)
 out = {key: statistics.median(r[key] for r in per_round) for key in per_round[0]}
 out["rounds"] = per_round
@@ -301,6 +310,8 @@ fi
 
 python3 - "$work" "$small_steps" "$large_steps" "$rounds" <<'PY'
 import json, statistics, sys
+sys.path.insert(0, "scripts/lib")
+from launch_trace import launch_figures
 work, small_steps, large_steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def last(run):
     return [json.loads(l) for l in open(f"{work}/{run}/metrics.jsonl") if l.strip()][-1]
@@ -346,6 +357,7 @@ for r in range(1, int(sys.argv[4]) + 1):
     sockets = last(f"sim2ringsockets-{r}")["samples_per_second"]
     figures["samples_per_second_ring_2w_sockets"] = sockets
     figures["ratio_ring_2w_shared_memory_to_sockets"] = round(ring["samples_per_second"] / sockets, 3)
+    figures.update(launch_figures(work, r))
     # The fastest collective with 2 workers on this host, against train, at batch 128 and 512.
     best = max(two["samples_per_second"], ring["samples_per_second"])
     figures["samples_per_second_best_2w"] = best

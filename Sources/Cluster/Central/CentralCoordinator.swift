@@ -168,6 +168,7 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
         let message = Work(
             step: UInt64(work.globalStep), shards: frames.shards, weights: weightFrame,
             pixels: frames.pixelFrame, labels: frames.labelFrame)
+        StepLaunchTrace.mark(.sent, step: message.step)
         try membership.send(to: peer, .work(message))
     }
 
@@ -191,6 +192,7 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
         for (peer, block) in blocks {
             let (pixels, labels, shards) = try ShardFrames.fresh(from: coordinator.data, work: work, block: block)
             let message = Work(step: UInt64(work.globalStep), shards: shards, weights: weightFrame, pixels: pixels, labels: labels)
+            StepLaunchTrace.mark(.sent, step: message.step)
             try membership.send(to: peer, .work(message))
         }
     }

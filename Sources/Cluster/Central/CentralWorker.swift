@@ -44,10 +44,12 @@ final class CentralWorker: WorkerCollective {
         }
         // A long block of shards must not look like silence to the coordinator.
         try worker.send(try answer(work) { worker.keepAlive() })
+        StepLaunchTrace.mark(.ready, step: work.step)
         return nil
     }
 
     func answer(_ work: Work, betweenShards: () -> Void) throws -> WireMessage {
+        StepLaunchTrace.mark(.start, step: work.step)
         let started = monotonicNanoseconds()
         // Fresh content in the same frame object: the last reply's content
         // stays with libzmq until it has gone out, however soon this runs again.

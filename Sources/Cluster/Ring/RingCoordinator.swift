@@ -316,6 +316,7 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
                     batchSamples: UInt32(work.sampleCount), shards: shards, ownCount: blocks[rank].count,
                     digested: digested, pixels: pixels, labels: labels)
             }
+            StepLaunchTrace.mark(.sent, step: message.step)
             try membership.send(to: member.peer, .ringWork(message))
         }
     }

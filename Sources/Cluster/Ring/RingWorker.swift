@@ -195,6 +195,7 @@ public final class RingWorker: WorkerCollective {
         }
         let started = monotonicNanoseconds()
         sum.reset(storage: try link.sharedSumStorage())
+        StepLaunchTrace.mark(.start, step: work.step)
         if let label = work.withLabels(computer.firstLabelOutOfRange) {
             // The ring cannot go on without this member's part: leave it, saying why.
             throw ClusterError.incompatibleCoordinator("its work for step \(work.step) holds label \(label), outside the network's \(computer.architecture.outputSize) outputs")
@@ -208,6 +209,7 @@ public final class RingWorker: WorkerCollective {
         let computeNanoseconds = monotonicNanoseconds() - started
         let lossFixed = StepTally(sum).lossFixed
         let outcome = try allReduce(step: work.step, batchSamples: Int(work.batchSamples), learningRate: work.learningRate)
+        StepLaunchTrace.mark(.ready, step: work.step)
         if let later = link.takeHeldWork() { held = later }
         let status: RingDone.Status
         var gradientNorm: Double?
