@@ -37,7 +37,9 @@ let package = Package(
         .target(name: "Datasets", dependencies: [
             "CZlib", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Wire", dependencies: ["CZeroMQ", "Clock"]),
+        // C only to write a block's code once per bit width, the width a constant in every shift.
+        .target(name: "BitPacking"),
+        .target(name: "Wire", dependencies: ["CZeroMQ", "Clock", "BitPacking"]),
         // C only to build its loops for AVX-512, AVX2 and SSE2 and pick one at run time.
         .target(name: "FixedPointKernels"),
         .target(name: "Collective", dependencies: ["MLP", "FixedPointKernels"]),
