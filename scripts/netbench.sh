@@ -5,10 +5,16 @@
 # each link rate, worker count and collective it trains a fixed number of
 # steps of 784-512-256-10 and reads samples_per_second and comm_fraction from
 # the run's metrics.jsonl, and the bytes every link carried from its
-# counters, next to what docs/performance.md's cost model predicts.
+# counters, next to what docs/performance.md's cost model predicts. Then,
+# as a peer, PyTorch DDP (gloo) trains the same model and samples over the
+# same shaped links, one rank in each worker's namespace
+# (scripts/lib/ddp_peer.py), and the cell's dptrain figure is set against
+# DDP's (goal: 1.5 times). Each dptrain cell's model.safetensors must be
+# byte for byte that of `dptrain train` with the same flags, run once per
+# batch size in this host's namespace; one that differs fails its cell.
 #
 #   scripts/netbench.sh [--workers "2 4 8"] [--rates "1gbit 100mbit"]
-#                       [--collectives "central ring"] [--batch-size B] [--steps K] [--quick]
+#                       [--collectives "central ring"] [--batch-size B] [--steps K] [--quick] [--no-ddp]
 #
 #   --workers      worker counts to measure (default "2 4 8")
 #   --rates        tc rates of every link (default "1gbit 100mbit"; kbit, mbit, gbit)
@@ -17,21 +23,27 @@
 #                  micro-shards (N·32 > B) is also measured at B = N·32, so all of them work
 #   --steps        training steps per cell (default 20)
 #   --quick        2 workers at 1gbit, 5 steps, each collective asked for: a smoke test
+#   --no-ddp       no PyTorch DDP peer
 #
 # Needs root (network namespaces), ip and tc (iproute2), python3. Builds the
-# release binaries if missing or older than the sources. Addresses are
-# 10.77.0.0/24, inside its own namespaces only: no default route, nothing
-# in the host's namespace is touched. Everything it creates (namespaces,
+# release binaries if missing or older than the sources. PyTorch (CPU) for
+# the peer comes from the venv DPTRAIN_TORCH_VENV (default
+# ~/.cache/dptrain-torch-venv, as scripts/bench-accuracy.sh), installed
+# there when missing; if it cannot be had, the dptrain cells run alone and
+# one line says the peer was skipped. Addresses are 10.77.0.0/24, inside
+# its own namespaces only: no default route, nothing in the host's
+# namespace is touched. Everything it creates (namespaces,
 # links, processes, the temporary folder) is removed on exit, also after a
 # failure or Ctrl-C; it kills only processes it started, by pid.
-# Prints a table, then one JSON line. Exit 0 if every cell ran, 1 if any
-# failed, 2 for bad usage.
+# Prints two tables (the cost model's, then dptrain against DDP), then one
+# JSON line. Exit 0 if every cell (dptrain's and DDP's) ran and every model
+# was train's, 1 if not, 2 for bad usage.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-workers_list="2 4 8" rates="1gbit 100mbit" collectives="central ring" batch=128 steps=20
-usage="known: --workers \"2 4 8\" --rates \"1gbit 100mbit\" --collectives \"central ring\" --batch-size B --steps K --quick"
+workers_list="2 4 8" rates="1gbit 100mbit" collectives="central ring" batch=128 steps=20 ddp=1
+usage="known: --workers \"2 4 8\" --rates \"1gbit 100mbit\" --collectives \"central ring\" --batch-size B --steps K --quick --no-ddp"
 while [ $# -gt 0 ]; do
   case "$1" in
     --workers) workers_list=${2:?}; shift 2 ;;
@@ -40,6 +52,7 @@ while [ $# -gt 0 ]; do
     --batch-size) batch=${2:?}; shift 2 ;;
     --steps) steps=${2:?}; shift 2 ;;
     --quick) workers_list=2 rates=1gbit steps=5; shift ;;
+    --no-ddp) ddp=0; shift ;;
     *) echo "netbench: unknown option $1 ($usage)" >&2; exit 2 ;;
   esac
 done
@@ -90,6 +103,26 @@ if [ ! -x "$bin/dptrain" ] || [ ! -x "$bin/dptrain-bench" ] ||
   echo "netbench: building (release)" >&2
   swift build -c release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2
   [ -x "$bin/dptrain" ] && [ -x "$bin/dptrain-bench" ] || { echo "netbench: build failed" >&2; exit 1; }
+fi
+
+# --- The peer's PyTorch, in the benchmark's own venv --------------------------------
+
+venv=${DPTRAIN_TORCH_VENV:-$HOME/.cache/dptrain-torch-venv}
+has_gloo() { "$venv/bin/python" -c 'import torch.distributed as d; assert d.is_available() and d.is_gloo_available()' 2>/dev/null; }
+ddp_skipped=""  # why the peer does not run, if it does not
+if [ "$ddp" = 0 ]; then
+  ddp_skipped="--no-ddp given"
+elif ! has_gloo; then
+  echo "netbench: installing PyTorch (CPU) into $venv for the DDP peer" >&2
+  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+    ddp_skipped="cannot create a venv at $venv (python3-venv missing?)"
+  elif ! { "$venv/bin/pip" install -q --index-url https://download.pytorch.org/whl/cpu torch ||
+           "$venv/bin/pip" install -q torch; } >/dev/null 2>&1; then
+    ddp_skipped="PyTorch could not be installed into $venv (neither the CPU wheel index nor PyPI)"
+  elif ! has_gloo; then
+    ddp_skipped="PyTorch in $venv has no gloo backend"
+  fi
+  [ -n "$ddp_skipped" ] && echo "netbench: DDP peer skipped: $ddp_skipped" >&2
 fi
 
 # --- Cleanup: only what this run created -------------------------------------
@@ -211,7 +244,8 @@ PY
 
 # --- One cell: coordinator and N workers, each in its own namespace ------------------
 
-training_flags=(--layers 784,512,256,10 --lr 0.05 --momentum 0.9 --epochs 1 --seed 1 --test-data "$test_data")
+model_flags=(--layers 784,512,256,10 --lr 0.05 --momentum 0.9 --seed 1)  # dptrain's and the DDP peer's
+training_flags=("${model_flags[@]}" --epochs 1 --test-data "$test_data")
 # A step at 100 Mbit/s takes seconds; a slow peer must not be mistaken for a lost one.
 cluster_flags=(--peer-timeout-ms 60000)
 
@@ -275,10 +309,12 @@ run_cell() {  # collective rate workers batch -> one JSON line appended to $resu
   disturbances=$(grep -hE 'silent for|rejected|goes to the others|broke|no ring traffic' \
                    "$work/$name.coordinator.log" "$work/$name".worker*.log)
   [ -n "$disturbances" ] && { echo "netbench: $name was disturbed:"; head -20 <<<"$disturbances"; } >&2
+  local model=DIFFERENT
+  [ "$(sha256sum <"$out/model.safetensors" | cut -c1-64)" = "$(cat "$work/train-b$b.sha256")" ] && model=identical
   python3 - "$out/metrics.jsonl" "$collective" "$rate" "$n" "$b" "$((SECONDS - started))" \
-    "$(grep -c . <<<"$disturbances")" "$work/$name.counters-before" "$work/$name.counters-after" >>"$results" <<'PY'
+    "$(grep -c . <<<"$disturbances")" "$work/$name.counters-before" "$work/$name.counters-after" "$model" >>"$results" <<'PY'
 import json, sys
-path, collective, rate, n, b, wall, disturbances, before, after = sys.argv[1:]
+path, collective, rate, n, b, wall, disturbances, before, after, model = sys.argv[1:]
 last = [json.loads(l) for l in open(path) if l.strip()][-1]
 # Bytes each eth0 carried during the cell (start, steps, evaluation, shutdown),
 # headers included: [rx, tx] of the coordinator, then of each worker.
@@ -287,7 +323,69 @@ moved = [[a - b for a, b in zip(map(int, la.split()), map(int, lb.split()))]
 print(json.dumps({"collective": collective, "rate": rate, "workers": int(n), "batch": int(b), "steps": last["step"],
                   "samples_per_second": last["samples_per_second"], "comm_fraction": last.get("comm_fraction"),
                   "live_workers": last["workers"], "wall_seconds": int(wall), "disturbed": int(disturbances) > 0,
-                  "coordinator_bytes": moved[0], "worker_bytes": moved[1:]}))
+                  "model": model, "coordinator_bytes": moved[0], "worker_bytes": moved[1:]}))
+PY
+}
+
+reference_model() {  # batch -> $work/train-bB.sha256: the sha256 of `dptrain train`'s model.safetensors
+  local dir=$work/train-b$1 trainer status
+  [ -s "$dir.sha256" ] && return 0
+  subset "$1"
+  "$bin/dptrain" train "${training_flags[@]}" --data "$work/data-$1" --batch-size "$1" --out "$dir" >"$dir.log" 2>&1 &
+  trainer=$!
+  pids+=("$trainer")
+  wait "$trainer"
+  status=$?
+  [ "$status" -eq 0 ] || fail "dptrain train at batch $1 (the reference model) exited $status: $(tail -1 "$dir.log")"
+  sha256sum <"$dir/model.safetensors" | cut -c1-64 >"$dir.sha256"
+}
+
+# --- The peer: PyTorch DDP, one rank in each worker's namespace --------------------------
+
+ddp_port=29500
+run_ddp() {  # rate workers batch -> one JSON line appended to $ddp_results; 1 on failure
+  local rate=$1 n=$2 b=$3 name=ddp-$1-$2w-b$3 i pid rank_pids=() deadline status=0 started cell_timeout
+  subset "$b"
+  cell_timeout=$(( 120 + steps * n * 154000000 / $(rate_bits "$rate") ))
+  ddp_port=$((ddp_port + 1))  # a fresh rendezvous port per cell, clear of the last one's closing connections
+  link_counters "$n" >"$work/$name.counters-before"
+  started=$SECONDS
+  for (( i = 1; i <= n; i++ )); do
+    # gloo finds its own address from the host name, which every namespace
+    # shares; GLOO_SOCKET_IFNAME makes it take eth0's, the shaped link.
+    MASTER_ADDR=10.77.0.11 MASTER_PORT=$ddp_port RANK=$((i - 1)) WORLD_SIZE=$n GLOO_SOCKET_IFNAME=eth0 OMP_NUM_THREADS=1 \
+      ip netns exec "$tag-w$i" "$venv/bin/python" "$root/scripts/lib/ddp_peer.py" "${model_flags[@]}" \
+      --data "$work/data-$b" --batch-size "$b" >"$work/$name.rank$((i - 1)).log" 2>&1 &
+    rank_pids+=($!)
+    pids+=($!)
+  done
+  deadline=$((SECONDS + cell_timeout))
+  for pid in "${rank_pids[@]}"; do while alive "$pid" && (( SECONDS < deadline )); do sleep 0.2; done; done
+  for pid in "${rank_pids[@]}"; do
+    if alive "$pid"; then
+      echo "netbench: $name: no result after ${cell_timeout}s; stopped" >&2
+      stop_pids "${rank_pids[@]}"
+      return 1
+    fi
+  done
+  for pid in "${rank_pids[@]}"; do wait "$pid" || status=$?; done
+  if [ "$status" -ne 0 ] || ! grep -q '^{' "$work/$name.rank0.log"; then
+    echo "netbench: $name: a rank exited $status; rank 0's log ends:" >&2
+    tail -5 "$work/$name.rank0.log" >&2
+    return 1
+  fi
+  link_counters "$n" >"$work/$name.counters-after"
+  python3 - "$work/$name.rank0.log" "$rate" "$((SECONDS - started))" \
+    "$work/$name.counters-before" "$work/$name.counters-after" >>"$ddp_results" <<'PY'
+import json, sys
+path, rate, wall, before, after = sys.argv[1:]
+cell = json.loads([line for line in open(path) if line.startswith("{")][-1])
+# [rx, tx] of each rank's eth0 over the whole run (rendezvous, parameter
+# broadcast, steps, shutdown), headers included; the coordinator's is idle.
+moved = [[a - b for a, b in zip(map(int, la.split()), map(int, lb.split()))]
+         for la, lb in zip(open(after), open(before))]
+cell.update(rate=rate, workers=cell.pop("ranks"), wall_seconds=int(wall), worker_bytes=moved[1:])
+print(json.dumps(cell))
 PY
 }
 
@@ -296,8 +394,8 @@ PY
 began=$SECONDS
 echo "netbench: compute rate R_c (dptrain-bench compute, one thread)" >&2
 compute=$("$bin/dptrain-bench" compute 2>/dev/null) || fail "dptrain-bench compute failed"
-results=$work/cells.jsonl links=$work/links.jsonl
-: >"$results"; : >"$links"
+results=$work/cells.jsonl links=$work/links.jsonl ddp_results=$work/ddp.jsonl
+: >"$results"; : >"$links"; : >"$ddp_results"
 failed=0
 for rate in $rates; do
   set_rate "$rate"
@@ -308,6 +406,7 @@ for rate in $rates; do
     batches=$batch
     (( n * shard > batch )) && batches="$batch $(( n * shard ))"
     for b in $batches; do
+      reference_model "$b"
       for collective in $collectives; do
         echo "netbench: $collective, $rate, $n workers, batch $b, $steps steps" >&2
         if ! run_cell "$collective" "$rate" "$n" "$b"; then
@@ -315,9 +414,16 @@ for rate in $rates; do
           echo "{\"collective\": \"$collective\", \"rate\": \"$rate\", \"workers\": $n, \"batch\": $b, \"failed\": true}" >>"$results"
         fi
       done
+      [ -n "$ddp_skipped" ] && continue
+      echo "netbench: PyTorch DDP (gloo), $rate, $n ranks, batch $b, $steps steps" >&2
+      if ! run_ddp "$rate" "$n" "$b"; then
+        failed=1
+        echo "{\"rate\": \"$rate\", \"workers\": $n, \"batch\": $b, \"failed\": true}" >>"$ddp_results"
+      fi
     done
   done
 done
+grep -q '"model": "DIFFERENT"' "$results" && failed=1
 
-python3 "$root/scripts/lib/netmodel.py" "$compute" "$links" "$results" "$((SECONDS - began))"
+python3 "$root/scripts/lib/netmodel.py" "$compute" "$links" "$results" "$((SECONDS - began))" "$ddp_results" "$ddp_skipped"
 exit $failed

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """The cost model of docs/performance.md against scripts/netbench.sh's cells.
 
-  netmodel.py COMPUTE_JSON LINKS_JSONL CELLS_JSONL WALL_SECONDS
+  netmodel.py COMPUTE_JSON LINKS_JSONL CELLS_JSONL WALL_SECONDS [DDP_JSONL [DDP_SKIPPED]]
 
-Prints the table, then one JSON line. Symbols as in docs/performance.md:
-P parameters, N workers (A of them busy), B global batch, S shard size,
-F FLOPs per sample, R_c one worker's compute rate, beta link goodput,
-alpha one-way latency, K steps in a cell.
+Prints the table; then dptrain's best collective per cell against PyTorch
+DDP's run of the same cell (DDP_JSONL: scripts/lib/ddp_peer.py's lines, or
+DDP_SKIPPED: why it did not run); then one JSON line. Symbols as in
+docs/performance.md: P parameters, N workers (A of them busy), B global
+batch, S shard size, F FLOPs per sample, R_c one worker's compute rate,
+beta link goodput, alpha one-way latency, K steps in a cell.
 """
 import json
 import math
@@ -26,6 +28,7 @@ GRADIENT_BYTES = 4.2
 SAMPLE_BYTES = 784 + 1  # UInt8 pixels and label
 DONE_BYTES = 64         # a "ring done" message (header only), each member -> coordinator
 SNAPSHOT_INTERVAL = 64  # RingCoordinator.snapshotInterval: steps between gathers of the state
+GOAL_OVER_DDP = 1.5     # issue 13: dptrain's samples/s at least 1.5 times DDP's in every cell
 
 pairs = list(zip(LAYERS, LAYERS[1:]))
 P = sum(i * o + o for i, o in pairs)
@@ -118,8 +121,84 @@ def predict(cell, links, rc, g=GRADIENT_BYTES):
             "predicted_comm_fraction": comm, "predicted_bytes_per_step": moved}
 
 
+def ddp_bytes_per_step(n):
+    """What each DDP rank sends a step: a ring all-reduce of P Float32 gradients."""
+    return 2 * (n - 1) / n * 4 * P
+
+
+def print_table(rows):
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(value.rjust(width) for value, width in zip(row, widths)))
+
+
+def against_ddp(cells, ddp_cells, skipped):
+    """Per (rate, N, B): dptrain's fastest collective against DDP, and
+    whether every collective's model was train's. Prints the table;
+    returns its rows for the JSON line."""
+    ddp = {(c["rate"], c["workers"], c["batch"]): c for c in ddp_cells}
+    table = []
+    for key in dict.fromkeys((c["rate"], c["workers"], c["batch"]) for c in cells):
+        rate, n, b = key
+        asked = [c for c in cells if (c["rate"], c["workers"], c["batch"]) == key]
+        ran = [c for c in asked if not c.get("failed")]
+        best = max(ran, key=lambda c: c["samples_per_second"], default=None)
+        different = [c["collective"] for c in ran if c.get("model") != "identical"]
+        peer = None if skipped else ddp.get(key, {"failed": True})
+        row = {"rate": rate, "workers": n, "batch": b, "best_collective": best and best["collective"],
+               "samples_per_second": best and best["samples_per_second"],
+               "worker_out_bytes_per_step": best and round(max(out for _, out in best["worker_bytes"]) / best["steps"]),
+               "models": "DIFFERENT" if different else "identical" if ran else None, "different": different,
+               "ddp_samples_per_second": None, "ddp_samples_per_second_with_construction": None,
+               "ddp_samples_per_second_after_first_step": None,
+               "ddp_out_bytes_per_step": None, "over_ddp": None, "goal": GOAL_OVER_DDP, "met": None}
+        if peer and not peer.get("failed"):
+            row.update(ddp_samples_per_second=peer["samples_per_second"],
+                       ddp_samples_per_second_with_construction=peer.get("samples_per_second_with_construction"),
+                       ddp_samples_per_second_after_first_step=peer.get("samples_per_second_after_first_step"),
+                       ddp_out_bytes_per_step=round(max(out for _, out in peer["worker_bytes"]) / peer["steps"]))
+        if best and row["ddp_samples_per_second"]:
+            row["over_ddp"] = round(best["samples_per_second"] / row["ddp_samples_per_second"], 3)
+        if not skipped:
+            row["met"] = (row["over_ddp"] or 0) >= GOAL_OVER_DDP and len(ran) == len(asked) and not different
+        table.append(row)
+
+    def shown(value, form, missing):
+        return missing if value is None else format(value, form)
+    absent = "-" if skipped else "failed"
+    rows = [("rate", "N", "B", "best", "dptrain samples/s", "DDP samples/s", "over DDP", "goal", "met", "models",
+             "DDP with construction", "DDP after 1st step", "worker out MB/step", "DDP out MB/step", "DDP pred")]
+    for row in table:
+        rows.append((row["rate"], str(row["workers"]), str(row["batch"]), row["best_collective"] or "failed",
+                     shown(row["samples_per_second"], ",.0f", ""), shown(row["ddp_samples_per_second"], ",.0f", absent),
+                     shown(row["over_ddp"], ".2f", ""), f"{GOAL_OVER_DDP}",
+                     "" if row["met"] is None else "yes" if row["met"] else "no",
+                     f"DIFFERENT ({', '.join(row['different'])})" if row["different"] else row["models"] or "",
+                     shown(row["ddp_samples_per_second_with_construction"], ",.0f", ""),
+                     shown(row["ddp_samples_per_second_after_first_step"], ",.0f", ""),
+                     shown(row["worker_out_bytes_per_step"] and row["worker_out_bytes_per_step"] / 1e6, ".2f", ""),
+                     shown(row["ddp_out_bytes_per_step"] and row["ddp_out_bytes_per_step"] / 1e6, ".2f", ""),
+                     f"{ddp_bytes_per_step(row['workers']) / 1e6:.2f}"))
+    print()
+    print("dptrain against PyTorch DDP (gloo) on the same links" + (f"; DDP peer skipped: {skipped}" if skipped else ""))
+    print_table(rows)
+    print("best: dptrain's fastest collective, its samples/s from metrics.jsonl: the epoch's samples over the sum of "
+          "its steps' times (the ring's first step also forms it); DDP samples/s: the same samples over the slowest "
+          "rank's time from its first step's start to its last step's end (DDP broadcasts the parameters before "
+          "that; its ranks read their samples from their own disks, dptrain's come over the coordinator's link); "
+          "DDP with construction: from before DDP's construction (its parameter broadcast, as the ring's formation); "
+          "DDP after 1st step: without its first step; met: over DDP >= goal and every collective's "
+          "model.safetensors byte for byte train's (models); MB/step: the busiest worker's or rank's bytes out per "
+          "step from the links' counters; DDP pred: a ring all-reduce of P Float32 gradients, 2(N-1)/N*4P")
+    return table
+
+
 def main():
-    compute_json, links_path, cells_path, wall = sys.argv[1:]
+    compute_json, links_path, cells_path, wall = sys.argv[1:5]
+    ddp_path = sys.argv[5] if len(sys.argv) > 5 else None
+    skipped = sys.argv[6] if len(sys.argv) > 6 and sys.argv[6] else None
+    if ddp_path is None:
+        skipped = skipped or "not asked for"
     compute = json.loads(compute_json)
     rc = compute["mlp_shard_gflops"] * 1e9
     links = {l["rate"]: l["link"] for l in map(json.loads, open(links_path)) if l}
@@ -176,9 +255,7 @@ def main():
         rows.append((cell["collective"], cell["rate"], str(n), str(cell["busy"]), str(b), str(cell.get("steps", "")),
                      *measured, f"{step_ms:,.1f}", f"{prediction['steady_step_ms']:,.1f}", bound,
                      worker_mb, predicted_worker_mb, coordinator_mb, predicted_coordinator_mb, *seen))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for row in rows:
-        print("  ".join(value.rjust(width) for value, width in zip(row, widths)))
+    print_table(rows)
     print("pred: the model's step for this cell (for the ring including its formation, spread over the cell's "
           "steps); steady: a long run's step (the ring's snapshot every 64 steps amortised); bound: central's "
           "full-duplex lower bound (gradients start coming in while later workers' weights still go out); "
@@ -188,9 +265,15 @@ def main():
           "with that g in place of GRADIENT_BYTES")
     if any(c.get("disturbed") for c in cells):
         print("* a worker was lost, expelled or rejected, a ring broke or stalled, or a message was rejected during this cell")
+    ddp_cells = [] if skipped else [json.loads(l) for l in open(ddp_path) if l.strip()]
+    over_ddp = against_ddp(cells, ddp_cells, skipped)
     print(json.dumps({"parameters": P, "flops_per_sample": F, "shard_size": S,
                       "rc_gflops": compute["mlp_shard_gflops"], "blas_kernels": compute.get("blas_kernels"),
-                      "links": links, "cells": cells, "wall_seconds": int(wall)}))
+                      "links": links, "cells": cells, "ddp": None if skipped else ddp_cells, "ddp_skipped": skipped,
+                      "over_ddp": over_ddp, "goal_over_ddp": GOAL_OVER_DDP,
+                      "goal_met": None if skipped else all(row["met"] for row in over_ddp),
+                      "models_identical": all(row["models"] == "identical" for row in over_ddp),
+                      "wall_seconds": int(wall)}))
 
 
 if __name__ == "__main__":
