@@ -114,7 +114,9 @@ void bit_packing_unpack(const uint8_t *source, size_t count, int width, uint64_t
 // --- Frames: one width byte per block, padded to 8, then the blocks, then
 // zeros to a multiple of 8 (PackedInt64s in Wire documents and checks them).
 
-static inline uint64_t zigzag(int64_t value) { return ((uint64_t)value << 1) ^ (uint64_t)(value >> 63); }
+// Written with a logical shift, so that SSE2, which has no 64-bit arithmetic
+// shift, still runs it two lanes at a time.
+static inline uint64_t zigzag(int64_t value) { return ((uint64_t)value << 1) ^ (0 - ((uint64_t)value >> 63)); }
 static inline int64_t unzigzag(uint64_t bits) { return (int64_t)((bits >> 1) ^ (0 - (bits & 1))); }
 
 // A Float's bits as an integer in the Floats' order; -0.0 is -1.
@@ -135,6 +137,8 @@ static inline float float_of_ordered_bits(int64_t ordered) {
 
 static inline size_t frame_header(size_t blocks) { return (blocks + 7) & ~(size_t)7; }
 
+// Full blocks take a loop of a constant 16, which the compiler unrolls and
+// vectorises; only the last block may be shorter.
 #define PACK_FRAME(VALUE_AT)                                                      \
     size_t blocks = (count + 15) / 16, offset = frame_header(blocks);            \
     memset(frame + blocks, 0, offset - blocks);                                  \
@@ -142,9 +146,16 @@ static inline size_t frame_header(size_t blocks) { return (blocks + 7) & ~(size_
     for (size_t index = 0; index < blocks; index++) {                            \
         size_t start = index * 16, length = count - start < 16 ? count - start : 16; \
         uint64_t any = 0;                                                        \
-        for (size_t i = 0; i < length; i++) {                                    \
-            block[i] = VALUE_AT(start + i);                                      \
-            any |= block[i];                                                     \
+        if (length == 16) {                                                      \
+            for (size_t i = 0; i < 16; i++) {                                    \
+                block[i] = VALUE_AT(start + i);                                  \
+                any |= block[i];                                                 \
+            }                                                                    \
+        } else {                                                                 \
+            for (size_t i = 0; i < length; i++) {                                \
+                block[i] = VALUE_AT(start + i);                                  \
+                any |= block[i];                                                 \
+            }                                                                    \
         }                                                                        \
         int width = any == 0 ? 0 : 64 - __builtin_clzll(any);                     \
         frame[index] = (uint8_t)width;                                           \
@@ -174,7 +185,11 @@ size_t bit_packing_pack_weight_steps(const float *values, const float *previous,
         size_t start = index * 16, length = count - start < 16 ? count - start : 16; \
         int width = frame[index];                                                \
         bit_packing_unpack(frame + offset, length, width, block, frame_bytes - offset); \
-        for (size_t i = 0; i < length; i++) USE(start + i, block[i]);            \
+        if (length == 16) {                                                      \
+            for (size_t i = 0; i < 16; i++) USE(start + i, block[i]);            \
+        } else {                                                                 \
+            for (size_t i = 0; i < length; i++) USE(start + i, block[i]);        \
+        }                                                                        \
         offset += bit_packing_block_bytes(length, width);                        \
     }
 
