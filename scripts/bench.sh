@@ -297,8 +297,8 @@ cluster rss-ring --collective ring "${flags[@]}"
 # and the end. Against the fp32 gradient size and what PyTorch DDP's ring
 # sends per worker and step, 2·(N−1)/N of it.
 for steps in 20 60; do
-  echo "bench: bytes per step between hosts, scripts/netbench.sh --workers 2 --rates 10gbit --steps $steps" >&2
-  scripts/netbench.sh --workers 2 --rates 10gbit --steps "$steps" 2>&1 >"$work/netbench-$steps.out" | tail -3 >&2
+  echo "bench: bytes per step between hosts, scripts/netbench.sh --workers 2 --rates 10gbit --steps $steps --no-ddp" >&2
+  scripts/netbench.sh --workers 2 --rates 10gbit --steps "$steps" --no-ddp 2>&1 >"$work/netbench-$steps.out" | tail -3 >&2
 done
 
 if [ "$fuzz_cases" -gt 0 ]; then

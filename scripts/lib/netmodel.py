@@ -16,15 +16,18 @@ import sys
 
 LAYERS = [784, 512, 256, 10]
 S = 32                  # micro-shard size
-WEIGHT_BYTES = 4        # Float32 weights: central's broadcast, the ring's all-gather, snapshots
-# Fixed-point gradient sum, packed in blocks of 0, 4 or 8 bytes a value
-# (PackedInt64s) over tcp: measured on Fashion-MNIST sums, ~5.9 bytes a value
-# in the first steps and ~4.0 after a hundred; 4.2 overall. Central sends a
-# worker's sum to the coordinator, the ring's reduce-scatter partial sums.
-# Both pack worse in a short run's first steps, and partial sums over more
-# shards worse again: netbench's link counters saw 4.3-5.1 (central) and
-# 4.8-5.9 (the ring's busiest member) over 20 steps at 1 Gbit/s.
-GRADIENT_BYTES = 4.2
+WEIGHT_BYTES = 4        # Float32 weights: central's broadcast, ring formation, snapshots
+# The ring's all-gather over sockets: each weight's step from the weights
+# before (PackedInt64s.packWeightSteps), 2.4-2.5 bytes a weight measured
+# on 784-512-256-10 trained on Fashion-MNIST.
+STEP_BYTES = 2.45
+# Fixed-point gradient sum, zigzagged and packed in blocks of 16 at any bit
+# width (PackedInt64s) over tcp: 3.2-3.4 bytes a value measured on
+# Fashion-MNIST sums. Central sends a worker's sum to the coordinator, the
+# ring's reduce-scatter partial sums. Before (blocks of 256 at 0, 4 or 8
+# bytes) netbench's link counters saw 4.3-5.1 (central) and 4.8-5.9 (the
+# ring's busiest member) over 20 steps at 1 Gbit/s, 4.2 over long runs.
+GRADIENT_BYTES = 3.3
 SAMPLE_BYTES = 784 + 1  # UInt8 pixels and label
 DONE_BYTES = 64         # a "ring done" message (header only), each member -> coordinator
 SNAPSHOT_INTERVAL = 64  # RingCoordinator.snapshotInterval: steps between gathers of the state
@@ -64,7 +67,7 @@ def ring(n, b, rc, beta, alpha, steps, g=GRADIENT_BYTES):
     """One step as built (RingCoordinator, RingWorker): the coordinator sends
     every member its samples; the members compute, reduce-scatter packed
     Int64 sums (N - 1 rounds of P/N values), update their slice, all-gather
-    Float32 weights (N - 1 rounds), and each sends the coordinator a done.
+    the weights as packed steps (N - 1 rounds), and each sends the coordinator a done.
 
     Returns the steady step (a snapshot of P weights and P velocities into
     the coordinator every 64 steps, amortised), the step a K-step cell
@@ -76,7 +79,7 @@ def ring(n, b, rc, beta, alpha, steps, g=GRADIENT_BYTES):
     shards = math.ceil(b / S)
     compute = compute_seconds(n, b, rc)
     samples = b * SAMPLE_BYTES / beta + 2 * alpha  # all members' samples share the coordinator's link
-    exchange = (n - 1) / n * (g + WEIGHT_BYTES) * P / beta + 2 * (n - 1) * alpha
+    exchange = (n - 1) / n * (g + STEP_BYTES) * P / beta + 2 * (n - 1) * alpha
     snapshot = 2 * WEIGHT_BYTES * P / beta + 2 * alpha
     formation = (n + 1) * WEIGHT_BYTES * P / beta + 2 * alpha
     bare = samples + compute + exchange
@@ -84,7 +87,7 @@ def ring(n, b, rc, beta, alpha, steps, g=GRADIENT_BYTES):
     cell = bare + (formation + (steps - 1) // SNAPSHOT_INTERVAL * snapshot) / steps
     per_worker_samples = math.ceil(shards / min(n, shards)) * S
     snapshots = (steps - 1) // SNAPSHOT_INTERVAL + 1  # and the one at the epoch's end
-    ring_bytes = (n - 1) / n * (g + WEIGHT_BYTES) * P
+    ring_bytes = (n - 1) / n * (g + STEP_BYTES) * P
     moved = {"coordinator": [n * DONE_BYTES + snapshots * 2 * WEIGHT_BYTES * P / steps,
                              b * SAMPLE_BYTES + (n + 1) * WEIGHT_BYTES * P / steps],
              "worker": [ring_bytes + per_worker_samples * SAMPLE_BYTES + (1 + 1 / n) * WEIGHT_BYTES * P / steps,
@@ -103,7 +106,7 @@ def counted_gradient_bytes(cell):
         busy = [out for out in sent if out > P]
         return sum(out / steps / P for out in busy) / len(busy)
     share = (n - 1) / n
-    return max((out / steps - share * WEIGHT_BYTES * P - 2 * WEIGHT_BYTES * P / n / steps) / (share * P) for out in sent)
+    return max((out / steps - share * STEP_BYTES * P - 2 * WEIGHT_BYTES * P / n / steps) / (share * P) for out in sent)
 
 
 def predict(cell, links, rc, g=GRADIENT_BYTES):
