@@ -41,6 +41,40 @@ final class SharedMemoryRingTests: XCTestCase {
         }
     }
 
+    /// A ring over two hosts: two members share memory, the third has a host
+    /// name of its own (a UTS namespace), so its links are TCP. The member
+    /// that gets weights through shared memory and passes them on over TCP
+    /// sends them as steps from the weights it kept before they arrived;
+    /// the others pass on what came over TCP as it came. Train's bytes.
+    func testARingOverTwoHostsMixingSharedMemoryAndSocketsMatchesTrain() throws {
+        guard geteuid() == 0 else { throw XCTSkip("a UTS namespace needs root") }
+        let trainOut = try temporaryFolder()
+        let reference = try modelBytes(Fixture.smallRun(out: trainOut, command: "train"), out: trainOut)
+        let out = try temporaryFolder()
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        let coordinator = try launch(Fixture.smallRun(
+            out: out, command: "coordinator", extra: ["--listen", endpoint, "--workers", "3", "--collective", "ring"]))
+        let worker = ["worker", "--coordinator", endpoint, "--ring-listen", "tcp://127.0.0.1:*", "--log-level", "info"]
+        var workers = try (0..<2).map { _ in try DPTrain.start(worker) }
+        workers.append(try DPTrain.start(worker, launcher: [
+            "/usr/bin/unshare", "--uts", "/bin/sh", "-c", "hostname dptrain-other-host && exec \"$0\" \"$@\""]))
+        defer { for running in workers + [coordinator] where isAlive(running.pid) { running.signal(SIGKILL) } }
+        let result = try coordinator.wait(timeout: 300)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        var logs: [String] = []
+        for running in workers {
+            let ended = try running.wait(timeout: 30)
+            XCTAssertEqual(ended.status, 0, ended.stderr)
+            logs.append(ended.stderr)
+        }
+        // One link in shared memory: one member shares to the right, one from the left; the other host's member neither.
+        XCTAssertEqual(logs.filter { $0.contains("shared memory to the right") }.count, 1, logs.joined(separator: "\n---\n"))
+        XCTAssertEqual(logs.filter { $0.contains("shared memory from the left") }.count, 1, logs.joined(separator: "\n---\n"))
+        XCTAssertFalse(logs[2].contains("shared memory"), logs[2])
+        XCTAssertEqual(fileBytes(out.appendingPathComponent("model.safetensors")), reference,
+                       "a ring mixing shared memory and TCP differs from train")
+    }
+
     /// Five to eight members: more links than cores, members without
     /// shards (batch 100 makes 4 micro-shards), every chunk still whole.
     func testFiveToEightMembersMatchTrain() throws {
