@@ -37,6 +37,11 @@ final class CentralFaultTests: CoordinatorRigTestCase {
         XCTAssertEqual(taken.count, 2, "b should get its own block, then a's")
         XCTAssertEqual(shardIDs(Array(taken.dropFirst())), shardIDs(lost), "b took over exactly a's shards")
         XCTAssertEqual(Set(shardIDs(taken)), Set(0..<8))
+        // Over TCP the weights go as Floats once, then as steps from the last
+        // step's, and not at all to a member that holds this step's already.
+        XCTAssertEqual(b.works.map(\.weightsEncoding), [.raw, .steps, .held])
+        XCTAssertEqual(taken.first?.baseStep, 0)
+        XCTAssertEqual(lost.first?.weightsEncoding, .steps)
         XCTAssertEqual(rig.log.matching("silent for over 400 ms").count, 1, "\(rig.log.all)")
         XCTAssertEqual(rig.coordinator.workerCount, 1)
         XCTAssertEqual(rig.coordinator.rejectedMessages, 0)
@@ -95,13 +100,15 @@ final class CentralFaultTests: CoordinatorRigTestCase {
         }
         // b answers step 1 only once a is a member again, so that step 2 is shared.
         var heldByB: [Work] = []
+        // Each worker keeps its own weights (work may send steps from them).
+        let gradientsOfB = HonestGradients(architecture: run.architecture, shardSize: run.configuration.shardSize)
         let b = try rig.addWorker("b") { worker in
             worker.onMessage = { message, _ in
                 if case .work(let work) = message { heldByB.append(work) }
             }
             worker.onTick = { worker in
                 while let work = heldByB.first, work.step != 1 || a.welcomes == 2 {
-                    try worker.send(try gradients.reply(to: work))
+                    try worker.send(try gradientsOfB.reply(to: work))
                     heldByB.removeFirst()
                 }
             }
@@ -150,13 +157,14 @@ final class CentralFaultTests: CoordinatorRigTestCase {
             }
         }
         var heldByB: [Work] = []
+        let gradientsOfB = HonestGradients(architecture: run.architecture, shardSize: run.configuration.shardSize)
         try rig.addWorker("b") { worker in
             worker.onMessage = { message, _ in
                 if case .work(let work) = message { heldByB.append(work) }
             }
             worker.onTick = { worker in
                 guard !a.refusals.isEmpty else { return }
-                for work in heldByB { try worker.send(try gradients.reply(to: work)) }
+                for work in heldByB { try worker.send(try gradientsOfB.reply(to: work)) }
                 heldByB.removeAll()
             }
         }

@@ -102,19 +102,41 @@ final class ScriptedWorker {
 }
 
 /// A central worker's honest reply, computed as `dptrain worker` does: the
-/// same ShardGradientComputer, summed on the fixed-point grid.
+/// same ShardGradientComputer, summed on the fixed-point grid. One per
+/// worker: it keeps the weights of that worker's last work, as a worker
+/// over TCP does, to read weights sent as steps from them.
 final class HonestGradients {
     private let computer: ShardGradientComputer
     private let sum: GradientSum
+    private var held: [Float] = []
+    private var heldStep: UInt64?
 
     init(architecture: Architecture, shardSize: Int) {
         computer = ShardGradientComputer(architecture: architecture, shardSize: shardSize)
         sum = GradientSum(parameterCount: architecture.parameterCount)
     }
 
+    private func weights(of work: Work) throws -> [Float] {
+        switch work.weightsEncoding {
+        case .raw:
+            held = work.withWeights { Array($0) }
+        case .steps:
+            guard heldStep == work.baseStep else {
+                throw ScriptFailure("work of step \(work.step) sends steps from step \(work.baseStep), the worker holds \(String(describing: heldStep))")
+            }
+            held.withUnsafeMutableBufferPointer { work.applySteps(onto: $0) }
+        case .held:
+            guard heldStep == work.step else {
+                throw ScriptFailure("work of step \(work.step) names its weights held, the worker holds \(String(describing: heldStep))")
+            }
+        }
+        heldStep = work.step
+        return held
+    }
+
     func reply(to work: Work) throws -> WireMessage {
         sum.reset()
-        work.withWeights { weights in
+        try weights(of: work).withUnsafeBufferPointer { weights in
             work.withPixels { pixels in
                 work.withLabels { labels in
                     computer.addShards(weights: weights, pixels: pixels, labels: labels,

@@ -321,6 +321,7 @@ private enum FuzzVerdict {
         switch message {
         case .gradient(let gradient): return gradient.encoding == .packed
         case .ringChunk(let chunk): return chunk.encoding == .packedInt64 || chunk.encoding == .weightSteps
+        case .work(let work): return work.weightsEncoding == .steps
         default: return false
         }
     }
@@ -415,6 +416,8 @@ private struct FuzzSeed {
             let sampleCounts = (0..<Int.random(in: 1...4, using: &random)).map { _ in UInt32.random(in: 1...8, using: &random) }
             let samples = sampleCounts.reduce(0) { $0 + Int($1) }
             layout.add(.free, 8)
+            layout.add(.bounded, 1)  // weights encoding: raw, steps or held, each with its own frame length
+            layout.add(.free, 8)  // base step
             layout.count(4, limit: welcomedLimits.maxShards + 1, current: sampleCounts.count)
             for _ in sampleCounts {
                 layout.add(.free, 4)

@@ -53,7 +53,7 @@ final class ProtocolRejectionTests: XCTestCase {
         assertRejects(parts, with: .oversized(what: "shutdown header", size: 14, limit: 13))
         var work = try encodedBytes(.work(try makeWork()))
         work[0] += [0, 0, 0, 0, 0, 0, 0, 0]
-        assertRejects(work, with: .oversized(what: "work header", size: 44, limit: 36))
+        assertRejects(work, with: .oversized(what: "work header", size: 53, limit: 45))
     }
 
     func testOversizedString() throws {
@@ -104,10 +104,23 @@ final class ProtocolRejectionTests: XCTestCase {
         assertRejects(labels, with: .shapeMismatch(what: "labels frame of work (5 samples)", expected: 5, actual: 4))
     }
 
+    /// The weights' encoding is checked, and each encoding's frame against it.
+    func testWorkWeightsMustMatchTheirEncoding() throws {
+        let raw = try encodedBytes(.work(try makeWork()))
+        assertRejects(patched(raw, at: 16, [3]), with: .outOfRange(what: "weights encoding of work", value: 3, min: 0, max: 2))
+        // 40 raw bytes read as held weights, which have none.
+        assertRejects(patched(raw, at: 16, [2]), with: .shapeMismatch(what: "weights frame of work (held)", expected: 0, actual: 40))
+        // 40 raw bytes (0, 0.25, 0.5, ...) read as packed steps: one block of width 0, so a header of
+        // 8 bytes whose padding holds the second float's bytes 00 00 80 3E.
+        assertRejects(patched(raw, at: 16, [1]),
+                      with: .outOfRange(what: "weight steps of work padding byte 6", value: 0x80, min: 0, max: 0))
+    }
+
     func testSampleCountOutOfRange() throws {
         let parts = try encodedBytes(.work(try makeWork()))
-        // First shard's sample count sits after the header, the step, the shard count and its id: 8 + 8 + 4 + 4.
-        assertRejects(patched(parts, at: 24, [0, 0, 0, 0]),
+        // First shard's sample count sits after the header, the step, the weights' encoding and base step,
+        // the shard count and its id: 8 + 8 + 1 + 8 + 4 + 4.
+        assertRejects(patched(parts, at: 33, [0, 0, 0, 0]),
                       with: .outOfRange(what: "sample count of shard 100", value: 0, min: 1, max: 8))
         assertRejects(try encodedBytes(.work(try makeWork(sampleCounts: [9]))),
                       with: .outOfRange(what: "sample count of shard 100", value: 9, min: 1, max: 8))
@@ -120,10 +133,10 @@ final class ProtocolRejectionTests: XCTestCase {
         assertRejects(try encodedBytes(.gradient(try makeGradient(shardIDs: [1, 2, 3, 4, 5]))),
                       with: .outOfRange(what: "shard count of gradient", value: 5, min: 1, max: 4))
         // A huge declared count is refused before anything is allocated for it.
-        let huge = patched(try encodedBytes(.work(try makeWork())), at: 16, [0xff, 0xff, 0xff, 0xff])
+        let huge = patched(try encodedBytes(.work(try makeWork())), at: 25, [0xff, 0xff, 0xff, 0xff])
         assertRejects(huge, with: .outOfRange(what: "shard count of work", value: Int(UInt32.max), min: 1, max: 4))
         let roomy = DecodingLimits(parameterCount: 10, inputSize: 4, shardSize: 8, maxShards: Int(UInt32.max))
-        assertRejects(huge, limits: roomy, with: .truncated(what: "shards in work header", needed: 34_359_738_380, available: 36))
+        assertRejects(huge, limits: roomy, with: .truncated(what: "shards in work header", needed: 34_359_738_389, available: 45))
     }
 
     func testGradientCountsAreChecked() throws {

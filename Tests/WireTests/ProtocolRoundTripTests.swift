@@ -56,6 +56,33 @@ final class ProtocolRoundTripTests: XCTestCase {
         XCTAssertEqual(decoded.withLabels { Array($0) }, [0, 1, 2, 3, 4])
     }
 
+    /// Weights as steps from the weights of an earlier step, and as held: each
+    /// round-trips with its base step and rebuilds exactly the weights meant.
+    func testWorkWithWeightStepsOrHeldWeights() throws {
+        let before: [Float] = [0, -0.0, 1, -1, 0.5, 3e-8, -2.5, .infinity, 7, 0.25]
+        let after: [Float] = [1e-9, 0, 1.0001, -0.9999, 0.5, -3e-8, -2.5, .infinity, 7.5, 0.25]
+        var buffer = [UInt8](repeating: 0, count: PackedInt64s.largestPackedSize(count: 10))
+        let size = after.withUnsafeBufferPointer { new in
+            before.withUnsafeBufferPointer { old in buffer.withUnsafeMutableBytes { PackedInt64s.packWeightSteps(new, from: old, into: $0) } }
+        }
+        let base = try makeWork()
+        let stepped = Work(step: 12, shards: Array(base.shards), weights: try ZMQMessage(copying: Array(buffer.prefix(size))),
+                           weightsEncoding: .steps, baseStep: 11, pixels: base.pixels, labels: base.labels)
+        guard case .work(let decoded) = try roundTrip(.work(stepped)) else { return XCTFail("not work") }
+        XCTAssertEqual(decoded.weightsEncoding, .steps)
+        XCTAssertEqual(decoded.baseStep, 11)
+        XCTAssertEqual(decoded.shards, base.shards)
+        var weights = before
+        weights.withUnsafeMutableBufferPointer { decoded.applySteps(onto: $0) }
+        XCTAssertEqual(weights.map(\.bitPattern), after.map(\.bitPattern))
+
+        let held = Work(step: 12, shards: Array(base.shards), weights: ZMQMessage(), weightsEncoding: .held, baseStep: 12,
+                        pixels: base.pixels, labels: base.labels)
+        guard case .work(let decodedHeld) = try roundTrip(.work(held)) else { return XCTFail("not work") }
+        XCTAssertEqual(decodedHeld.weightsEncoding, .held)
+        XCTAssertEqual(decodedHeld.weights.count, 0)
+    }
+
     func testGradient() throws {
         let gradient = try makeGradient()
         guard case .gradient(let decoded) = try roundTrip(.gradient(gradient)) else { return XCTFail("not a gradient") }

@@ -15,6 +15,10 @@ final class CentralWorker: WorkerCollective {
     /// same machine its two extra passes cost about what they save.
     private let packGradients: Bool
     private let blockWidths: UnsafeMutableBufferPointer<UInt8>
+    /// Over a network (where gradients are packed too) the weights of the
+    /// last work, which the coordinator may then send as steps from them.
+    private let held: UnsafeMutableBufferPointer<Float>?
+    private var heldStep: UInt64?
     private let gradient = ZMQMessage()
     private let output: Output
     /// A test hook only (`worker --lie-offset`): added to every fixed-point
@@ -29,26 +33,66 @@ final class CentralWorker: WorkerCollective {
         parameterCount = computer.architecture.parameterCount
         sum = GradientSum(parameterCount: parameterCount)
         blockWidths = .allocate(capacity: parameterCount / PackedInt64s.blockLength + 1)
+        held = packGradients ? .allocate(capacity: parameterCount) : nil
     }
 
-    deinit { blockWidths.deallocate() }
+    deinit {
+        blockWidths.deallocate()
+        held?.deallocate()
+    }
 
     func handle(_ message: WireMessage, for worker: Worker) throws -> [ZMQMessage]? {
         guard case .work(let work) = message else {
             output.log("worker: ignoring unexpected \(message.kind)")
             return nil
         }
+        // Weights first, so that what this worker holds is what the coordinator believes it holds.
+        guard let weights = weights(of: work) else { return nil }
         if let label = work.withLabels(computer.firstLabelOutOfRange) {
             output.log("worker: refused the work of step \(work.step): label \(label) is outside the network's \(computer.architecture.outputSize) outputs")
             return nil
         }
         // A long block of shards must not look like silence to the coordinator.
-        try worker.send(try answer(work) { worker.keepAlive() })
+        try worker.send(try answer(work, weights: weights) { worker.keepAlive() })
         StepLaunchTrace.mark(.ready, step: work.step)
         return nil
     }
 
-    func answer(_ work: Work, betweenShards: () -> Void) throws -> WireMessage {
+    /// The weights `work` is for: its own frame (`.inFrame`), or, where later
+    /// work may come as steps, a kept copy of them, the kept ones stepped, or
+    /// the kept ones as they are. Nil (logged) for steps from, or a claim
+    /// of, weights this worker does not hold.
+    private func weights(of work: Work) -> Weights? {
+        switch work.weightsEncoding {
+        case .raw:
+            guard let held else { return .inFrame }
+            work.withWeights { _ = held.update(fromContentsOf: $0) }
+            heldStep = work.step
+            return .held(UnsafeBufferPointer(held))
+        case .steps:
+            guard let held, heldStep == work.baseStep else {
+                output.log("worker: refused the work of step \(work.step): its weights are steps from step \(work.baseStep)'s, and this worker holds \(heldStep.map { "step \($0)'s" } ?? "none")")
+                return nil
+            }
+            work.applySteps(onto: held)
+            heldStep = work.step
+            return .held(UnsafeBufferPointer(held))
+        case .held:
+            guard let held, heldStep == work.step else {
+                output.log("worker: refused the work of step \(work.step): it names the weights of that step as held, and this worker holds \(heldStep.map { "step \($0)'s" } ?? "none")")
+                return nil
+            }
+            return .held(UnsafeBufferPointer(held))
+        }
+    }
+
+    private enum Weights {
+        /// The work's own raw frame, read where it lies.
+        case inFrame
+        case held(UnsafeBufferPointer<Float>)
+    }
+
+    private func answer(_ work: Work, weights: Weights, betweenShards: () -> Void) throws -> WireMessage {
         StepLaunchTrace.mark(.start, step: work.step)
         let started = monotonicNanoseconds()
         // Fresh content in the same frame object: the last reply's content
@@ -61,7 +105,7 @@ final class CentralWorker: WorkerCollective {
             inFrame = gradient.elementsInPlace(of: Int64.self)
         }
         sum.reset(storage: inFrame)
-        work.withWeights { weights in
+        func compute(with weights: UnsafeBufferPointer<Float>) {
             work.withPixels { pixels in
                 work.withLabels { labels in
                     computer.addShards(
@@ -70,6 +114,10 @@ final class CentralWorker: WorkerCollective {
                         into: sum, betweenShards: betweenShards)
                 }
             }
+        }
+        switch weights {
+        case .inFrame: work.withWeights { compute(with: $0) }
+        case .held(let held): compute(with: held)
         }
         if lieOffset != 0 {
             for index in sum.values.indices { sum.values[index] &+= lieOffset }
