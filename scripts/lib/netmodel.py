@@ -16,10 +16,11 @@ import sys
 
 LAYERS = [784, 512, 256, 10]
 S = 32                  # micro-shard size
-WEIGHT_BYTES = 4        # Float32 weights: central's broadcast, ring formation, snapshots
-# The ring's all-gather over sockets: each weight's step from the weights
-# before (PackedInt64s.packWeightSteps), 2.4-2.5 bytes a weight measured
-# on 784-512-256-10 trained on Fashion-MNIST.
+WEIGHT_BYTES = 4        # Float32 weights: central's first step, ring formation, snapshots
+# Weights over a network after the first step (central's work, the ring's
+# all-gather): each weight's step from the weights before
+# (PackedInt64s.packWeightSteps), 2.4-2.5 bytes a weight measured on
+# 784-512-256-10 trained on Fashion-MNIST.
 STEP_BYTES = 2.45
 # Fixed-point gradient sum, zigzagged and packed in blocks of 16 at any bit
 # width (PackedInt64s) over tcp: 3.2-3.4 bytes a value measured on
@@ -47,19 +48,21 @@ def compute_seconds(n, b, rc):
 
 
 def central(n, b, rc, beta, alpha, g=GRADIENT_BYTES):
-    """One step: seconds, the share outside gradient computation, the full-duplex
-    lower bound, and payload bytes per step as {link: [in, out]}."""
+    """One steady step: seconds, the share outside gradient computation, the
+    full-duplex lower bound, and payload bytes per step as {link: [in, out]}.
+    Over a network the weights go as steps from the last step's (the first
+    step's Floats are left out)."""
     shards = math.ceil(b / S)
     busy = min(n, shards)
     compute = compute_seconds(n, b, rc)
-    link = (busy * (WEIGHT_BYTES + g) * P + b * SAMPLE_BYTES) / beta
+    link = (busy * (STEP_BYTES + g) * P + b * SAMPLE_BYTES) / beta
     step = compute + link + 2 * alpha
     # Full duplex: gradients may start coming in once the first worker has its
     # weights, while the others' weights still go out.
-    pipelined = compute + (WEIGHT_BYTES * P + busy * g * P + b * SAMPLE_BYTES) / beta + 2 * alpha
+    pipelined = compute + (STEP_BYTES * P + busy * g * P + b * SAMPLE_BYTES) / beta + 2 * alpha
     per_worker_samples = math.ceil(shards / busy) * S
-    moved = {"coordinator": [busy * g * P, busy * WEIGHT_BYTES * P + b * SAMPLE_BYTES],
-             "worker": [WEIGHT_BYTES * P + per_worker_samples * SAMPLE_BYTES, g * P]}
+    moved = {"coordinator": [busy * g * P, busy * STEP_BYTES * P + b * SAMPLE_BYTES],
+             "worker": [STEP_BYTES * P + per_worker_samples * SAMPLE_BYTES, g * P]}
     return step, 1 - compute / step, pipelined, moved
 
 
