@@ -118,6 +118,64 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stderr.contains("label 200"), result.stderr)
     }
+
+    /// Weights sent as steps from weights the worker does not hold are
+    /// refused, not applied to the wrong base; steps from the ones it holds
+    /// and "held" are answered. The worker answers in order, so the reply
+    /// after a refused work is the next work's.
+    func testWeightStepsFromWeightsTheWorkerDoesNotHoldAreRefused() throws {
+        let (router, worker, peer) = try workerOfAHandMadeCoordinator()
+        defer {
+            router.close()
+            if worker.process.isRunning { worker.signal(SIGKILL) }
+        }
+        let welcome = Welcome(
+            workerID: 1, shardSize: 2, heartbeatMilliseconds: 100, peerTimeoutMilliseconds: 5000,
+            activation: "relu", loss: "cross-entropy", layerSizes: [4, 3, 2])
+        try router.send(to: peer, WireMessage.welcome(welcome).encode())
+        let parameterCount = (4 + 1) * 3 + (3 + 1) * 2
+        let limits = DecodingLimits(parameterCount: parameterCount, inputSize: 4, shardSize: 2, maxShards: 4)
+        let before = (0..<parameterCount).map { Float($0) * 0.125 - 1 }
+        let after = before.map { $0 * 1.01 }
+        var buffer = [UInt8](repeating: 0, count: PackedInt64s.largestPackedSize(count: parameterCount))
+        let size = after.withUnsafeBufferPointer { new in
+            before.withUnsafeBufferPointer { old in buffer.withUnsafeMutableBytes { PackedInt64s.packWeightSteps(new, from: old, into: $0) } }
+        }
+        func work(_ step: UInt64, _ weights: [UInt8], _ encoding: Work.WeightsEncoding, base: UInt64 = 0) throws -> Work {
+            Work(step: step, shards: [Work.Shard(shardID: 0, sampleCount: 2)], weights: try ZMQMessage(copying: weights),
+                 weightsEncoding: encoding, baseStep: base,
+                 pixels: try ZMQMessage(copying: [UInt8](repeating: 7, count: 8)), labels: try ZMQMessage(copying: [1, 0]))
+        }
+        func nextReply() throws -> Gradient {
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                guard let (_, frames) = try router.receiveRouted(timeoutMilliseconds: 100) else { continue }
+                if case .gradient(let gradient) = try WireMessage.decode(frames, limits: limits) { return gradient }
+            }
+            struct NoReply: Error {}
+            XCTFail("no gradient within 10 s: \(worker.stderr)")
+            throw NoReply()
+        }
+        let raw = before.withUnsafeBytes { Array($0) }
+        try router.send(to: peer, WireMessage.work(try work(1, raw, .raw)).encode())
+        XCTAssertEqual(try nextReply().step, 1)
+        let steps = Array(buffer.prefix(size))
+        try router.send(to: peer, WireMessage.work(try work(8, steps, .steps, base: 7)).encode())
+        try router.send(to: peer, WireMessage.work(try work(9, [], .held)).encode())
+        try router.send(to: peer, WireMessage.work(try work(2, steps, .steps, base: 1)).encode())
+        let stepped = try nextReply()
+        XCTAssertEqual(stepped.step, 2, "steps from step 7's and step 9's held weights were answered")
+        try router.send(to: peer, WireMessage.work(try work(2, [], .held)).encode())
+        XCTAssertEqual(try nextReply().gradient.bytes, stepped.gradient.bytes, "held weights are the stepped ones")
+        // The same gradient as from those weights sent whole.
+        try router.send(to: peer, WireMessage.work(try work(3, after.withUnsafeBytes { Array($0) }, .raw)).encode())
+        XCTAssertEqual(try nextReply().gradient.bytes, stepped.gradient.bytes, "the steps did not rebuild the weights")
+        try router.send(to: peer, WireMessage.shutdown(reason: "test over").encode())
+        let result = try worker.wait(timeout: 10)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("refused the work of step 8: its weights are steps from step 7's, and this worker holds step 1's"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("refused the work of step 9: it names that step's weights as held, and this worker holds step 1's"), result.stderr)
+    }
 }
 
 /// A worker scripted in the test process: says hello, takes the welcome's

@@ -71,19 +71,20 @@ final class CentralWorker: WorkerCollective {
             return .held(UnsafeBufferPointer(held))
         case .steps:
             guard let held, heldStep == work.baseStep else {
-                output.log("worker: refused the work of step \(work.step): its weights are steps from step \(work.baseStep)'s, and this worker holds \(heldStep.map { "step \($0)'s" } ?? "none")")
-                return nil
+                return refused(work, "its weights are steps from step \(work.baseStep)'s")
             }
             work.applySteps(onto: held)
             heldStep = work.step
             return .held(UnsafeBufferPointer(held))
         case .held:
-            guard let held, heldStep == work.step else {
-                output.log("worker: refused the work of step \(work.step): it names the weights of that step as held, and this worker holds \(heldStep.map { "step \($0)'s" } ?? "none")")
-                return nil
-            }
+            guard let held, heldStep == work.step else { return refused(work, "it names that step's weights as held") }
             return .held(UnsafeBufferPointer(held))
         }
+    }
+
+    private func refused(_ work: Work, _ why: String) -> Weights? {
+        output.log("worker: refused the work of step \(work.step): \(why), and this worker holds \(heldStep.map { "step \($0)'s" } ?? "no weights")")
+        return nil
     }
 
     private enum Weights {
