@@ -7,11 +7,8 @@
 #include "BitPacking.h"
 #include <string.h>
 
-int bit_packing_width(const uint64_t *values, size_t count) {
-    uint64_t any = 0;
-    for (size_t i = 0; i < count; i++) any |= values[i];
-    return any == 0 ? 0 : 64 - __builtin_clzll(any);
-}
+// The bytes of a block of `count` values at `width` bits.
+static inline size_t block_bytes(size_t count, int width) { return (count * (size_t)width + 7) / 8; }
 
 // A block of 16 at width W is 16·W bits, W/4 words and a quarter-word's
 // multiple: built in a local buffer of whole words, copied out by the byte.
@@ -80,9 +77,9 @@ static const unpack_kernel unpackers[65] = {0, ROW(unpack)};
 // them: the last word's bytes past the block are zeros there, and the next
 // block writes over them. Otherwise (the frame's end, a short last block)
 // the block is built in a local buffer and copied out by the byte.
-void bit_packing_pack(const uint64_t *values, size_t count, int width, uint8_t *target, size_t room) {
+static void pack_block(const uint64_t *values, size_t count, int width, uint8_t *target, size_t room) {
     if (width == 0) return;
-    size_t bytes = bit_packing_block_bytes(count, width);
+    size_t bytes = block_bytes(count, width);
     if (count == 16 && room >= (bytes + 7) / 8 * 8) {
         packers[width](values, target);
         return;
@@ -95,12 +92,12 @@ void bit_packing_pack(const uint64_t *values, size_t count, int width, uint8_t *
 
 // Reads whole words where the frame has them: the bits past the block's
 // own belong to the next block, and no value's mask reaches them.
-void bit_packing_unpack(const uint8_t *source, size_t count, int width, uint64_t *values, size_t room) {
+static void unpack_block(const uint8_t *source, size_t count, int width, uint64_t *values, size_t room) {
     if (width == 0) {
         memset(values, 0, count * sizeof *values);
         return;
     }
-    size_t bytes = bit_packing_block_bytes(count, width);
+    size_t bytes = block_bytes(count, width);
     if (count == 16 && room >= (bytes + 7) / 8 * 8) {
         unpackers[width](source, values);
         return;
@@ -159,8 +156,8 @@ static inline size_t frame_header(size_t blocks) { return (blocks + 7) & ~(size_
         }                                                                        \
         int width = any == 0 ? 0 : 64 - __builtin_clzll(any);                     \
         frame[index] = (uint8_t)width;                                           \
-        bit_packing_pack(block, length, width, frame + offset, room - offset);   \
-        offset += bit_packing_block_bytes(length, width);                        \
+        pack_block(block, length, width, frame + offset, room - offset);   \
+        offset += block_bytes(length, width);                        \
     }                                                                            \
     size_t size = (offset + 7) & ~(size_t)7;                                     \
     memset(frame + offset, 0, size - offset);                                    \
@@ -184,13 +181,13 @@ size_t bit_packing_pack_weight_steps(const float *values, const float *previous,
     for (size_t index = 0; index < blocks; index++) {                            \
         size_t start = index * 16, length = count - start < 16 ? count - start : 16; \
         int width = frame[index];                                                \
-        bit_packing_unpack(frame + offset, length, width, block, frame_bytes - offset); \
+        unpack_block(frame + offset, length, width, block, frame_bytes - offset); \
         if (length == 16) {                                                      \
             for (size_t i = 0; i < 16; i++) USE(start + i, block[i]);            \
         } else {                                                                 \
             for (size_t i = 0; i < length; i++) USE(start + i, block[i]);        \
         }                                                                        \
-        offset += bit_packing_block_bytes(length, width);                        \
+        offset += block_bytes(length, width);                        \
     }
 
 void bit_packing_unpack_int64s(const uint8_t *frame, size_t frame_bytes, int64_t *sum, size_t count, int overwrite) {

@@ -26,11 +26,9 @@ func int64s(of frame: ZMQMessage) -> [Int64] {
 
 /// `values` in PackedInt64s' block format, measured and packed as a sender does.
 func packedInt64Frame(_ values: [Int64]) throws -> ZMQMessage {
-    var widths = [UInt8](repeating: 0, count: values.count / PackedInt64s.blockLength + 1)
-    return try values.withUnsafeBufferPointer { values in
-        let size = widths.withUnsafeMutableBufferPointer { PackedInt64s.measure(values, widths: $0) }
-        let frame = try ZMQMessage(size: size)
-        widths.withUnsafeBufferPointer { widths in frame.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: widths, into: $0) } }
+    try values.withUnsafeBufferPointer { values in
+        let frame = try ZMQMessage(size: PackedInt64s.measure(values))
+        frame.withUnsafeMutableBytes { PackedInt64s.pack(values, intoFrameOfItsSize: $0) }
         return frame
     }
 }

@@ -4,32 +4,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// Blocks of 16 unsigned values at `width` bits each (0 to 64), the bits of
-/// one value after another from the lowest bit of the block's first byte:
-/// a whole block takes 2·width bytes, a last block of `count` < 16 values
-/// (count·width + 7) / 8. PackedInt64s (Wire) builds its frames of them.
-
-/// The bytes of a block of `count` values at `width` bits.
-static inline size_t bit_packing_block_bytes(size_t count, int width) {
-    return (count * (size_t)width + 7) / 8;
-}
-
-/// The bits that hold every one of `count` (at most 16) values.
-int bit_packing_width(const uint64_t *values, size_t count);
-
-/// Writes `count` (1 to 16) values, each below 2^width, as one block at
-/// `target`, which has `room` bytes: the block's
-/// bit_packing_block_bytes(count, width), and up to 7 zeros after them
-/// where `room` allows (the next block's start, which it then overwrites).
-void bit_packing_pack(const uint64_t *values, size_t count, int width, uint8_t *target, size_t room);
-
-/// Reads one block of `count` (1 to 16) values at `width` bits from
-/// `source`, which has `room` readable bytes, at least the block's.
-void bit_packing_unpack(const uint8_t *source, size_t count, int width, uint64_t *values, size_t room);
+/// Frames of Int64s in blocks of 16 values at any bit width (0 to 64), the
+/// bits of one value after another from the lowest bit of the block's first
+/// byte: a whole block takes 2·width bytes, a last block of `count` < 16
+/// values (count·width + 7) / 8. PackedInt64s (Wire) documents the frame
+/// and checks it before any of these reads it.
 
 /// A frame of `count` Int64s (PackedInt64s' layout), each zigzagged
 /// (0, -1, 1, -2, ... as 0, 1, 2, 3, ...), at `frame`, which has `room`
-/// bytes, at least the largest such frame; returns the frame's size.
+/// bytes, at least the frame's own; returns the frame's size. Whole words
+/// go straight to the frame where `room` allows, so a larger room is faster.
 size_t bit_packing_pack_int64s(const int64_t *values, size_t count, uint8_t *frame, size_t room);
 
 /// The same frame of each weight's step from `previous` to `values`: the

@@ -71,7 +71,7 @@ final class CentralCoordinator: CoordinatorCollective, GradientSource {
 
     func compute(_ work: StepWork, weights: LendableBuffer<Float>, into sum: GradientSum) throws {
         weightFrame.refer(to: UnsafeRawBufferPointer(weights.lendAll()))
-        weightSteps?.begin(step: UInt64(work.globalStep), weights: weights.readOnly)
+        try weightSteps?.begin(step: UInt64(work.globalStep), weights: weights.readOnly)
         current = work
         defer {
             current = nil

@@ -14,7 +14,6 @@ final class CentralWorker: WorkerCollective {
     /// shaped 1 Gbit/s and 100 Mbit/s links); through a Unix socket on the
     /// same machine its two extra passes cost about what they save.
     private let packGradients: Bool
-    private let blockWidths: UnsafeMutableBufferPointer<UInt8>
     /// Over a network (where gradients are packed too) the weights of the
     /// last work, which the coordinator may then send as steps from them.
     private let held: UnsafeMutableBufferPointer<Float>?
@@ -32,14 +31,10 @@ final class CentralWorker: WorkerCollective {
         self.output = output
         parameterCount = computer.architecture.parameterCount
         sum = GradientSum(parameterCount: parameterCount)
-        blockWidths = .allocate(capacity: parameterCount / PackedInt64s.blockLength + 1)
         held = packGradients ? .allocate(capacity: parameterCount) : nil
     }
 
-    deinit {
-        blockWidths.deallocate()
-        held?.deallocate()
-    }
+    deinit { held?.deallocate() }
 
     func handle(_ message: WireMessage, for worker: Worker) throws -> [ZMQMessage]? {
         guard case .work(let work) = message else {
@@ -125,8 +120,8 @@ final class CentralWorker: WorkerCollective {
         }
         let values = UnsafeBufferPointer(sum.values)
         if packGradients {
-            try gradient.reinitialise(size: PackedInt64s.measure(values, widths: blockWidths))
-            gradient.withUnsafeMutableBytes { PackedInt64s.pack(values, widths: UnsafeBufferPointer(blockWidths), into: $0) }
+            try gradient.reinitialise(size: PackedInt64s.measure(values))
+            gradient.withUnsafeMutableBytes { PackedInt64s.pack(values, intoFrameOfItsSize: $0) }
         } else if inFrame == nil {
             gradient.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(values)) }
         }

@@ -27,18 +27,16 @@ final class WeightSteps {
 
     /// A step starts with `weights` (a step tried again keeps its steps).
     /// The last step's frames are all settled by now.
-    func begin(step next: UInt64, weights: UnsafeBufferPointer<Float>) {
+    func begin(step next: UInt64, weights: UnsafeBufferPointer<Float>) throws {
         guard next != step else { return }
         packed.settle()
         if let step {
-            let size = try? packed.write { words in
+            let size = try packed.write { words in
                 PackedInt64s.packWeightSteps(weights, from: UnsafeBufferPointer(sent), into: UnsafeMutableRawBufferPointer(words))
             }
-            stepsFrame.refer(to: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(packed.lendAll())[0..<(size ?? 0)]))
-            base = size == nil ? nil : step
-        } else {
-            base = nil
+            stepsFrame.refer(to: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(packed.lendAll())[0..<size]))
         }
+        base = step
         _ = sent.update(fromContentsOf: weights)
         step = next
     }

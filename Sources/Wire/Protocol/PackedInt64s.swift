@@ -35,28 +35,22 @@ public enum PackedInt64s {
 
     // MARK: - Packing
 
-    /// Writes each block's width into `widths` (blockCount bytes) and returns the frame size.
-    public static func measure(_ values: UnsafeBufferPointer<Int64>, widths: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    /// The size of the frame of `values`.
+    public static func measure(_ values: UnsafeBufferPointer<Int64>) -> Int {
         let blocks = blockCount(values.count)
-        precondition(widths.count >= blocks, "widths buffer too small")
         var bytes = roundUp8(blocks)
         for block in 0..<blocks {
             let start = block * blockLength, length = min(blockLength, values.count - start)
             var any: UInt64 = 0
             for i in start..<(start + length) { any |= zigzag(values[i]) }
-            let width = 64 - any.leadingZeroBitCount
-            widths[block] = UInt8(width)
-            bytes += blockBytes(length: length, width: width)
+            bytes += blockBytes(length: length, width: 64 - any.leadingZeroBitCount)
         }
         return roundUp8(bytes)
     }
 
-    /// Packs `values` into `frame`, whose size `measure` returned with these `widths`.
-    public static func pack(
-        _ values: UnsafeBufferPointer<Int64>, widths: UnsafeBufferPointer<UInt8>, into frame: UnsafeMutableRawBufferPointer
-    ) {
+    /// Packs `values` into `frame`, exactly as long as `measure` said.
+    public static func pack(_ values: UnsafeBufferPointer<Int64>, intoFrameOfItsSize frame: UnsafeMutableRawBufferPointer) {
         guard !values.isEmpty else { return }
-        // The packer finds the same widths again as it goes.
         let size = bit_packing_pack_int64s(values.baseAddress, values.count, bytes(frame), frame.count)
         precondition(size == frame.count, "a frame of \(frame.count) bytes for \(size)")
     }
