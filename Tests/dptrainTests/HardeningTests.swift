@@ -99,11 +99,7 @@ final class HardeningTests: XCTestCase {
             router.close()
             if worker.process.isRunning { worker.signal(SIGKILL) }
         }
-        let welcome = Welcome(
-            workerID: 1, shardSize: 2, heartbeatMilliseconds: 100, peerTimeoutMilliseconds: 5000,
-            activation: "relu", loss: "cross-entropy", layerSizes: [4, 3, 2])
-        try router.send(to: peer, WireMessage.welcome(welcome).encode())
-        let parameterCount = (4 + 1) * 3 + (3 + 1) * 2
+        let parameterCount = try welcomeToATinyNetwork(router, peer)
         let work = Work(
             step: 1, shards: [Work.Shard(shardID: 0, sampleCount: 2)],
             weights: try ZMQMessage(copying: [UInt8](repeating: 0, count: parameterCount * 4)),
@@ -129,11 +125,7 @@ final class HardeningTests: XCTestCase {
             router.close()
             if worker.process.isRunning { worker.signal(SIGKILL) }
         }
-        let welcome = Welcome(
-            workerID: 1, shardSize: 2, heartbeatMilliseconds: 100, peerTimeoutMilliseconds: 5000,
-            activation: "relu", loss: "cross-entropy", layerSizes: [4, 3, 2])
-        try router.send(to: peer, WireMessage.welcome(welcome).encode())
-        let parameterCount = (4 + 1) * 3 + (3 + 1) * 2
+        let parameterCount = try welcomeToATinyNetwork(router, peer)
         let limits = DecodingLimits(parameterCount: parameterCount, inputSize: 4, shardSize: 2, maxShards: 4)
         let before = (0..<parameterCount).map { Float($0) * 0.125 - 1 }
         let after = before.map { $0 * 1.01 }
@@ -311,6 +303,15 @@ extension HardeningTests {
 extension HardeningTests {
     /// A real `dptrain worker` joined to a ROUTER this test plays the
     /// coordinator on, once its hello has arrived.
+    /// Welcomes the worker into a 4-3-2 network with shards of 2; returns its parameter count.
+    func welcomeToATinyNetwork(_ router: ZMQSocket, _ peer: PeerID) throws -> Int {
+        let welcome = Welcome(
+            workerID: 1, shardSize: 2, heartbeatMilliseconds: 100, peerTimeoutMilliseconds: 5000,
+            activation: "relu", loss: "cross-entropy", layerSizes: [4, 3, 2])
+        try router.send(to: peer, WireMessage.welcome(welcome).encode())
+        return (4 + 1) * 3 + (3 + 1) * 2
+    }
+
     func workerOfAHandMadeCoordinator() throws -> (ZMQSocket, DPTrain.Running, PeerID) {
         let router = try ZMQSocket(context: .shared(), kind: .router)
         let endpoint = try router.bind("tcp://127.0.0.1:\(freePort())")
