@@ -44,6 +44,8 @@ struct CoordinatorOptions: ParsableArguments {
     var verifyFraction: Double = 0
     @Flag(name: .customLong("shared-memory"), inversion: .prefixedNo, help: "Ring neighbours on the same host pass sums and weights through shared memory under /dev/shm (--no-shared-memory: through sockets, as between hosts).")
     var sharedMemory = true
+    @Flag(name: .customLong("hierarchical"), inversion: .prefixedNo, help: "A ring over two or more hosts with the same number of workers on each reduces in two levels: through shared memory inside each host, and between hosts one ring per local rank over a model's 1/workers-per-host, so a host's link carries 2(H-1)/H of a model per step instead of 2(N-1)/N (--no-hierarchical: one flat ring).")
+    var hierarchical = true
     @OptionGroup var curve: CurveOptions
     @OptionGroup var training: TrainingOptions
     @OptionGroup var logging: OutputOptions
@@ -64,6 +66,7 @@ struct CoordinatorOptions: ParsableArguments {
         settings.stepTimeoutSeconds = stepTimeoutSeconds
         settings.verifyFraction = verifyFraction
         settings.sharedMemory = sharedMemory
+        settings.hierarchical = hierarchical
         var job = CoordinatorJob(listen: listen, workers: workers, collective: collective, settings: settings)
         job.curve = try curve.coordinatorCurve()
         let output = try logging.output

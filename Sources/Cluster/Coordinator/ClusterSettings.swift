@@ -20,6 +20,10 @@ public struct ClusterSettings {
     /// Ring neighbours on one host pass their sums and weights through
     /// shared memory; false: through sockets, as between hosts.
     public var sharedMemory = true
+    /// A ring over several hosts with as many members on each goes in two
+    /// levels (shared memory inside a host, one ring per local rank between
+    /// hosts); false: one flat ring.
+    public var hierarchical = true
 
     public var stepTimeout: Double { stepTimeoutSeconds ?? 20 * Double(peerTimeoutMilliseconds) / 1000 }
 

@@ -42,6 +42,8 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
     private let snapshot: RingSnapshot
     private var replay = ReplayLog()
     private var ring: [Member]?
+    /// The parameters each rank of the ring updates.
+    private var ownedRanges: [Range<Int>] = []
     private var generation: UInt64 = 0
     private var brokenReason: String?
     private var failuresInARow = 0
@@ -193,35 +195,67 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
         // Work frames of the old ring went to members that are gone or take a
         // new setup first: their answers to it are refused.
         for frames in shardFrames.joined() { frames.settle() }
+        let layout = twoLevelLayout(members)
         let partition = RingPartition(parameterCount: parameterCount, size: members.count)
+        ownedRanges = members.indices.map { layout?.owned(rank: $0) ?? partition.owned(rank: $0) }
         let weights = try ZMQMessage(copying: UnsafeRawBufferPointer(snapshot.weights))
-        // Link r carries rank r's chunks to rank r + 1: unguessable, fresh for every ring.
+        // Link r carries rank r's chunks to rank r + 1 (two levels: to the
+        // next host; `shared`, to the next member of its host): unguessable,
+        // fresh for every ring.
         var random = SystemRandomNumberGenerator()
         let tokens = members.map { _ in random.next() as UInt64 }
+        let sharedTokens = members.map { _ in random.next() as UInt64 }
         for (rank, member) in members.enumerated() {
-            let owned = partition.owned(rank: rank)
+            let owned = ownedRanges[rank]
+            // The socket neighbours, and the shared-memory ones.
+            let (left, right) = layout.map { ($0.hostLeft(of: rank), $0.hostRight(of: rank)) }
+                ?? ((rank + members.count - 1) % members.count, (rank + 1) % members.count)
+            let (sharedLeft, sharedRight) = layout.map { ($0.localLeft(of: rank), $0.localRight(of: rank)) } ?? (left, right)
             var setup = RingSetup(
                 generation: generation, step: snapshot.step, rank: UInt32(rank), size: UInt32(members.count),
-                rightNeighbour: members[(rank + 1) % members.count].ringEndpoint!,
+                rightNeighbour: members[right].ringEndpoint!,
                 momentum: optimiser.momentum, nesterov: optimiser.nesterov, weightDecay: optimiser.weightDecay,
                 ownedStart: UInt64(owned.lowerBound), ownedCount: UInt64(owned.count), weights: weights,
                 velocity: try snapshot.ownedState(owned).withUnsafeBytes { try ZMQMessage(copying: $0) },
-                rightNeighbourKey: members[(rank + 1) % members.count].ringPublicKey,
-                leftNeighbourKey: members[(rank + members.count - 1) % members.count].ringPublicKey,
-                leftLinkToken: tokens[(rank + members.count - 1) % members.count], rightLinkToken: tokens[rank],
+                rightNeighbourKey: members[right].ringPublicKey, leftNeighbourKey: members[left].ringPublicKey,
+                leftLinkToken: tokens[left], rightLinkToken: tokens[rank],
                 optimiserKind: UInt8(OptimiserKind.allCases.firstIndex(of: optimiser.kind)!),
                 beta1: optimiser.beta1, beta2: optimiser.beta2, epsilon: optimiser.epsilon,
                 clipValue: clipping.maxValue ?? 0, clipNorm: clipping.maxNorm ?? 0)
-            let (left, right) = (members[(rank + members.count - 1) % members.count], members[(rank + 1) % members.count])
-            if sharesMemory(from: left, to: member) {
-                setup.inboxSegment = SharedMemoryFolder.segmentPath(prefix: member.ringSharedInboxPrefix, token: setup.leftLinkToken)
+            let shared = layout == nil ? tokens : sharedTokens
+            if let layout {
+                setup.hostSize = UInt32(layout.perHost)
+                (setup.sharedLeftToken, setup.sharedRightToken) = (sharedTokens[sharedLeft], sharedTokens[rank])
             }
-            if sharesMemory(from: member, to: right) {
-                setup.outboxSegment = SharedMemoryFolder.segmentPath(prefix: right.ringSharedInboxPrefix, token: setup.rightLinkToken)
+            if sharesMemory(from: members[sharedLeft], to: member) {
+                setup.inboxSegment = SharedMemoryFolder.segmentPath(prefix: member.ringSharedInboxPrefix, token: shared[sharedLeft])
+            }
+            if sharesMemory(from: member, to: members[sharedRight]) {
+                setup.outboxSegment = SharedMemoryFolder.segmentPath(prefix: members[sharedRight].ringSharedInboxPrefix, token: shared[rank])
             }
             try membership.send(to: member.peer, WireMessage.ringSetup(setup))
         }
+        if let layout {
+            coordinator.output.info("coordinator: ring generation \(generation) in two levels: \(layout.hosts) hosts of \(layout.perHost) workers, shared memory inside each host, one ring between hosts per local rank")
+        }
         coordinator.output.info("coordinator: ring generation \(generation): \(members.map { "worker \($0.id)" }.joined(separator: " -> ")) -> back to the first")
+    }
+
+    /// Two levels when the members fill two or more hosts evenly, two or
+    /// more on each, every link inside a host in shared memory, and no
+    /// clipping by norm (which needs the whole gradient's norm on one ring).
+    /// Members come grouped by host.
+    private func twoLevelLayout(_ members: [Member]) -> TwoLevelLayout? {
+        guard coordinator.settings.hierarchical, clipping.maxNorm == nil else { return nil }
+        var hosts: [[Member]] = []
+        for member in members {
+            if let last = hosts.last?.last, last.ringHost == member.ringHost { hosts[hosts.count - 1].append(member) } else { hosts.append([member]) }
+        }
+        let perHost = hosts.first?.count ?? 0
+        guard hosts.count >= 2, perHost >= 2, hosts.allSatisfy({ $0.count == perHost }),
+              hosts.allSatisfy({ host in host.indices.allSatisfy { sharesMemory(from: host[$0], to: host[($0 + 1) % perHost]) } })
+        else { return nil }
+        return TwoLevelLayout(parameterCount: parameterCount, hosts: hosts.count, perHost: perHost)
     }
 
     /// Whether the link from `sender` to `receiver` goes through shared
@@ -468,7 +502,7 @@ final class RingCoordinator: CoordinatorCollective, ParameterUpdater {
                   let rank = ring?.firstIndex(where: { $0.peer == member.peer }) else {
                 return membership.reject(from: member.peer, because: "state slice for generation \(slice.generation) not asked for; dropped")
             }
-            let owned = RingPartition(parameterCount: parameterCount, size: ring!.count).owned(rank: rank)
+            let owned = ownedRanges[rank]
             guard Int(slice.start) == owned.lowerBound, Int(slice.count) == owned.count,
                   slice.velocity.count == snapshot.planes * owned.count * 4 else {
                 membership.reject(from: member.peer, because: "state slice \(slice.start)+\(slice.count), rank \(rank) owns \(owned)")

@@ -25,7 +25,7 @@ public final class RingWorker: WorkerCollective {
     private let computer: ShardGradientComputer
     private let link: ZeroMQRingLink
     private let output: Output
-    private var allReduce: RingAllReduce?
+    private var allReduce: Reduction?
     private var generation: UInt64 = 0
     /// The step the weights are ready to take: the setup's, then one past
     /// each step this member updated.
@@ -116,11 +116,35 @@ public final class RingWorker: WorkerCollective {
 
     // MARK: - Forming the ring
 
+    /// One flat ring of every member, or two levels: a ring inside each
+    /// host and rings between hosts.
+    private enum Reduction {
+        case flat(RingAllReduce)
+        case twoLevel(TwoLevelAllReduce, local: RoutedRingLink, between: RoutedRingLink)
+
+        var owned: Range<Int> {
+            switch self {
+            case .flat(let ring): ring.owned
+            case .twoLevel(let levels, _, _): levels.owned
+            }
+        }
+
+        var optimiser: Optimiser {
+            switch self {
+            case .flat(let ring): ring.optimiser
+            case .twoLevel(let levels, _, _): levels.optimiser
+            }
+        }
+    }
+
     public func setUp(_ setup: RingSetup) throws {
         // The sum may live in the old ring's shared memory, which goes now.
         sum.reset()
-        let partition = RingPartition(parameterCount: weights.count, size: Int(setup.size))
-        let owned = partition.owned(rank: Int(setup.rank))
+        let (rank, size, hostSize) = (Int(setup.rank), Int(setup.size), Int(setup.hostSize))
+        let layout = hostSize == 0 ? nil : TwoLevelLayout(parameterCount: weights.count, hosts: size / hostSize, perHost: hostSize)
+        let partition = layout.map { $0.hostRing(localRank: $0.localRank(of: rank)) }
+            ?? RingPartition(parameterCount: weights.count, size: size)
+        let owned = layout?.owned(rank: rank) ?? partition.owned(rank: rank)
         guard owned == Int(setup.ownedStart)..<Int(setup.ownedStart + setup.ownedCount) else {
             throw ClusterError.incompatibleCoordinator(
                 "its ring setup gives rank \(setup.rank) of \(setup.size) the slice \(setup.ownedStart)+\(setup.ownedCount), this worker computes \(owned)")
@@ -128,24 +152,33 @@ public final class RingWorker: WorkerCollective {
         try link.connect(
             rightNeighbour: setup.rightNeighbour, keys: (right: setup.rightNeighbourKey, left: setup.leftNeighbourKey),
             tokens: (left: setup.leftLinkToken, right: setup.rightLinkToken), partition: partition, generation: setup.generation,
-            segments: (inbox: setup.inboxSegment, outbox: setup.outboxSegment))
+            segments: (inbox: setup.inboxSegment, outbox: setup.outboxSegment),
+            inHost: layout.map { (partition: $0.local, tokens: (left: setup.sharedLeftToken, right: setup.sharedRightToken)) })
         // The old ring's sends of these weights went to a ring that is gone:
         // whatever they carry now, its members take a new setup first.
         weights.settle()
         try weights.write { all in setup.weights.withUnsafeElements(of: Float.self) { _ = all.update(fromContentsOf: $0) } }
         let optimiser = makeOptimiser(parameterCount: owned.count, settings: setup.optimiser)
         setup.velocity.withUnsafeElements(of: Float.self) { _ = optimiser.state.values.update(fromContentsOf: $0) }
-        allReduce = RingAllReduce(
-            partition: partition, rank: Int(setup.rank), optimiser: optimiser,
-            clipping: GradientClipping(maxNorm: setup.clipNorm > 0 ? setup.clipNorm : nil,
-                                       maxValue: setup.clipValue > 0 ? setup.clipValue : nil))
+        let clipping = GradientClipping(maxNorm: setup.clipNorm > 0 ? setup.clipNorm : nil,
+                                        maxValue: setup.clipValue > 0 ? setup.clipValue : nil)
+        if let layout {
+            guard clipping.maxNorm == nil else {
+                throw ClusterError.incompatibleCoordinator("its ring setup asks for two levels with clipping by norm, which needs one flat ring")
+            }
+            allReduce = .twoLevel(TwoLevelAllReduce(layout: layout, rank: rank, optimiser: optimiser, clipping: clipping),
+                                  local: RoutedRingLink(link, route: .sharedMemory), between: RoutedRingLink(link, route: .sockets))
+        } else {
+            allReduce = .flat(RingAllReduce(partition: partition, rank: rank, optimiser: optimiser, clipping: clipping))
+        }
         generation = setup.generation
         nextStep = setup.step
         consistent = true
         packingUnsettled = false
         held = nil
         let sharing = [setup.inboxSegment.isEmpty ? nil : "from the left", setup.outboxSegment.isEmpty ? nil : "to the right"].compactMap { $0 }
-        output.info("worker: ring generation \(setup.generation): rank \(setup.rank) of \(setup.size), owns parameters \(owned), sends to \(setup.rightNeighbour)"
+        let levels = layout.map { "; two levels: member \($0.localRank(of: rank) + 1) of \($0.perHost) on host \($0.host(of: rank) + 1) of \($0.hosts), to the next host" } ?? ""
+        output.info("worker: ring generation \(setup.generation): rank \(setup.rank) of \(setup.size), owns parameters \(owned)\(levels), sends to \(setup.rightNeighbour)"
             + (sharing.isEmpty ? "" : "; shared memory \(sharing.joined(separator: " and "))"))
     }
 
@@ -239,9 +272,17 @@ public final class RingWorker: WorkerCollective {
     public func allReduce(step: UInt64, batchSamples: Int, learningRate: Float) throws -> RingAllReduce.Outcome {
         guard let allReduce else { throw ClusterError.incompatibleCoordinator("ring work before any ring setup") }
         link.begin(step: step)
-        let outcome = try allReduce.run(
-            sum: sum, weights: weights, mean: mean, batchSamples: batchSamples, learningRate: learningRate,
-            step: Int(step), link: link)
+        let outcome: RingAllReduce.Outcome
+        switch allReduce {
+        case .flat(let ring):
+            outcome = try ring.run(
+                sum: sum, weights: weights, mean: mean, batchSamples: batchSamples, learningRate: learningRate,
+                step: Int(step), link: link)
+        case .twoLevel(let levels, let local, let between):
+            outcome = try levels.run(
+                sum: sum, weights: weights, mean: mean, batchSamples: batchSamples, learningRate: learningRate,
+                step: Int(step), local: local, between: between)
+        }
         if case .updated = outcome { link.settlePacking() }
         return outcome
     }

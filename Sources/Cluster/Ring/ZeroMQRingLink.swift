@@ -78,6 +78,18 @@ final class ZeroMQRingLink: RingLink {
     /// A send to the right neighbour timed out this step: the exchange stalls.
     private var sendTimedOut = false
     private let shared: SharedRingPath
+    /// Two levels (hierarchical): shared memory carries the host's own ring
+    /// and the sockets the ring between hosts, each under its partition.
+    private(set) var twoLevel = false
+    /// Which path the call under way takes (`routed`): in a flat ring, the
+    /// shared one wherever the neighbour has one.
+    private var route = Route.automatic
+
+    enum Route {
+        case automatic
+        case sharedMemory
+        case sockets
+    }
 
     init(
         listen: String, coordinator: ZMQSocket, limits: DecodingLimits, timing: ClusterSettings, curve: CurveKeyPair?,
@@ -131,12 +143,17 @@ final class ZeroMQRingLink: RingLink {
     /// on the packing regions (its sends go to a ring that is gone).
     /// Under CURVE, `keys` are the neighbours' public keys: the right one is
     /// pinned for the outbox, the left one is the only key the inbox takes.
+    /// Two levels (`inHost`): the segments link the host's own ring, under
+    /// its partition and tokens; the sockets, the ring between hosts.
     func connect(
         rightNeighbour: String, keys: (right: CurveKey?, left: CurveKey?), tokens: (left: UInt64, right: UInt64),
-        partition: RingPartition, generation: UInt64, segments: (inbox: String, outbox: String) = ("", "")
+        partition: RingPartition, generation: UInt64, segments: (inbox: String, outbox: String) = ("", ""),
+        inHost: (partition: RingPartition, tokens: (left: UInt64, right: UInt64))? = nil
     ) throws {
         self.tokens = tokens
-        try shared.connect(inboxPath: segments.inbox, outboxPath: segments.outbox, tokens: tokens, partition: partition)
+        twoLevel = inHost != nil
+        try shared.connect(inboxPath: segments.inbox, outboxPath: segments.outbox, tokens: inHost?.tokens ?? tokens,
+                           partition: inHost?.partition ?? partition)
         if curve != nil {
             guard let right = keys.right, let left = keys.left else {
                 throw ClusterError.incompatibleCoordinator("its ring setup carries no CURVE keys, and this worker's ring needs them")
@@ -221,6 +238,17 @@ final class ZeroMQRingLink: RingLink {
             values: outgoing)))
     }
 
+    /// `body` over the path `route` names: a two-level member calls the
+    /// same link for its host's ring and for the ring between hosts.
+    func routed<T>(_ route: Route, _ body: () throws -> T) rethrows -> T {
+        self.route = route
+        defer { self.route = .automatic }
+        return try body()
+    }
+
+    private var sendsShared: Bool { route != .sockets && shared.sendsShared }
+    private var receivesShared: Bool { route != .sockets && shared.receivesShared }
+
     /// Over a socket, as steps from the weights before the step (about 2.5
     /// bytes a weight where Floats take 4): a piece received as steps goes
     /// on as it came; an owned piece, or one that came through shared
@@ -259,7 +287,7 @@ final class ZeroMQRingLink: RingLink {
 
     /// Keeps a piece's weights before the step, if it leaves by socket.
     private func keepBefore(_ values: UnsafeBufferPointer<Float>, message: Int) {
-        guard !shared.sendsShared, values.count <= regionFloats else { return }
+        guard !sendsShared, values.count <= regionFloats else { return }
         _ = UnsafeMutableBufferPointer(rebasing: before[(message * regionFloats)...]).update(fromContentsOf: values)
         keptBefore[message] = true
     }
@@ -268,7 +296,7 @@ final class ZeroMQRingLink: RingLink {
     private func passesOn(round: Int) -> Bool { round < partition.rounds - 1 }
 
     func receiveSum(round: Int, message: Int, addingOnto sum: UnsafeMutableBufferPointer<Int64>) throws -> RingReceipt {
-        if shared.receivesShared {
+        if receivesShared {
             if sendTimedOut { return .stalled }
             let (outcome, nonFinite) = try shared.receiveSum(
                 message: message, step: step, addingOnto: sum, limit: peerTimeout, idle: sharedIdle)
@@ -282,7 +310,7 @@ final class ZeroMQRingLink: RingLink {
     }
 
     func receiveWeights(round: Int, message: Int, into weights: UnsafeMutableBufferPointer<Float>) throws -> RingReceipt {
-        if shared.receivesShared {
+        if receivesShared {
             if sendTimedOut { return .stalled }
             if passesOn(round: round) { keepBefore(UnsafeBufferPointer(weights), message: message) }
             return receipt(try shared.receiveWeights(message: message, step: step, into: weights, limit: peerTimeout, idle: sharedIdle),
@@ -291,7 +319,7 @@ final class ZeroMQRingLink: RingLink {
         guard let chunk = try receive(.allGather, round: round, message: message, count: weights.count) else {
             return interruption == nil ? .stalled : .interrupted
         }
-        if passesOn(round: round), !shared.sendsShared {
+        if passesOn(round: round), !sendsShared {
             if chunk.encoding == .weightSteps {
                 passOn[message] = try chunk.values.sharedCopy()
             } else {
@@ -318,7 +346,7 @@ final class ZeroMQRingLink: RingLink {
     }
 
     func receiveValue(round: Int, message: Int, into value: inout SIMD2<UInt64>) throws -> RingReceipt {
-        if shared.receivesShared {
+        if receivesShared {
             if sendTimedOut { return .stalled }
             let (outcome, received) = try shared.receiveValue(message: message, step: step, limit: peerTimeout, idle: sharedIdle)
             if outcome == .ready { value = received }
@@ -347,7 +375,7 @@ final class ZeroMQRingLink: RingLink {
     /// (true: handled there); a send the neighbour does not take in time
     /// stalls the step, as a socket's send timeout does.
     private func sentShared(_ send: () throws -> Bool) rethrows -> Bool {
-        guard shared.sendsShared else { return false }
+        guard sendsShared else { return false }
         if !sendTimedOut, try !send() {
             output.log("worker: the right neighbour took no ring traffic from shared memory within \(timing.peerTimeoutMilliseconds) ms in step \(step); telling the coordinator")
             sendTimedOut = true
@@ -363,7 +391,9 @@ final class ZeroMQRingLink: RingLink {
     /// dropped, so no one can fill it unseen.
     private func sharedIdle() throws -> Bool {
         heartbeat?.keepAlive()
-        while try receiveDropping(on: inbox, into: inboxFrames, from: "the ring inbox") {
+        // Two levels: the ring between hosts uses the socket inbox, and its
+        // pieces may come while this member still works in its host's ring.
+        while !twoLevel, try receiveDropping(on: inbox, into: inboxFrames, from: "the ring inbox") {
             // No piece is due here (-1): each is logged as what it is, or kept if it is a newer ring's.
             _ = accept(inboxFrames.received, phase: .reduceScatter, round: -1, message: -1, count: -1)
         }

@@ -90,9 +90,12 @@ public struct RingAllReduce {
     /// whole chunk of the next step: that chunk has passed every member, so
     /// the right neighbour has finished this step and holds every piece sent
     /// to it. No weight is written before.
+    ///
+    /// `localNonFinite` is whether this member's part is not finite; by
+    /// default its own sum's, in the two-level all-reduce its host's.
     public func run(
         sum: GradientSum, weights: LendableBuffer<Float>, mean: UnsafeMutableBufferPointer<Float>,
-        batchSamples: Int, learningRate: Float, step: Int, link: RingLink
+        batchSamples: Int, learningRate: Float, step: Int, link: RingLink, localNonFinite: Bool? = nil
     ) throws -> Outcome {
         precondition(batchSamples > 0, "a step averages over at least one sample")
         let pieces = partition.pieces
@@ -100,7 +103,7 @@ public struct RingAllReduce {
         // The non-finite flag travels with each piece, so the owner of a whole
         // sum knows whether any member's gradient failed. Every piece passes
         // every member, so all pieces and all members agree on it.
-        let localNonFinite = !sum.finite
+        let localNonFinite = localNonFinite ?? !sum.finite
         var nonFinite = localNonFinite
         let clipsByNorm = clipping.maxNorm != nil
         // Clipping by norm: the owned chunk's squares as its pieces become

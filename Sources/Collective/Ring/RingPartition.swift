@@ -13,18 +13,31 @@ public enum RingSetupLimits {
 /// All-gather: member r first sends its owned chunk, then passes on what it
 /// received, so in round k it sends chunk (r + 1 - k) and receives (r - k).
 /// (All indices modulo `size`.)
+///
+/// A ring may cover part of the parameters (`range`): in the two-level
+/// all-reduce each host-to-host ring reduces one host-local chunk.
+/// Indices stay those of the whole parameter vector.
 public struct RingPartition: Equatable, Sendable {
-    public let parameterCount: Int
+    /// The parameters the ring reduces; its chunks tile them.
+    public let range: Range<Int>
     public let size: Int
-    /// Chunk boundaries are multiples of this many values, so every chunk
-    /// starts on a cache line and packs into whole blocks.
+    /// Chunk boundaries are multiples of this many values (counted from the
+    /// range's start, itself a chunk boundary of a wider ring or 0), so every
+    /// chunk starts on a cache line and packs into whole blocks.
     public static let alignment = 256
 
     public init(parameterCount: Int, size: Int) {
-        precondition(parameterCount >= 0 && size >= 1, "a ring needs at least one member")
-        self.parameterCount = parameterCount
+        self.init(range: 0..<parameterCount, size: size)
+    }
+
+    public init(range: Range<Int>, size: Int) {
+        precondition(range.lowerBound >= 0 && size >= 1, "a ring needs at least one member")
+        self.range = range
         self.size = size
     }
+
+    /// How many parameters the ring reduces.
+    public var parameterCount: Int { range.count }
 
     public var rounds: Int { size - 1 }
 
@@ -34,9 +47,9 @@ public struct RingPartition: Equatable, Sendable {
     }
 
     private func boundary(_ index: Int) -> Int {
-        if index >= size { return parameterCount }
+        if index >= size { return range.upperBound }
         let even = parameterCount * index / size
-        return even / Self.alignment * Self.alignment
+        return range.lowerBound + even / Self.alignment * Self.alignment
     }
 
     /// Each chunk travels as this many pieces, so that a member adds (or

@@ -12,7 +12,8 @@
 /// packed Int64 blocks take any width from 0 to 8 bytes.
 /// Version 9: packed Int64s are zigzagged in blocks of 16 at any width from
 /// 0 to 64 bits; all-gather chunks over sockets carry packed weight steps.
-public let wireProtocolVersion: UInt16 = 9
+/// Version 10: a ring setup may describe a two-level (hierarchical) ring.
+public let wireProtocolVersion: UInt16 = 10
 
 /// Bounds fixed by the protocol itself, the same for every peer.
 public enum WireLimits {

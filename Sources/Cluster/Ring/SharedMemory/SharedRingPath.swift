@@ -56,7 +56,7 @@ final class SharedRingPath {
                   !inboxPath.dropFirst(prefix.count).contains("/") else {
                 throw ClusterError.incompatibleCoordinator("its ring setup names \(inboxPath) as this worker's shared-memory inbox, which is not one this worker makes")
             }
-            inbox = try RingMailbox.create(path: inboxPath, token: tokens.left, parameterCount: partition.parameterCount)
+            inbox = try RingMailbox.create(path: inboxPath, token: tokens.left, parameterCount: partition.range.upperBound)
         }
         if !outboxPath.isEmpty {
             guard let folder, outboxPath.hasPrefix(folder + "/"), !outboxPath.dropFirst(folder.count + 1).contains("/") else {
@@ -123,7 +123,7 @@ final class SharedRingPath {
         guard let path = outboxPath else { return nil }
         let started = monotonicNanoseconds()
         while true {
-            if let mailbox = try RingMailbox.open(path: path, token: outboxToken, parameterCount: partition.parameterCount) {
+            if let mailbox = try RingMailbox.open(path: path, token: outboxToken, parameterCount: partition.range.upperBound) {
                 outbox = mailbox
                 return mailbox
             }

@@ -82,6 +82,13 @@ public struct RingSetup {
     /// and the one its right neighbour makes for it.
     public var inboxSegment: String = ""
     public var outboxSegment: String = ""
+    /// Two levels (hierarchical): members on each of size / hostSize hosts
+    /// (0: one flat ring). The segments then link the host's own ring,
+    /// under the shared tokens; the neighbours, keys and link tokens above
+    /// are those of the ring between hosts.
+    public var hostSize: UInt32 = 0
+    public var sharedLeftToken: UInt64 = 0
+    public var sharedRightToken: UInt64 = 0
 
     public init(
         generation: UInt64, step: UInt64, rank: UInt32, size: UInt32, rightNeighbour: String,
@@ -136,6 +143,9 @@ public struct RingSetup {
         header.write(clipNorm.bitPattern)
         try header.write(inboxSegment, field: "inbox segment")
         try header.write(outboxSegment, field: "outbox segment")
+        header.write(hostSize)
+        header.write(sharedLeftToken)
+        header.write(sharedRightToken)
         return BulkFrames(weights, velocity)
     }
 
@@ -170,7 +180,18 @@ public struct RingSetup {
         let clipNorm = Float(bitPattern: try header.read(UInt32.self, "clip norm"))
         let inboxSegment = try header.readString("inbox segment")
         let outboxSegment = try header.readString("outbox segment")
+        let hostSize = try header.read(UInt32.self, "host size")
+        let sharedLeftToken = try header.read(UInt64.self, "shared left token")
+        let sharedRightToken = try header.read(UInt64.self, "shared right token")
         try header.finish()
+        if hostSize != 0 {
+            // Two levels: at least two hosts of at least two members each, all alike, each link in shared memory.
+            guard hostSize >= 2, size % hostSize == 0, size / hostSize >= 2, !inboxSegment.isEmpty, !outboxSegment.isEmpty else {
+                throw ProtocolError.outOfRange(
+                    what: "host size of a two-level ring of \(size) (a divisor leaving two hosts or more, each linked in shared memory)",
+                    value: Int(hostSize), min: 2, max: Int(size) / 2)
+            }
+        }
         try FrameCheck.range(Int(clamping: start), 0, parameterCount, "owned start")
         try FrameCheck.range(Int(clamping: count), 0, parameterCount - Int(start), "owned count")
         let first = bulk.startIndex
@@ -187,6 +208,9 @@ public struct RingSetup {
             clipNorm: clipNorm)
         setup.inboxSegment = inboxSegment
         setup.outboxSegment = outboxSegment
+        setup.hostSize = hostSize
+        setup.sharedLeftToken = sharedLeftToken
+        setup.sharedRightToken = sharedRightToken
         return setup
     }
 }
