@@ -62,15 +62,56 @@ final class RingAllReduceTests: XCTestCase {
         let size = parts.count
         let links = InMemoryRingLink.ring(size: size)
         let partition = RingPartition(parameterCount: parameterCount, size: size)
+        let results = try runMembers(parts) { rank, sum, weights, mean in
+            let allReduce = RingAllReduce(
+                partition: partition, rank: rank,
+                optimiser: makeOptimiser(parameterCount: partition.owned(rank: rank).count, settings: self.settings),
+                clipping: clipping)
+            return try allReduce.run(
+                sum: sum, weights: weights, mean: mean, batchSamples: self.samples,
+                learningRate: self.settings.learningRate, step: 0, link: links[rank])
+        }
+        for (rank, link) in links.enumerated() {
+            XCTAssertEqual(link.unexpected, [], "member \(rank) of \(size)")
+        }
+        return results
+    }
+
+    /// Two levels: a ring in each host, one between hosts per local rank;
+    /// `nonFiniteRank`'s sum is marked not finite.
+    private func runTwoLevels(_ parts: [[Int64]], hosts: Int, nonFiniteRank: Int? = nil) throws -> [(RingAllReduce.Outcome, [Float])] {
+        let layout = TwoLevelLayout(parameterCount: parameterCount, hosts: hosts, perHost: parts.count / hosts)
+        let inHost = (0..<hosts).map { _ in InMemoryRingLink.ring(size: layout.perHost) }
+        let betweenHosts = (0..<layout.perHost).map { _ in InMemoryRingLink.ring(size: hosts) }
+        let results = try runMembers(parts) { rank, sum, weights, mean in
+            if rank == nonFiniteRank {
+                sum.addPartial(lossFixed: FixedPoint.nonFiniteLoss, correct: 0, samples: 0, shards: 0) { _, _ in }
+            }
+            let allReduce = TwoLevelAllReduce(
+                layout: layout, rank: rank,
+                optimiser: makeOptimiser(parameterCount: layout.owned(rank: rank).count, settings: self.settings))
+            let (host, local) = (layout.host(of: rank), layout.localRank(of: rank))
+            return try allReduce.run(
+                sum: sum, weights: weights, mean: mean, batchSamples: self.samples, learningRate: self.settings.learningRate,
+                step: 0, local: inHost[host][local], between: betweenHosts[local][host])
+        }
+        for (rank, link) in (inHost + betweenHosts).joined().enumerated() {
+            XCTAssertEqual(link.unexpected, [], "link \(rank) of \(hosts) hosts of \(layout.perHost)")
+        }
+        return results
+    }
+
+    /// Each member runs `allReduce` on its part, in a thread of its own.
+    private func runMembers(
+        _ parts: [[Int64]],
+        _ allReduce: @escaping @Sendable (Int, GradientSum, LendableBuffer<Float>, UnsafeMutableBufferPointer<Float>) throws -> RingAllReduce.Outcome
+    ) throws -> [(RingAllReduce.Outcome, [Float])] {
+        let size = parts.count
         let results = MemberResults(count: size)
         let done = DispatchSemaphore(value: 0)
         for rank in 0..<size {
             Thread {
                 defer { done.signal() }
-                let allReduce = RingAllReduce(
-                    partition: partition, rank: rank,
-                    optimiser: makeOptimiser(parameterCount: partition.owned(rank: rank).count, settings: self.settings),
-                    clipping: clipping)
                 let weights = LendableBuffer<Float>(count: self.parameterCount, repeating: 0)
                 _ = try? weights.write { _ = $0.update(fromContentsOf: self.initialWeights()) }
                 let sum = GradientSum(parameterCount: self.parameterCount)
@@ -79,16 +120,11 @@ final class RingAllReduceTests: XCTestCase {
                 }
                 let mean = UnsafeMutableBufferPointer<Float>.allocate(capacity: self.parameterCount)
                 defer { mean.deallocate() }
-                let outcome = try? allReduce.run(
-                    sum: sum, weights: weights, mean: mean, batchSamples: self.samples,
-                    learningRate: self.settings.learningRate, step: 0, link: links[rank])
+                let outcome = try? allReduce(rank, sum, weights, mean)
                 results.set(rank, outcome.map { ($0, Array(weights.readOnly)) })
             }.start()
         }
         for _ in 0..<size { done.wait() }
-        for (rank, link) in links.enumerated() {
-            XCTAssertEqual(link.unexpected, [], "member \(rank) of \(size)")
-        }
         return try results.all.map { try XCTUnwrap($0, "a member's run threw") }
     }
 
@@ -111,6 +147,32 @@ final class RingAllReduceTests: XCTestCase {
             for (rank, (outcome, weights)) in try runRing(parts(of: whole, count: size), clipping: GradientClipping()).enumerated() {
                 XCTAssertEqual(outcome, .updated(gradientNorm: nil), "member \(rank) of \(size)")
                 XCTAssertTrue(weights == plain.weights, "member \(rank) of \(size): other weights than one whole update")
+            }
+        }
+    }
+
+    /// Two levels give every member the weights of one whole update, as one
+    /// ring does: 2 and 3 hosts, 2 and 3 members on each.
+    func testTwoLevelsGiveEveryMemberTheWholeUpdatesWeights() throws {
+        let whole = wholeSums()
+        let plain = reference(whole, clipping: GradientClipping())
+        for (hosts, perHost) in [(2, 2), (3, 2), (2, 3), (3, 3)] {
+            let context = "\(hosts) hosts of \(perHost)"
+            for (rank, (outcome, weights)) in try runTwoLevels(parts(of: whole, count: hosts * perHost), hosts: hosts).enumerated() {
+                XCTAssertEqual(outcome, .updated(gradientNorm: nil), "member \(rank), \(context)")
+                XCTAssertTrue(weights == plain.weights, "member \(rank), \(context): other weights than one whole update")
+            }
+        }
+    }
+
+    /// One member's gradient not finite: every member of every host learns
+    /// it, and nobody changes a weight.
+    func testTwoLevelsTellEveryMemberOfANonFiniteGradient() throws {
+        let whole = wholeSums()
+        for nonFinite in [0, 3, 5] {
+            for (rank, (outcome, weights)) in try runTwoLevels(parts(of: whole, count: 6), hosts: 3, nonFiniteRank: nonFinite).enumerated() {
+                XCTAssertEqual(outcome, .nonFinite, "member \(rank), member \(nonFinite) not finite")
+                XCTAssertTrue(weights == initialWeights(), "member \(rank) changed weights")
             }
         }
     }

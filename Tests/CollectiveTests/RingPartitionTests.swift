@@ -79,4 +79,34 @@ final class RingPartitionTests: XCTestCase {
         // The benchmark's model over two members travels in several pieces.
         XCTAssertGreaterThan(RingPartition(parameterCount: 535_818, size: 2).pieces, 1)
     }
+
+    /// A partition of part of the parameters keeps their indices and aligns from its start.
+    func testAPartitionOfARangeTilesIt() {
+        let partition = RingPartition(range: 1024..<10_000, size: 3)
+        XCTAssertEqual(partition.parameterCount, 8976)
+        XCTAssertEqual(partition.chunk(0).lowerBound, 1024)
+        XCTAssertEqual(partition.chunk(2).upperBound, 10_000)
+        for index in 0..<3 { XCTAssertEqual((partition.chunk(index).lowerBound - 1024) % RingPartition.alignment, 0) }
+        XCTAssertEqual(partition.chunk(0).upperBound, partition.chunk(1).lowerBound)
+    }
+
+    /// Two levels: the slices the members update tile the parameters, each
+    /// member has one, and neighbours are those of its host and of its local rank.
+    func testTwoLevelSlicesTileTheParametersAndNeighboursMatch() {
+        for (count, hosts, perHost) in [(535_818, 2, 2), (535_818, 3, 2), (25_450, 2, 3), (1000, 4, 4)] {
+            let layout = TwoLevelLayout(parameterCount: count, hosts: hosts, perHost: perHost)
+            // Empty slices (more members than aligned blocks) take no place.
+            let slices = (0..<layout.size).map { layout.owned(rank: $0) }.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+            XCTAssertEqual(slices.first?.lowerBound, 0)
+            XCTAssertEqual(slices.last?.upperBound, count)
+            for (a, b) in zip(slices, slices.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound, "\(hosts) hosts of \(perHost)") }
+            for rank in 0..<layout.size {
+                XCTAssertEqual(layout.host(of: layout.localRight(of: rank)), layout.host(of: rank))
+                XCTAssertEqual(layout.localLeft(of: layout.localRight(of: rank)), rank)
+                XCTAssertEqual(layout.localRank(of: layout.hostRight(of: rank)), layout.localRank(of: rank))
+                XCTAssertNotEqual(layout.host(of: layout.hostRight(of: rank)), layout.host(of: rank))
+                XCTAssertEqual(layout.hostLeft(of: layout.hostRight(of: rank)), rank)
+            }
+        }
+    }
 }

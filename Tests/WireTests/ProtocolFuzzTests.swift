@@ -534,6 +534,8 @@ private struct FuzzSeed {
         let (inbox, outbox) = (text(&random), text(&random))
         layout.string(inbox)
         layout.string(outbox)
+        layout.add(.bounded, 4)  // host size: 0, or a divisor of the size with segments
+        layout.add(.free, 16)  // shared link tokens
         var setup = RingSetup(
             generation: random.next(), step: random.next(), rank: .random(in: 0..<size, using: &random), size: size,
             rightNeighbour: right, momentum: .random(in: 0..<1, using: &random), nesterov: .random(using: &random),
@@ -543,6 +545,9 @@ private struct FuzzSeed {
             rightNeighbourKey: rightKey, leftNeighbourKey: leftKey, leftLinkToken: random.next(), rightLinkToken: random.next())
         setup.inboxSegment = inbox
         setup.outboxSegment = outbox
+        (setup.sharedLeftToken, setup.sharedRightToken) = (random.next(), random.next())
+        // Two levels when the size has a divisor that fits and both segments are named.
+        if size >= 4, size % 2 == 0, !inbox.isEmpty, !outbox.isEmpty, Bool.random(using: &random) { setup.hostSize = 2 }
         return .ringSetup(setup)
     }
 

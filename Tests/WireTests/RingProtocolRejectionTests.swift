@@ -89,9 +89,9 @@ final class RingProtocolRejectionTests: XCTestCase {
         let end = afterNeighbour + 25
         // Then the two neighbour keys, empty strings in plaintext: 2 length
         // bytes each, two link tokens, the optimiser (its kind and three
-        // Floats), the clip value and norm, and the two shared-memory
-        // segments, empty strings (sockets).
-        XCTAssertEqual(setup[0].count, end + 4 + 16 + 21 + 4)
+        // Floats), the clip value and norm, the two shared-memory segments,
+        // empty strings (sockets), the host size and two shared link tokens.
+        XCTAssertEqual(setup[0].count, end + 4 + 16 + 21 + 4 + 20)
         assertRejects(cut(setup, to: end - 1), with: .truncated(what: "owned count in ring setup header", needed: end, available: end - 1))
         let work = try encodedBytes(.ringWork(try makeRingWork()))
         assertRejects(cut(work, to: 30), with: .truncated(what: "batch samples in ring work header", needed: 32, available: 30))
@@ -117,7 +117,7 @@ final class RingProtocolRejectionTests: XCTestCase {
         // 19 bytes, then the empty public key, host and shared inbox prefix: 2 length bytes each.
         assertRejects(grow(address), with: .oversized(what: "ring address header", size: 26, limit: 25))
         let setup = try encodedBytes(.ringSetup(try makeRingSetup()))
-        let end = afterNeighbour + 25 + 4 + 16 + 21 + 4
+        let end = afterNeighbour + 25 + 4 + 16 + 21 + 4 + 20
         assertRejects(grow(setup), with: .oversized(what: "ring setup header", size: end + 1, limit: end))
         // A ninth shard's worth of bytes in a work of two shards.
         let work = try encodedBytes(.ringWork(try makeRingWork()))
@@ -233,6 +233,30 @@ final class RingProtocolRejectionTests: XCTestCase {
             XCTAssertEqual(error as? ProtocolError, .outOfRange(what: "ring size", value: 0, min: 1, max: 4096))
         }
         assertRejects(patched(setup, at: afterNeighbour + 4, [2]), with: .outOfRange(what: "nesterov flag", value: 2, min: 0, max: 1))
+    }
+
+    /// Two levels: hosts of `hostSize` members must divide the ring into
+    /// two hosts or more, of two members or more, linked in shared memory.
+    func testATwoLevelSetupMustFitItsRing() throws {
+        var setup = try makeRingSetup()
+        (setup.inboxSegment, setup.outboxSegment) = ("/dev/shm/dptrain-0/ring-1-2.seg", "/dev/shm/dptrain-0/ring-3-4.seg")
+        (setup.hostSize, setup.sharedLeftToken, setup.sharedRightToken) = (2, 11, 12)
+        func refusal(size: UInt32, hostSize: UInt32) -> ProtocolError {
+            .outOfRange(what: "host size of a two-level ring of \(size) (a divisor leaving two hosts or more, each linked in shared memory)",
+                        value: Int(hostSize), min: 2, max: Int(size) / 2)
+        }
+        assertRejects(try encodedBytes(.ringSetup(setup)), with: refusal(size: 3, hostSize: 2))
+        setup.hostSize = 3
+        assertRejects(try encodedBytes(.ringSetup(setup)), with: refusal(size: 3, hostSize: 3))
+        (setup.size, setup.hostSize) = (4, 1)
+        assertRejects(try encodedBytes(.ringSetup(setup)), with: refusal(size: 4, hostSize: 1))
+        setup.hostSize = 2
+        guard case .ringSetup(let decoded) = try WireMessage.decode(try frames(try encodedBytes(.ringSetup(setup))), limits: welcomedLimits) else {
+            return XCTFail("not a ring setup")
+        }
+        XCTAssertEqual([decoded.hostSize, UInt32(decoded.sharedLeftToken), UInt32(decoded.sharedRightToken)], [2, 11, 12])
+        setup.outboxSegment = ""
+        assertRejects(try encodedBytes(.ringSetup(setup)), with: refusal(size: 4, hostSize: 2))
     }
 
     /// Parameters 7..<10 are the sample setup's slice of welcomedLimits' 10.
