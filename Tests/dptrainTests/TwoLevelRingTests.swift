@@ -16,11 +16,15 @@ final class TwoLevelRingTests: XCTestCase {
 
     /// Worker processes, `perHost` on each of `hosts` hosts: host 0 is this
     /// machine's name, the others UTS namespaces named after their index.
-    private func startWorkers(hosts: Int, perHost: Int, endpoint: String, extra: [String] = []) throws -> [DPTrain.Running] {
-        let worker = ["worker", "--coordinator", endpoint, "--ring-listen", "tcp://127.0.0.1:*", "--log-level", "info"] + extra
+    /// `extra(index)` adds flags to the index-th worker.
+    private func startWorkers(
+        hosts: Int, perHost: Int, endpoint: String, extra: (Int) -> [String] = { _ in [] }
+    ) throws -> [DPTrain.Running] {
+        let base = ["worker", "--coordinator", endpoint, "--ring-listen", "tcp://127.0.0.1:*", "--log-level", "info"]
         return try (0..<hosts).flatMap { host in
-            try (0..<perHost).map { _ in
-                host == 0 ? try DPTrain.start(worker) : try DPTrain.start(worker, launcher: [
+            try (0..<perHost).map { local in
+                let worker = base + extra(host * perHost + local)
+                return host == 0 ? try DPTrain.start(worker) : try DPTrain.start(worker, launcher: [
                     "/usr/bin/unshare", "--uts", "/bin/sh", "-c", "hostname dptrain-host-\(host) && exec \"$0\" \"$@\""])
             }
         }
@@ -69,7 +73,7 @@ final class TwoLevelRingTests: XCTestCase {
         let endpoint = "tcp://127.0.0.1:\(freePort())"
         let coordinator = try launch(FailureRun.arguments(
             "coordinator", out: out, extra: FailureRun.stepLog + ["--listen", endpoint, "--workers", "4", "--min-workers", "3", "--collective", "ring"]))
-        let workers = try startWorkers(hosts: 2, perHost: 2, endpoint: endpoint, extra: FailureRun.cluster)
+        let workers = try startWorkers(hosts: 2, perHost: 2, endpoint: endpoint, extra: { _ in FailureRun.cluster })
         defer { for running in workers + [coordinator] where isAlive(running.pid) { running.signal(SIGKILL) } }
         guard waitForStep(FailureRun.midEpoch(2), of: coordinator) else { return }
         XCTAssertTrue(coordinator.stderr.contains("in two levels: 2 hosts of 2 workers"), coordinator.stderr)
@@ -78,5 +82,34 @@ final class TwoLevelRingTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stderr.contains("broke"), "the broken ring was not reported: \(result.stderr)")
         try assertFinished(out, matches: reference, "member killed in a two-level ring")
+    }
+
+    /// Under CURVE the rings between hosts pin their neighbours' keys as
+    /// the flat ring does; train's bytes.
+    func testTwoLevelsUnderCurveMatchTrain() throws {
+        let trainOut = try temporaryFolder()
+        let reference = try modelBytes(Fixture.smallRun(out: trainOut, epochs: 1, command: "train"), out: trainOut)
+        let keys = try temporaryFolder()
+        for name in ["coordinator", "w0", "w1", "w2", "w3"] {
+            XCTAssertEqual(try DPTrain.run(["keygen", "--out", keys.appendingPathComponent(name).path]).status, 0)
+        }
+        let authorized = try (0..<4).map { try String(contentsOf: keys.appendingPathComponent("w\($0).pub"), encoding: .utf8) }.joined()
+        try authorized.write(to: keys.appendingPathComponent("authorized_keys"), atomically: true, encoding: .utf8)
+        let out = try temporaryFolder()
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        let coordinator = try launch(Fixture.smallRun(
+            out: out, epochs: 1, command: "coordinator",
+            extra: ["--listen", endpoint, "--workers", "4", "--collective", "ring", "--log-level", "info",
+                    "--curve-secret-key", keys.appendingPathComponent("coordinator.key").path,
+                    "--authorized-keys", keys.appendingPathComponent("authorized_keys").path]))
+        let workers = try startWorkers(hosts: 2, perHost: 2, endpoint: endpoint) { index in
+            ["--curve-secret-key", keys.appendingPathComponent("w\(index).key").path,
+             "--coordinator-key", keys.appendingPathComponent("coordinator.pub").path]
+        }
+        defer { for running in workers + [coordinator] where isAlive(running.pid) { running.signal(SIGKILL) } }
+        let result = try coordinator.wait(timeout: 300)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("in two levels: 2 hosts of 2 workers"), result.stderr)
+        XCTAssertEqual(fileBytes(out.appendingPathComponent("model.safetensors")), reference, "two levels under CURVE differ from train")
     }
 }
