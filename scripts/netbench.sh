@@ -22,7 +22,9 @@
 #                       Above 1, every worker count N must be a multiple of W and at least
 #                       2·W; the hosts are N/W namespaces, and a host's workers share one
 #                       UTS namespace named netbench-hH (H the host's number), so they pass
-#                       sums through shared memory and use sockets only between hosts
+#                       sums through shared memory and use sockets only between hosts.
+#                       The ring then also runs with the coordinator's --no-hierarchical
+#                       (row ring-flat), if this build has that flag
 #   --rates             tc rates of every link (default "1gbit 100mbit"; kbit, mbit, gbit)
 #   --collectives       central, ring or both (default "central ring"); each cell runs once per collective
 #   --batch-size        global batch (default 128); a worker count with more workers than
@@ -283,13 +285,16 @@ host_prefix() {  # host -> $prefix: the command prefix that runs a worker on tha
   return 0
 }
 
-run_cell() {  # collective rate workers batch -> one JSON line appended to $results; 1 on failure
+run_cell() {  # collective (central, ring or ring-flat) rate workers batch -> one JSON line appended to $results; 1 on failure
   local collective=$1 rate=$2 n=$3 b=$4 name=$1-$2-$3w-b$4 out coordinator i h cell_pids=() deadline status started busy
-  local cell_timeout prefix ring_flags=() coordinator_flags=(--collective "$1") hosts=$(( $3 / per_host ))
+  local cell_timeout prefix ring_flags=() coordinator_flags=(--collective "${1%-flat}") hosts=$(( $3 / per_host ))
   # With one worker a host, the namespaces share this machine's host name
   # and /dev/shm, but stand for separate hosts: their ring links go over the
   # shaped network. With more, a host's workers share memory as on a real host.
   (( per_host == 1 )) && coordinator_flags+=(--no-shared-memory)
+  # ring-flat: one ring through all N workers, not one contribution a host
+  # between hosts; its host-link bytes are what the two-level ring saves on.
+  [ "$collective" = ring-flat ] && coordinator_flags+=(--no-hierarchical)
   subset "$b"
   busy=$(( (b + shard - 1) / shard < n ? (b + shard - 1) / shard : n ))
   # Three times the central model's link time for a step (more than the ring
@@ -308,7 +313,7 @@ run_cell() {  # collective rate workers batch -> one JSON line appended to $resu
     host_prefix "$h"
     # A host name does not resolve to a namespace's address, so a worker
     # announces its own; the port wildcard lets a host's workers share it.
-    [ "$collective" = ring ] && ring_flags=(--ring-listen "tcp://10.77.0.$((10 + h)):*")
+    [ "${collective%-flat}" = ring ] && ring_flags=(--ring-listen "tcp://10.77.0.$((10 + h)):*")
     "${prefix[@]}" "$bin/dptrain" worker --coordinator tcp://10.77.0.1:5555 "${cluster_flags[@]}" \
       "${ring_flags[@]}" >"$work/$name.worker$i.log" 2>&1 &
     cell_pids+=($!)
@@ -431,8 +436,18 @@ PY
 # --- The grid ---------------------------------------------------------------------------
 
 began=$SECONDS
-grouping=""
+cell_collectives=$collectives grouping=""
 (( per_host > 1 )) && grouping=" ($per_host a host)"
+if (( per_host > 1 )) && [[ " $collectives " == *" ring "* ]]; then
+  # The two-level ring (one contribution a host between hosts) against the
+  # flat one, where this build can turn the former off. (Not grep -q: under
+  # pipefail, the help cut short by a closed pipe would fail the test.)
+  if [[ $("$bin/dptrain" coordinator --help 2>/dev/null) == *--no-hierarchical* ]]; then
+    cell_collectives=${collectives/ring/ring ring-flat}
+  else
+    echo "netbench: flat ring comparison skipped: this dptrain's coordinator has no --no-hierarchical" >&2
+  fi
+fi
 echo "netbench: compute rate R_c (dptrain-bench compute, one thread)" >&2
 compute=$("$bin/dptrain-bench" compute 2>/dev/null) || fail "dptrain-bench compute failed"
 results=$work/cells.jsonl links=$work/links.jsonl ddp_results=$work/ddp.jsonl
@@ -448,7 +463,7 @@ for rate in $rates; do
     (( n * shard > batch )) && batches="$batch $(( n * shard ))"
     for b in $batches; do
       reference_model "$b"
-      for collective in $collectives; do
+      for collective in $cell_collectives; do
         echo "netbench: $collective, $rate, $n workers$grouping, batch $b, $steps steps" >&2
         if ! run_cell "$collective" "$rate" "$n" "$b"; then
           failed=1

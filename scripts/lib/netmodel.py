@@ -142,13 +142,15 @@ def print_table(rows):
 
 def across_hosts(cells, ddp_cells):
     """Per cell (dptrain's, then DDP's): samples/s and the bytes a step that
-    crossed a worker host's link, in and out, mean over hosts. Prints the
-    table; returns its rows for the JSON line."""
+    crossed a worker host's link, in and out, mean over hosts; ring-flat's
+    against the ring's of the same cell. Prints the table; returns its rows
+    for the JSON line."""
     table = []
     for cell in cells + [dict(c, collective="ddp") for c in ddp_cells]:
         row = {"collective": cell["collective"], "rate": cell["rate"], "workers": cell["workers"],
                "workers_per_host": cell.get("workers_per_host", 1), "batch": cell["batch"],
-               "samples_per_second": None, "host_in_bytes_per_step": None, "host_out_bytes_per_step": None}
+               "samples_per_second": None, "host_in_bytes_per_step": None, "host_out_bytes_per_step": None,
+               "bytes_over_ring": None}
         if not cell.get("failed"):
             hosts = cell["host_bytes"]
             row.update(samples_per_second=cell["samples_per_second"],
@@ -156,21 +158,33 @@ def across_hosts(cells, ddp_cells):
                        host_out_bytes_per_step=round(sum(o for _, o in hosts) / len(hosts) / cell["steps"]))
         table.append(row)
 
-    rows = [("collective", "rate", "N", "W", "hosts", "B", "samples/s", "host out MB/step", "host in MB/step")]
+    def moved(row):
+        return row["host_in_bytes_per_step"] + row["host_out_bytes_per_step"]
+    ring = {(r["rate"], r["workers"], r["batch"]): r for r in table
+            if r["collective"] == "ring" and r["samples_per_second"] is not None}
+    for row in table:
+        two_level = ring.get((row["rate"], row["workers"], row["batch"]))
+        if row["collective"] == "ring-flat" and row["samples_per_second"] is not None and two_level:
+            row["bytes_over_ring"] = round(moved(row) / moved(two_level), 3)
+
+    rows = [("collective", "rate", "N", "W", "hosts", "B", "samples/s", "host out MB/step", "host in MB/step",
+             "bytes / ring's")]
     for row in table:
         measured = row["samples_per_second"] is not None
         rows.append((row["collective"], row["rate"], str(row["workers"]), str(row["workers_per_host"]),
                      str(row["workers"] // row["workers_per_host"]), str(row["batch"]),
                      f"{row['samples_per_second']:,.0f}" if measured else "failed",
                      f"{row['host_out_bytes_per_step'] / 1e6:.3f}" if measured else "",
-                     f"{row['host_in_bytes_per_step'] / 1e6:.3f}" if measured else ""))
+                     f"{row['host_in_bytes_per_step'] / 1e6:.3f}" if measured else "",
+                     "" if row["bytes_over_ring"] is None else f"{row['bytes_over_ring']:.2f}"))
     print()
     print("Across each host's link")
     print_table(rows)
     print("W workers (or DDP ranks) on each of N/W simulated hosts; MB/step: bytes a worker host's eth0 received "
           "and sent over the whole cell (start, steps, evaluation, shutdown; headers included) per step, the mean "
           "over hosts; a host's workers reach each other through shared memory (dptrain) or the loopback (DDP), "
-          "off the link")
+          "off the link; ring-flat: the ring through all N workers (coordinator's --no-hierarchical), bytes / "
+          "ring's: its host-link bytes in + out over the two-level ring's")
     return table
 
 
