@@ -1,8 +1,9 @@
 """PyTorch DistributedDataParallel (gloo) on a netbench cell: dptrain's peer
-in scripts/netbench.sh. One process per rank, each started in its own host's
-network namespace; rendezvous through torch.distributed's env:// variables
-(MASTER_ADDR = rank 0's address, MASTER_PORT, RANK, WORLD_SIZE), and
-GLOO_SOCKET_IFNAME=eth0 so gloo's pairs use the shaped link.
+in scripts/netbench.sh. One process per rank, each started in its host's
+network namespace (one rank a host, or --workers-per-host of them);
+rendezvous through torch.distributed's env:// variables (MASTER_ADDR = rank
+0's address, MASTER_PORT, RANK, WORLD_SIZE), and GLOO_SOCKET_IFNAME=eth0 so
+gloo's pairs use the shaped link.
 
   ddp_peer.py --data DIR --batch-size B [--layers 784,512,256,10] [--lr 0.05] [--momentum 0.9] [--seed 1]
 

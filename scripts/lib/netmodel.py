@@ -3,9 +3,11 @@
 
   netmodel.py COMPUTE_JSON LINKS_JSONL CELLS_JSONL WALL_SECONDS [DDP_JSONL [DDP_SKIPPED]]
 
-Prints the table; then dptrain's best collective per cell against PyTorch
-DDP's run of the same cell (DDP_JSONL: scripts/lib/ddp_peer.py's lines, or
-DDP_SKIPPED: why it did not run); then one JSON line. Symbols as in
+Prints the table; then the bytes a step that crossed each simulated host's
+link (several workers a host with netbench's --workers-per-host); then
+dptrain's best collective per cell against PyTorch DDP's run of the same
+cell (DDP_JSONL: scripts/lib/ddp_peer.py's lines, or DDP_SKIPPED: why it
+did not run); then one JSON line. Symbols as in
 docs/performance.md: P parameters, N workers (A of them busy), B global
 batch, S shard size, F FLOPs per sample, R_c one worker's compute rate,
 beta link goodput, alpha one-way latency, K steps in a cell.
@@ -138,6 +140,54 @@ def print_table(rows):
         print("  ".join(value.rjust(width) for value, width in zip(row, widths)))
 
 
+def across_hosts(cells, ddp_cells):
+    """Per cell (dptrain's, then DDP's): samples/s and the bytes a step that
+    crossed a worker host's link, in and out, mean over hosts; ring-flat's
+    against the ring's of the same cell. Prints the table; returns its rows
+    for the JSON line."""
+    table = []
+    for cell in cells + [dict(c, collective="ddp") for c in ddp_cells]:
+        row = {"collective": cell["collective"], "rate": cell["rate"], "workers": cell["workers"],
+               "workers_per_host": cell.get("workers_per_host", 1), "batch": cell["batch"],
+               "samples_per_second": None, "host_in_bytes_per_step": None, "host_out_bytes_per_step": None,
+               "bytes_over_ring": None}
+        if not cell.get("failed"):
+            hosts = cell["host_bytes"]
+            row.update(samples_per_second=cell["samples_per_second"],
+                       host_in_bytes_per_step=round(sum(i for i, _ in hosts) / len(hosts) / cell["steps"]),
+                       host_out_bytes_per_step=round(sum(o for _, o in hosts) / len(hosts) / cell["steps"]))
+        table.append(row)
+
+    def moved(row):
+        return row["host_in_bytes_per_step"] + row["host_out_bytes_per_step"]
+    ring = {(r["rate"], r["workers"], r["batch"]): r for r in table
+            if r["collective"] == "ring" and r["samples_per_second"] is not None}
+    for row in table:
+        two_level = ring.get((row["rate"], row["workers"], row["batch"]))
+        if row["collective"] == "ring-flat" and row["samples_per_second"] is not None and two_level:
+            row["bytes_over_ring"] = round(moved(row) / moved(two_level), 3)
+
+    rows = [("collective", "rate", "N", "W", "hosts", "B", "samples/s", "host out MB/step", "host in MB/step",
+             "bytes / ring's")]
+    for row in table:
+        measured = row["samples_per_second"] is not None
+        rows.append((row["collective"], row["rate"], str(row["workers"]), str(row["workers_per_host"]),
+                     str(row["workers"] // row["workers_per_host"]), str(row["batch"]),
+                     f"{row['samples_per_second']:,.0f}" if measured else "failed",
+                     f"{row['host_out_bytes_per_step'] / 1e6:.3f}" if measured else "",
+                     f"{row['host_in_bytes_per_step'] / 1e6:.3f}" if measured else "",
+                     "" if row["bytes_over_ring"] is None else f"{row['bytes_over_ring']:.2f}"))
+    print()
+    print("Across each host's link")
+    print_table(rows)
+    print("W workers (or DDP ranks) on each of N/W simulated hosts; MB/step: bytes a worker host's eth0 received "
+          "and sent over the whole cell (start, steps, evaluation, shutdown; headers included) per step, the mean "
+          "over hosts; a host's workers reach each other through shared memory (dptrain) or the loopback (DDP), "
+          "off the link; ring-flat: the ring through all N workers (coordinator's --no-hierarchical), bytes / "
+          "ring's: its host-link bytes in + out over the two-level ring's")
+    return table
+
+
 def against_ddp(cells, ddp_cells, skipped):
     """Per (rate, N, B): dptrain's fastest collective against DDP, and
     whether every collective's model was train's. Prints the table;
@@ -153,7 +203,7 @@ def against_ddp(cells, ddp_cells, skipped):
         peer = None if skipped else ddp.get(key, {"failed": True})
         row = {"rate": rate, "workers": n, "batch": b, "best_collective": best and best["collective"],
                "samples_per_second": best and best["samples_per_second"],
-               "worker_out_bytes_per_step": best and round(max(out for _, out in best["worker_bytes"]) / best["steps"]),
+               "worker_out_bytes_per_step": best and round(max(out for _, out in best["host_bytes"]) / best["steps"]),
                "models": "DIFFERENT" if different else "identical" if ran else None, "different": different,
                "ddp_samples_per_second": None, "ddp_samples_per_second_with_construction": None,
                "ddp_samples_per_second_after_first_step": None,
@@ -162,7 +212,7 @@ def against_ddp(cells, ddp_cells, skipped):
             row.update(ddp_samples_per_second=peer["samples_per_second"],
                        ddp_samples_per_second_with_construction=peer.get("samples_per_second_with_construction"),
                        ddp_samples_per_second_after_first_step=peer.get("samples_per_second_after_first_step"),
-                       ddp_out_bytes_per_step=round(max(out for _, out in peer["worker_bytes"]) / peer["steps"]))
+                       ddp_out_bytes_per_step=round(max(out for _, out in peer["host_bytes"]) / peer["steps"]))
         if best and row["ddp_samples_per_second"]:
             row["over_ddp"] = round(best["samples_per_second"] / row["ddp_samples_per_second"], 3)
         if not skipped:
@@ -194,8 +244,8 @@ def against_ddp(cells, ddp_cells, skipped):
           "that; its ranks read their samples from their own disks, dptrain's come over the coordinator's link); "
           "DDP with construction: from before DDP's construction (its parameter broadcast, as the ring's formation); "
           "DDP after 1st step: without its first step; met: over DDP >= goal and every collective's "
-          "model.safetensors byte for byte train's (models); MB/step: the busiest worker's or rank's bytes out per "
-          "step from the links' counters; DDP pred: a ring all-reduce of P Float32 gradients, 2(N-1)/N*4P")
+          "model.safetensors byte for byte train's (models); MB/step: the busiest host's bytes out per step from "
+          "the links' counters (one worker or rank a host, unless W above); DDP pred: a ring all-reduce of P Float32 gradients, 2(N-1)/N*4P")
     return table
 
 
@@ -271,11 +321,16 @@ def main():
           "with that g in place of GRADIENT_BYTES")
     if any(c.get("disturbed") for c in cells):
         print("* a worker was lost, expelled or rejected, a ring broke or stalled, or a message was rejected during this cell")
+    if any(c.get("workers_per_host", 1) > 1 for c in cells):
+        print("The model assumes one worker a host; with several, no link is a worker's own, so worker out and "
+              "g seen are left blank (the next table has each host's link)")
     ddp_cells = [] if skipped else [json.loads(l) for l in open(ddp_path) if l.strip()]
+    host_links = across_hosts(cells, ddp_cells)
     over_ddp = against_ddp(cells, ddp_cells, skipped)
     print(json.dumps({"parameters": P, "flops_per_sample": F, "shard_size": S,
                       "rc_gflops": compute["mlp_shard_gflops"], "blas_kernels": compute.get("blas_kernels"),
                       "links": links, "cells": cells, "ddp": None if skipped else ddp_cells, "ddp_skipped": skipped,
+                      "host_links": host_links,
                       "over_ddp": over_ddp, "goal_over_ddp": GOAL_OVER_DDP,
                       "goal_met": None if skipped else all(row["met"] for row in over_ddp),
                       "models_identical": all(row["models"] == "identical" for row in over_ddp),
