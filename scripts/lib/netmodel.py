@@ -68,7 +68,7 @@ def central(n, b, rc, beta, alpha, g=GRADIENT_BYTES):
     return step, 1 - compute / step, pipelined, moved
 
 
-def ring(n, b, rc, beta, alpha, steps, g=GRADIENT_BYTES):
+def ring(n, b, rc, beta, alpha, steps, g=GRADIENT_BYTES, hosts=None):
     """One step as built (RingCoordinator, RingWorker): the coordinator sends
     every member its samples; the members compute, reduce-scatter packed
     Int64 sums (N - 1 rounds of P/N values), update their slice, all-gather
@@ -80,11 +80,17 @@ def ring(n, b, rc, beta, alpha, steps, g=GRADIENT_BYTES):
     weights and its velocity slice through the coordinator's link; the
     epoch-end snapshot lies outside the steps' timing), that cell's share
     outside gradient computation, and payload bytes over the whole cell
-    per step as {link: [in, out]}."""
+    per step as {link: [in, out]}.
+
+    `hosts`: two levels (several workers a host). Inside a host the rings
+    go through shared memory, off the link; between hosts each local rank's
+    ring all-reduces 1/(n/hosts) of the model, so a host's link carries
+    (H - 1)/H of (g + w)·P each way, H = hosts, as one ring of H would."""
     shards = math.ceil(b / S)
     compute = compute_seconds(n, b, rc)
     samples = b * SAMPLE_BYTES / beta + 2 * alpha  # all members' samples share the coordinator's link
-    exchange = (n - 1) / n * (g + STEP_BYTES) * P / beta + 2 * (n - 1) * alpha
+    members = hosts or n  # who shares each link's bytes
+    exchange = (members - 1) / members * (g + STEP_BYTES) * P / beta + 2 * (members - 1) * alpha
     snapshot = 2 * WEIGHT_BYTES * P / beta + 2 * alpha
     formation = (n + 1) * WEIGHT_BYTES * P / beta + 2 * alpha
     bare = samples + compute + exchange
@@ -92,7 +98,7 @@ def ring(n, b, rc, beta, alpha, steps, g=GRADIENT_BYTES):
     cell = bare + (formation + (steps - 1) // SNAPSHOT_INTERVAL * snapshot) / steps
     per_worker_samples = math.ceil(shards / min(n, shards)) * S
     snapshots = (steps - 1) // SNAPSHOT_INTERVAL + 1  # and the one at the epoch's end
-    ring_bytes = (n - 1) / n * (g + STEP_BYTES) * P
+    ring_bytes = (members - 1) / members * (g + STEP_BYTES) * P
     moved = {"coordinator": [n * DONE_BYTES + snapshots * 2 * WEIGHT_BYTES * P / steps,
                              b * SAMPLE_BYTES + (n + 1) * WEIGHT_BYTES * P / steps],
              "worker": [ring_bytes + per_worker_samples * SAMPLE_BYTES + (1 + 1 / n) * WEIGHT_BYTES * P / steps,
@@ -124,7 +130,10 @@ def predict(cell, links, rc, g=GRADIENT_BYTES):
         return {"predicted_step_ms": step * 1e3, "steady_step_ms": step * 1e3, "bound_step_ms": bound * 1e3,
                 "predicted_comm_fraction": comm, "predicted_bytes_per_step": moved}
     steps = cell.get("steps") or 20
-    steady, step, comm, moved = ring(n, b, rc, beta, alpha, steps, g)
+    per_host = cell.get("workers_per_host") or 1
+    # The two-level ring's members share a host's link; ring-flat runs all N in one ring.
+    hosts = n // per_host if collective == "ring" and per_host > 1 else None
+    steady, step, comm, moved = ring(n, b, rc, beta, alpha, steps, g, hosts)
     return {"predicted_step_ms": step * 1e3, "steady_step_ms": steady * 1e3, "bound_step_ms": None,
             "predicted_comm_fraction": comm, "predicted_bytes_per_step": moved}
 
@@ -322,8 +331,9 @@ def main():
     if any(c.get("disturbed") for c in cells):
         print("* a worker was lost, expelled or rejected, a ring broke or stalled, or a message was rejected during this cell")
     if any(c.get("workers_per_host", 1) > 1 for c in cells):
-        print("The model assumes one worker a host; with several, no link is a worker's own, so worker out and "
-              "g seen are left blank (the next table has each host's link)")
+        print("With several workers a host the model's ring is the two-level one (a host's link carries (H-1)/H of "
+              "(g + w)P each way, H hosts) and ring-flat the one ring of all N; no link is a worker's own, so worker "
+              "out and g seen are left blank (the next table has each host's link)")
     ddp_cells = [] if skipped else [json.loads(l) for l in open(ddp_path) if l.strip()]
     host_links = across_hosts(cells, ddp_cells)
     over_ddp = against_ddp(cells, ddp_cells, skipped)
