@@ -296,9 +296,15 @@ cluster rss-ring --collective ring "${flags[@]}"
 # difference over the 40 extra steps cancels joining, the ring's formation
 # and the end. Against the fp32 gradient size and what PyTorch DDP's ring
 # sends per worker and step, 2·(N−1)/N of it.
+# Then 2 hosts of 2 workers, the ring only: in two levels (a ring in each
+# host through shared memory, one between hosts per local rank) and flat
+# (--no-hierarchical), each host's link against the other.
 for steps in 20 60; do
   echo "bench: bytes per step between hosts, scripts/netbench.sh --workers 2 --rates 10gbit --steps $steps --no-ddp" >&2
   scripts/netbench.sh --workers 2 --rates 10gbit --steps "$steps" --no-ddp 2>&1 >"$work/netbench-$steps.out" | tail -3 >&2
+  echo "bench: the same, 2 hosts of 2 workers, ring in two levels and flat" >&2
+  scripts/netbench.sh --workers 4 --workers-per-host 2 --collectives ring --rates 10gbit --steps "$steps" --no-ddp \
+    2>&1 >"$work/netbench-hosts-$steps.out" | tail -3 >&2
 done
 
 if [ "$fuzz_cases" -gt 0 ]; then
@@ -410,6 +416,21 @@ for collective in ("central", "ring"):
         out[f"bytes_per_step_between_hosts_{collective}_worker_out"] = per_step(1)
         out[f"bytes_per_step_between_hosts_{collective}_worker_in"] = per_step(0)
         out[f"bytes_per_step_between_hosts_{collective}_over_ddp"] = round(per_step(1) / (4 * parameters), 3)
+def host_cells(steps):
+    report = json.loads(open(f"{work}/netbench-hosts-{steps}.out").read().strip().splitlines()[-1])
+    return {c["collective"]: c for c in report["cells"] if not c.get("failed")}
+short, long = host_cells(20), host_cells(60)
+for collective, key in (("ring", "two_level"), ("ring-flat", "flat")):
+    if collective in short and collective in long:
+        extra = long[collective]["steps"] - short[collective]["steps"]
+        # A host's link, the mean over the 2 hosts, out then in.
+        for direction, name in ((1, "out"), (0, "in")):
+            moved = [b[direction] - a[direction] for a, b in zip(short[collective]["host_bytes"], long[collective]["host_bytes"])]
+            out[f"bytes_per_step_between_hosts_ring_2x2_{key}_host_{name}"] = round(sum(moved) / len(moved) / extra)
+if "bytes_per_step_between_hosts_ring_2x2_two_level_host_out" in out and "bytes_per_step_between_hosts_ring_2x2_flat_host_out" in out:
+    # 2 hosts of 2: 2(N-1)/N = 1.5 of a model flat, 2(H-1)/H = 1.0 in two levels.
+    out["bytes_between_hosts_ring_2x2_flat_over_two_level"] = round(
+        out["bytes_per_step_between_hosts_ring_2x2_flat_host_out"] / out["bytes_per_step_between_hosts_ring_2x2_two_level_host_out"], 3)
 out["rounds"] = rounds
 print(json.dumps(out))
 PY
