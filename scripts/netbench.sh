@@ -30,7 +30,7 @@
 #   --batch-size        global batch (default 128); a worker count with more workers than
 #                       micro-shards (N·32 > B) is also measured at B = N·32, so all of them work
 #   --steps             training steps per cell (default 20)
-#   --quick             2 workers at 1gbit, 5 steps, each collective asked for: a smoke test
+#   --quick             2 hosts at 1gbit, 5 steps, each collective asked for: a smoke test
 #   --no-ddp            no PyTorch DDP peer
 #
 # Needs root (network namespaces), ip and tc (iproute2), unshare
@@ -62,12 +62,14 @@ while [ $# -gt 0 ]; do
     --collectives) collectives=${2:?}; shift 2 ;;
     --batch-size) batch=${2:?}; shift 2 ;;
     --steps) steps=${2:?}; shift 2 ;;
-    --quick) workers_list=2 rates=1gbit steps=5; shift ;;
+    --quick) quick=1 workers_list=2 rates=1gbit steps=5; shift ;;
     --no-ddp) ddp=0; shift ;;
     *) echo "netbench: unknown option $1 ($usage)" >&2; exit 2 ;;
   esac
 done
 shard=32
+# --quick's two workers are two hosts' worth, however many a host runs.
+[[ ${quick:-0} = 1 && $per_host =~ ^[1-9][0-9]*$ ]] && workers_list=$(( 2 * per_host ))
 for value in $workers_list "$batch" "$steps"; do
   [[ $value =~ ^[1-9][0-9]*$ ]] || { echo "netbench: worker counts, --batch-size and --steps take positive whole numbers, got '$value'" >&2; exit 2; }
 done
